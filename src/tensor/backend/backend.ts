@@ -1,0 +1,76 @@
+/**
+ * The kernel interface every backend implements. It is deliberately small:
+ * only the operations that do floating-point arithmetic live here. Pure data
+ * movement (reshape, permute, slice, concat, gather, where, broadcast copies)
+ * does no arithmetic, cannot change a bit, and is shared by all backends
+ * (see ../layout.ts).
+ *
+ * The canonical arithmetic (defined by the `ref` backend, reproduced bit for
+ * bit by every other backend):
+ *  - binary32 everywhere; every multiply and every add is rounded to binary32
+ *    on its own (no fused multiply-add, no wider accumulators);
+ *  - transcendentals are the project's own (../math.ts), never the host's;
+ *  - every sum starts from +0 and adds its terms in increasing index order;
+ *  - max is IEEE 754-2019 `maximum` (NaN wins, +0 > -0), starting from -Inf;
+ *  - matmul: out[b,i,j] = (((+0 + a[b,i,0]*b[b,0,j]) + a[b,i,1]*b[b,1,j]) + ...)
+ *    with p = 0..k-1 in order, each product rounded before the add.
+ * NaN payloads are not canonical (WebAssembly leaves them non-deterministic,
+ * spec §4.3.3); tests treat all NaNs as equal and result hashing must
+ * canonicalise or reject NaN.
+ */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh';
+/** gt / eq give 1 or 0 (NaN compares false); max is IEEE maximum. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'gt' | 'eq';
+export type ReduceOp = 'sum' | 'max';
+
+export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh'];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'gt', 'eq'];
+export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max'];
+
+export interface Backend {
+  /** 'ref' or 'wasm' (others later); part of result provenance. */
+  readonly name: string;
+  /** Worker threads used by matmul (1 = the calling thread only). */
+  readonly threads: number;
+
+  /** out[i] = op(x[i]). */
+  unary(op: UnaryOp, x: Float32Array): Float32Array;
+
+  /**
+   * Elementwise op over a broadcast: `shape` is the output shape (row-major,
+   * contiguous); element at multi-index idx reads a[sum idx[d]*aStrides[d]]
+   * and b[sum idx[d]*bStrides[d]] (stride 0 on broadcast dimensions).
+   * shape, aStrides and bStrides have the same length (0..8).
+   */
+  binary(
+    op: BinaryOp,
+    a: Float32Array,
+    aStrides: readonly number[],
+    b: Float32Array,
+    bStrides: readonly number[],
+    shape: readonly number[],
+  ): Float32Array;
+
+  /**
+   * x viewed as [outer, n, inner] (row-major) reduced over the middle axis to
+   * [outer, inner]: sum = +0 then + x[o,0,i] + x[o,1,i] + ... in order;
+   * max = -Inf then maximum(acc, x[o,j,i]) in order.
+   */
+  reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number): Float32Array;
+
+  /**
+   * Batched matmul: a is [batch, m, k]; b is [batch, k, n] when bBatched,
+   * else [k, n] shared by every batch; out is [batch, m, n] in canonical order.
+   */
+  matmul(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: boolean): Float32Array;
+
+  /**
+   * Gradient of gather (embedding lookup): out is [rows, cols] of +0, then for
+   * t = 0..indices.length-1 in order: out[indices[t], c] += src[t, c].
+   * Indices are already range-checked by the caller.
+   */
+  scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
+
+  /** Release threads and memory; the backend must not be used afterwards. */
+  close(): void;
+}
