@@ -1,0 +1,71 @@
+/**
+ * `swarm bench ...`: speed measured as ratios against a reference run in the
+ * same process (wasm vs ref) and, when python3 with numpy is on the machine,
+ * against numpy/OpenBLAS single-threaded (the issue's yardstick; numpy is not
+ * a dependency). One JSON object per line with --json.
+ */
+import type { Command } from 'commander';
+import { runMatmulBench } from '../tensor/bench/matmul.ts';
+import { defaultThreads } from './engine.ts';
+import { parseChoiceList, parseIntList, parsePositiveNumber } from './flags.ts';
+import { numpyMatmulGflops } from './numpy-reference.ts';
+
+type Shape3 = [number, number, number];
+const DEFAULT_SHAPES: Shape3[] = [[128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [512, 256, 1024]];
+
+interface MatmulFlags {
+  json?: boolean;
+  backends: Array<'ref' | 'wasm'>;
+  threads?: number[];
+  sizes?: number[];
+  minSeconds: number;
+  numpy: boolean;
+}
+
+async function benchMatmul(o: MatmulFlags): Promise<void> {
+  const threads = o.threads ?? [...new Set([1, defaultThreads()])];
+  const shapes: Shape3[] = o.sizes ? o.sizes.map((s) => [s, s, s]) : DEFAULT_SHAPES;
+  const out = (row: object) => process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
+  const rows: Array<{ backend: string; threads: number; m: number; k: number; n: number; gflops: number }> = [];
+  await runMatmulBench({ backends: o.backends, threads, shapes, minSeconds: o.minSeconds }, (row) => {
+    rows.push(row);
+    out(row);
+  });
+  if (!o.numpy) return;
+  const np = numpyMatmulGflops(shapes, o.minSeconds);
+  if (np === null) {
+    process.stderr.write('swarm bench: python3 with numpy not found; skipping the numpy reference\n');
+    return;
+  }
+  for (const r of np) {
+    out({ op: 'matmul', backend: 'numpy', threads: 1, m: r.m, k: r.k, n: r.n, gflops: r.gflops });
+    const w1 = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === r.m && x.k === r.k && x.n === r.n);
+    if (w1) out({ op: 'matmul-ratio', of: 'wasm/numpy', threads: 1, m: r.m, k: r.k, n: r.n, ratio: w1.gflops / r.gflops });
+  }
+  for (const s of shapes) {
+    const one = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === s[0] && x.k === s[1] && x.n === s[2]);
+    for (const many of rows.filter((x) => x.backend === 'wasm' && x.threads > 1 && x.m === s[0] && x.k === s[1] && x.n === s[2])) {
+      if (one) out({ op: 'matmul-scaling', threads: many.threads, m: s[0], k: s[1], n: s[2], speedup: many.gflops / one.gflops });
+    }
+  }
+}
+
+function fmt(row: object): string {
+  return Object.entries(row)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
+    .join(' ');
+}
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (speed as ratios against a reference measured in the same run)');
+  const addMatmulFlags = (c: Command) =>
+    c
+      .option('--json', 'one JSON object per line')
+      .option('--backends <list>', 'comma-separated backends', parseChoiceList('--backends', ['ref', 'wasm'] as const), ['ref', 'wasm'])
+      .option('--threads <list>', 'comma-separated thread counts for wasm (default: 1 and all cores)', parseIntList('--threads', 256))
+      .option('--sizes <list>', 'square sizes instead of the default set (128,256,512,1024 and 512x256x1024)', parseIntList('--sizes', 8192))
+      .option('--min-seconds <s>', 'measure each case for at least this long', parsePositiveNumber('--min-seconds'), 0.5)
+      .option('--no-numpy', 'skip the numpy/OpenBLAS reference even if python3 has numpy');
+  addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s for ref and wasm (1..N threads), and the ratio to numpy single-thread')).action(benchMatmul);
+  addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(benchMatmul);
+}

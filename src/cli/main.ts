@@ -1,0 +1,54 @@
+/**
+ * The `swarm` command. The only place that wires components together
+ * (DESIGN.md, Layout): flags in, engines and servers built, output out.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { isSwarmError } from '../core/errors.ts';
+import { registerBench } from './bench.ts';
+import { registerUp } from './up.ts';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('swarm')
+    .description(
+      'Sovereign Swarm: volunteers train and serve open language models together.\n' +
+        'Every work unit is computed with deterministic kernels, so a quorum of\n' +
+        'volunteers can verify results by comparing hashes.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: true });
+  registerUp(program);
+  registerBench(program);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code instead of exiting (testable). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0
+      return err.exitCode;
+    }
+    if (isSwarmError(err)) {
+      process.stderr.write(`swarm: error ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`swarm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 70; // EX_SOFTWARE (sysexits.h)
+  }
+}
+
+export { Option };
