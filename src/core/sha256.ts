@@ -1,0 +1,41 @@
+/**
+ * SHA-256 (FIPS 180-4 §6.2), the one hash of the system: content addresses,
+ * result hashes compared across replicas, and the ledger's Merkle tree
+ * (RFC 6962 §2.1). node:crypto is a pure computation here, not I/O.
+ *
+ * Strings are hashed as their UTF-8 bytes; a string with a lone surrogate has
+ * no UTF-8 form and is rejected (ENCODING_INVALID_UTF16) rather than hashed
+ * as U+FFFD, so distinct strings never collide by encoding.
+ */
+import { createHash } from 'node:crypto';
+import { hexEncode, utf8Encode } from './encoding.ts';
+import { SwarmError } from './errors.ts';
+
+export type HashInput = Uint8Array | string;
+
+export const SHA256_BYTES = 32;
+
+function toBytes(data: HashInput): Uint8Array {
+  if (typeof data === 'string') return utf8Encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new SwarmError('HASH_INVALID_INPUT', 'sha256 input must be a Uint8Array or a string');
+}
+
+/** SHA-256 of the concatenation of `parts` (no separators: callers that need
+ * domain separation prepend a tag byte, as RFC 6962's 0x00 / 0x01 do). */
+export function sha256Parts(parts: readonly HashInput[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(toBytes(p));
+  // Copy out of the Buffer so callers get a plain, unshared Uint8Array.
+  return new Uint8Array(h.digest());
+}
+
+/** SHA-256 digest (32 bytes). */
+export function sha256(data: HashInput): Uint8Array {
+  return sha256Parts([data]);
+}
+
+/** SHA-256 digest as 64 lower-case hex characters. */
+export function sha256Hex(data: HashInput): string {
+  return hexEncode(sha256(data));
+}
