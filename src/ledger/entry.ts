@@ -1,0 +1,501 @@
+/**
+ * Ledger entries: typed, versioned records of who did what, as canonical
+ * JSON (RFC 8785) signed with the actor's Ed25519 key.
+ *
+ *   { v: 1, kind, seq?, time, actor, body, sig }
+ *
+ *  - v      format version; a new shape gets a new number, never a silent change
+ *  - kind   one of ENTRY_KINDS; fixes the shape of `body`
+ *  - seq    optional sequence number chosen by the writer (e.g. the leaf index
+ *           the tracker expects); signed like everything else
+ *  - time   milliseconds since the Unix epoch, supplied by the caller (the
+ *           ledger never reads a clock)
+ *  - actor  key id (keys.ts) of the signer
+ *  - body   the kind's payload, below
+ *  - sig    base64 (RFC 4648 §4) Ed25519 signature over
+ *           "swarm-ledger-entry-v1\n" ‖ canonicalBytes(entry without sig)
+ *
+ * The leaf input of the Merkle log (RFC 6962 §2.1) is the canonical bytes of
+ * the whole signed entry (`encodeEntry`), so the log commits to the signature
+ * too, and anyone holding the leaf can re-check who signed it.
+ *
+ * Conventions in bodies: hashes and key ids are 64 lower-case hex
+ * characters (a SHA-256 digest; keys.ts for ids), ids of runs and units are
+ * short ASCII tokens, times and counters are safe integers.
+ *
+ * Parsing is strict (validate.ts): unknown members, floats, unsafe integers,
+ * malformed strings, oversize entries are LEDGER_BAD_ENTRY with
+ * details.path; `decodeEntry` also rejects bytes that are not the entry's
+ * canonical form (duplicate keys, whitespace, "1.0"), because the log hashes
+ * bytes and one entry must have one leaf. Signature failures are
+ * LEDGER_BAD_SIGNATURE.
+ */
+import { canonicalBytes } from '../core/canonical-json.ts';
+import type { JsonValue } from '../core/canonical-json.ts';
+import { base64Encode, hexEncode, utf8Decode } from '../core/encoding.ts';
+import { SwarmError, isSwarmError } from '../core/errors.ts';
+import { sha256 } from '../core/sha256.ts';
+import { domainSeparated, keyIdOf, publicKeyFromRaw, signBytes, verifyBytes, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from './keys.ts';
+import type { Ed25519KeyPair, PublicKeyInput } from './keys.ts';
+import { leafHash } from './merkle.ts';
+import { Validator, element, member } from './validate.ts';
+import type { Path } from './validate.ts';
+
+export const ENTRY_VERSION = 1;
+/** Domain prefix of entry signatures (keys.ts domainSeparated). */
+export const ENTRY_SIGNING_DOMAIN = 'swarm-ledger-entry-v1\n';
+/** Largest canonical encoding of one entry, in bytes (a bound for hostile input). */
+export const MAX_ENTRY_BYTES = 64 * 1024;
+
+export const ENTRY_KINDS = [
+  'provider-registered',
+  'unit-issued',
+  'result-submitted',
+  'verdict',
+  'credit-granted',
+  'checkpoint-published',
+  'council-decision',
+] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+export const COUNCIL_ACTIONS = ['release', 'ban', 'unban', 'dispute', 'parameter'] as const;
+export type CouncilAction = (typeof COUNCIL_ACTIONS)[number];
+
+export const VERDICT_OUTCOMES = ['valid', 'invalid'] as const;
+export type VerdictOutcome = (typeof VERDICT_OUTCOMES)[number];
+
+/** Limits on bodies (with MAX_ENTRY_BYTES over the whole entry). */
+export const ENTRY_LIMITS = {
+  idLength: 128,
+  nameLength: 64,
+  reasonLength: 256,
+  subjectLength: 256,
+  parents: 16,
+  aggregated: 1024,
+  approvals: 64,
+} as const;
+
+/** 64 lower-case hex characters: a SHA-256 digest. */
+export type HashHex = string;
+/** 64 lower-case hex characters: keys.ts keyIdOf. */
+export type KeyId = string;
+
+/** A provider announces its key; it signs this entry itself (actor = keyIdOf(publicKey)). */
+export interface ProviderRegisteredBody {
+  /** base64 of the raw 32-byte Ed25519 public key */
+  publicKey: string;
+  /** display name for the leaderboard */
+  name?: string;
+}
+
+/** The tracker hands one replica of a work unit to a provider. */
+export interface UnitIssuedBody {
+  run: string;
+  unit: string;
+  round: number;
+  slot: number;
+  /** content address of the unit's inputs (the pure function's arguments) */
+  spec: HashHex;
+  provider: KeyId;
+  /** lease end, ms since the epoch */
+  deadline: number;
+}
+
+/** A provider reports the hash of its result (SHA-256 of the result's canonical encoding). */
+export interface ResultSubmittedBody {
+  run: string;
+  unit: string;
+  result: HashHex;
+}
+
+/** The tracker's judgement of one submitted result; `reason` is present exactly when invalid. */
+export interface VerdictBody {
+  run: string;
+  unit: string;
+  provider: KeyId;
+  result: HashHex;
+  outcome: VerdictOutcome;
+  reason?: string;
+}
+
+/** Credit for a validated result; the auditor checks a valid verdict backs it. */
+export interface CreditGrantedBody {
+  run: string;
+  unit: string;
+  provider: KeyId;
+  result: HashHex;
+  /** positive integer credit units (non-financial) */
+  amount: number;
+}
+
+/** One aggregated unit result of a checkpoint. */
+export interface AggregatedUnit {
+  unit: string;
+  result: HashHex;
+}
+
+/** A new global checkpoint θ_{r+1}: what it was made from, so it can be replayed. */
+export interface CheckpointPublishedBody {
+  run: string;
+  round: number;
+  /** content address of the checkpoint blob */
+  checkpoint: HashHex;
+  /** checkpoints it was computed from (θ_r, optimizer state, ...); distinct */
+  parents: HashHex[];
+  /** the unit results aggregated into it; distinct units */
+  aggregated: AggregatedUnit[];
+}
+
+/** One council member's signature on a decision (council.ts). */
+export interface CouncilApproval {
+  key: KeyId;
+  /** base64 Ed25519 signature over council.ts councilDecisionBytes */
+  sig: string;
+}
+
+/** An M-of-N council decision; `approvals.length >= threshold` (membership is checked by council.ts). */
+export interface CouncilDecisionBody {
+  decision: string;
+  action: CouncilAction;
+  subject: string;
+  params?: { [key: string]: JsonValue };
+  threshold: number;
+  approvals: CouncilApproval[];
+}
+
+/** What council members sign: a decision without its approvals (council.ts). */
+export type CouncilProposal = Omit<CouncilDecisionBody, 'approvals'>;
+
+export interface EntryBodies {
+  'provider-registered': ProviderRegisteredBody;
+  'unit-issued': UnitIssuedBody;
+  'result-submitted': ResultSubmittedBody;
+  verdict: VerdictBody;
+  'credit-granted': CreditGrantedBody;
+  'checkpoint-published': CheckpointPublishedBody;
+  'council-decision': CouncilDecisionBody;
+}
+
+/** An entry before signing; a union over kinds, so `kind` narrows `body`. */
+export type UnsignedEntry<K extends EntryKind = EntryKind> = K extends EntryKind
+  ? { v: 1; kind: K; seq?: number; time: number; actor: KeyId; body: EntryBodies[K] }
+  : never;
+
+/** A signed ledger entry. */
+export type LedgerEntry<K extends EntryKind = EntryKind> = K extends EntryKind ? UnsignedEntry<K> & { sig: string } : never;
+
+/** What a caller supplies to createEntry; v and actor come from the format and the key. */
+export interface EntryDraft<K extends EntryKind = EntryKind> {
+  kind: K;
+  time: number;
+  body: EntryBodies[K];
+  seq?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+const V: Validator = new Validator('LEDGER_BAD_ENTRY');
+
+/** Ids of runs, units, decisions: ASCII letters, digits and . _ : / -, starting with a letter or digit. */
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+/** Free text without control characters. */
+const TEXT_RE = /^[^\u0000-\u001f\u007f]*$/;
+
+function id(value: unknown, path: Path): string {
+  return V.string(value, path, ENTRY_LIMITS.idLength, ID_RE);
+}
+
+function text(value: unknown, path: Path, max: number): string {
+  return V.string(value, path, max, TEXT_RE);
+}
+
+function distinct(values: readonly string[], path: Path): void {
+  const seen = new Set<string>();
+  values.forEach((x, i) => {
+    if (seen.has(x)) V.fail(element(path, i), 'duplicate');
+    seen.add(x);
+  });
+}
+
+/** Copy of a JSON object value, checked to be canonical-JSON data. */
+function jsonObject(value: unknown, path: Path): { [key: string]: JsonValue } {
+  if (typeof value !== 'object' || value === null) V.fail(path, 'expected an object');
+  V.object(value, path, [], Object.keys(value));
+  try {
+    canonicalBytes(value);
+  } catch (e) {
+    const inner = isSwarmError(e) && typeof e.details?.path === 'string' ? e.details.path.slice(1) : '';
+    V.fail(path + inner, `not JSON data (${isSwarmError(e) ? e.code : 'error'})`);
+  }
+  return JSON.parse(JSON.stringify(value)) as { [key: string]: JsonValue };
+}
+
+function parseProposal(value: unknown, path: Path): CouncilProposal {
+  const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold'], ['params']);
+  const proposal: CouncilProposal = {
+    decision: id(o.decision, member(path, 'decision')),
+    action: V.literal(o.action, member(path, 'action'), COUNCIL_ACTIONS),
+    subject: text(o.subject, member(path, 'subject'), ENTRY_LIMITS.subjectLength),
+    threshold: V.uint(o.threshold, member(path, 'threshold'), 1),
+  };
+  if (o.params !== undefined) proposal.params = jsonObject(o.params, member(path, 'params'));
+  return proposal;
+}
+
+/**
+ * Validates what council members sign (a council-decision body without its
+ * approvals; council.ts) and returns a normalized copy. LEDGER_BAD_ENTRY.
+ */
+export function parseCouncilProposal(value: unknown): CouncilProposal {
+  return parseProposal(value, '$');
+}
+
+type BodyParser<K extends EntryKind> = (value: unknown, path: Path) => EntryBodies[K];
+
+const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
+  'provider-registered': (value, path) => {
+    const o = V.object(value, path, ['publicKey'], ['name']);
+    const raw = V.base64(o.publicKey, member(path, 'publicKey'), ED25519_PUBLIC_KEY_BYTES);
+    try {
+      publicKeyFromRaw(raw);
+    } catch {
+      V.fail(member(path, 'publicKey'), 'not an Ed25519 public key');
+    }
+    const body: ProviderRegisteredBody = { publicKey: o.publicKey as string };
+    if (o.name !== undefined) body.name = text(o.name, member(path, 'name'), ENTRY_LIMITS.nameLength);
+    return body;
+  },
+  'unit-issued': (value, path) => {
+    const o = V.object(value, path, ['run', 'unit', 'round', 'slot', 'spec', 'provider', 'deadline']);
+    return {
+      run: id(o.run, member(path, 'run')),
+      unit: id(o.unit, member(path, 'unit')),
+      round: V.uint(o.round, member(path, 'round')),
+      slot: V.uint(o.slot, member(path, 'slot')),
+      spec: V.hex64(o.spec, member(path, 'spec')),
+      provider: V.hex64(o.provider, member(path, 'provider')),
+      deadline: V.uint(o.deadline, member(path, 'deadline')),
+    };
+  },
+  'result-submitted': (value, path) => {
+    const o = V.object(value, path, ['run', 'unit', 'result']);
+    return {
+      run: id(o.run, member(path, 'run')),
+      unit: id(o.unit, member(path, 'unit')),
+      result: V.hex64(o.result, member(path, 'result')),
+    };
+  },
+  verdict: (value, path) => {
+    const o = V.object(value, path, ['run', 'unit', 'provider', 'result', 'outcome'], ['reason']);
+    const body: VerdictBody = {
+      run: id(o.run, member(path, 'run')),
+      unit: id(o.unit, member(path, 'unit')),
+      provider: V.hex64(o.provider, member(path, 'provider')),
+      result: V.hex64(o.result, member(path, 'result')),
+      outcome: V.literal(o.outcome, member(path, 'outcome'), VERDICT_OUTCOMES),
+    };
+    // One meaning per entry: an invalid verdict says why, a valid one has nothing to explain.
+    if (body.outcome === 'invalid') {
+      if (o.reason === undefined) V.fail(member(path, 'reason'), 'an invalid verdict needs a reason');
+      body.reason = text(o.reason, member(path, 'reason'), ENTRY_LIMITS.reasonLength);
+    } else if (o.reason !== undefined) {
+      V.fail(member(path, 'reason'), 'a valid verdict has no reason');
+    }
+    return body;
+  },
+  'credit-granted': (value, path) => {
+    const o = V.object(value, path, ['run', 'unit', 'provider', 'result', 'amount']);
+    return {
+      run: id(o.run, member(path, 'run')),
+      unit: id(o.unit, member(path, 'unit')),
+      provider: V.hex64(o.provider, member(path, 'provider')),
+      result: V.hex64(o.result, member(path, 'result')),
+      amount: V.uint(o.amount, member(path, 'amount'), 1),
+    };
+  },
+  'checkpoint-published': (value, path) => {
+    const o = V.object(value, path, ['run', 'round', 'checkpoint', 'parents', 'aggregated']);
+    const parentsPath = member(path, 'parents');
+    const parents = V.array(o.parents, parentsPath, ENTRY_LIMITS.parents).map((p, i) => V.hex64(p, element(parentsPath, i)));
+    distinct(parents, parentsPath);
+    const aggPath = member(path, 'aggregated');
+    const aggregated = V.array(o.aggregated, aggPath, ENTRY_LIMITS.aggregated).map((a, i) => {
+      const p = element(aggPath, i);
+      const ao = V.object(a, p, ['unit', 'result']);
+      return { unit: id(ao.unit, member(p, 'unit')), result: V.hex64(ao.result, member(p, 'result')) };
+    });
+    distinct(
+      aggregated.map((a) => a.unit),
+      aggPath,
+    );
+    return {
+      run: id(o.run, member(path, 'run')),
+      round: V.uint(o.round, member(path, 'round')),
+      checkpoint: V.hex64(o.checkpoint, member(path, 'checkpoint')),
+      parents,
+      aggregated,
+    };
+  },
+  'council-decision': (value, path) => {
+    const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold', 'approvals'], ['params']);
+    const { approvals: _approvals, ...rest } = o;
+    const proposal = parseProposal(rest, path);
+    const apPath = member(path, 'approvals');
+    const approvals = V.array(o.approvals, apPath, ENTRY_LIMITS.approvals).map((a, i) => {
+      const p = element(apPath, i);
+      const ao = V.object(a, p, ['key', 'sig']);
+      const key = V.hex64(ao.key, member(p, 'key'));
+      V.base64(ao.sig, member(p, 'sig'), ED25519_SIGNATURE_BYTES);
+      return { key, sig: ao.sig as string };
+    });
+    distinct(
+      approvals.map((a) => a.key),
+      apPath,
+    );
+    if (approvals.length < proposal.threshold) V.fail(apPath, `fewer approvals than the threshold ${proposal.threshold}`);
+    return { ...proposal, approvals };
+  },
+};
+
+function parseBody<K extends EntryKind>(kind: K, value: unknown, path: Path): EntryBodies[K] {
+  return (BODY_PARSERS[kind] as BodyParser<K>)(value, path);
+}
+
+function parseEnvelope(value: unknown, withSig: boolean): LedgerEntry | UnsignedEntry {
+  const o = V.object(value, '$', withSig ? ['v', 'kind', 'time', 'actor', 'body', 'sig'] : ['v', 'kind', 'time', 'actor', 'body'], ['seq']);
+  if (o.v !== ENTRY_VERSION) V.fail(member('$', 'v'), `unsupported version (expected ${ENTRY_VERSION})`);
+  const kind = V.literal(o.kind, member('$', 'kind'), ENTRY_KINDS);
+  const time = V.uint(o.time, member('$', 'time'));
+  const actor = V.hex64(o.actor, member('$', 'actor'));
+  const body = parseBody(kind, o.body, member('$', 'body'));
+  if (kind === 'provider-registered') {
+    // Self-registration: the entry is signed by the key it registers, which
+    // proves the registrant holds that key.
+    const registered = keyIdOf(publicKeyRawOf(body as ProviderRegisteredBody));
+    if (actor !== registered) V.fail(member('$', 'actor'), 'a provider registers its own key (actor must be its key id)');
+  }
+  const entry: Record<string, unknown> = { v: ENTRY_VERSION, kind };
+  if (o.seq !== undefined) entry.seq = V.uint(o.seq, member('$', 'seq'));
+  entry.time = time;
+  entry.actor = actor;
+  entry.body = body;
+  if (withSig) {
+    V.base64(o.sig, member('$', 'sig'), ED25519_SIGNATURE_BYTES);
+    entry.sig = o.sig;
+  }
+  const size = canonicalBytes(entry).length;
+  if (size > MAX_ENTRY_BYTES) V.fail('$', `canonical encoding is ${size} bytes, more than ${MAX_ENTRY_BYTES}`);
+  return entry as LedgerEntry | UnsignedEntry;
+}
+
+/**
+ * Validates a signed entry given as a JSON value (e.g. from JSON.parse) and
+ * returns a normalized copy. Checks shape only; verifyEntrySignature checks
+ * the signature. Throws LEDGER_BAD_ENTRY with details.path.
+ */
+export function parseEntry(value: unknown): LedgerEntry {
+  return parseEnvelope(value, true) as LedgerEntry;
+}
+
+/** Like parseEntry for an entry without `sig` (before signing). */
+export function parseUnsignedEntry(value: unknown): UnsignedEntry {
+  return parseEnvelope(value, false) as UnsignedEntry;
+}
+
+/** The leaf input of an entry: the canonical JSON bytes (RFC 8785) of the whole signed entry. */
+export function encodeEntry(entry: LedgerEntry): Uint8Array {
+  return canonicalBytes(parseEntry(entry));
+}
+
+/**
+ * Parses a leaf input back into an entry. Rejects (LEDGER_BAD_ENTRY) bytes
+ * over MAX_ENTRY_BYTES, invalid UTF-8, invalid JSON, an invalid entry, and
+ * bytes that are not exactly the entry's canonical encoding.
+ */
+export function decodeEntry(bytes: Uint8Array): LedgerEntry {
+  if (!(bytes instanceof Uint8Array)) V.fail('$', 'expected bytes');
+  if (bytes.length > MAX_ENTRY_BYTES) V.fail('$', `more than ${MAX_ENTRY_BYTES} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8Decode(bytes));
+  } catch {
+    V.fail('$', 'not UTF-8 JSON text');
+  }
+  const entry = parseEntry(value);
+  const canonical = canonicalBytes(entry);
+  if (canonical.length !== bytes.length || !canonical.every((b, i) => b === bytes[i])) {
+    V.fail('$', 'not the canonical encoding (RFC 8785) of the entry');
+  }
+  return entry;
+}
+
+/** The leaf hash of an entry in the log (RFC 6962 §2.1): SHA-256(0x00 ‖ encodeEntry(entry)). */
+export function entryLeafHash(entry: LedgerEntry): Uint8Array {
+  return leafHash(encodeEntry(entry));
+}
+
+/** SHA-256 of the leaf input, hex: a handy content id for an entry (not the leaf hash). */
+export function entryId(entry: LedgerEntry): string {
+  return hexEncode(sha256(encodeEntry(entry)));
+}
+
+// ---------------------------------------------------------------------------
+// Signing
+
+/** The bytes an entry's signature covers: domain ‖ canonical bytes of the entry without `sig`. */
+export function entrySigningBytes(entry: UnsignedEntry | LedgerEntry): Uint8Array {
+  const { sig: _sig, ...unsigned } = entry as LedgerEntry;
+  return domainSeparated(ENTRY_SIGNING_DOMAIN, canonicalBytes(parseUnsignedEntry(unsigned)));
+}
+
+/** Builds, validates and signs an entry; the actor is the signer's key id. */
+export function createEntry<K extends EntryKind>(draft: EntryDraft<K>, signer: Ed25519KeyPair): LedgerEntry<K> {
+  const unsigned = parseUnsignedEntry({
+    v: ENTRY_VERSION,
+    kind: draft.kind,
+    seq: draft.seq,
+    time: draft.time,
+    actor: signer.keyId,
+    body: draft.body,
+  });
+  const sig = base64Encode(signBytes(entrySigningBytes(unsigned), signer));
+  return parseEntry({ ...unsigned, sig }) as LedgerEntry<K>;
+}
+
+/**
+ * Checks that `entry` was signed by `publicKey` and that the key is the
+ * entry's actor. Throws LEDGER_BAD_SIGNATURE (details.reason 'actor-mismatch'
+ * or 'invalid-signature'), or LEDGER_BAD_ENTRY if the entry is malformed.
+ */
+export function verifyEntrySignature(entry: LedgerEntry, publicKey: PublicKeyInput): void {
+  const parsed = parseEntry(entry);
+  if (keyIdOf(publicKey) !== parsed.actor) {
+    throw new SwarmError('LEDGER_BAD_SIGNATURE', 'the key is not the entry actor', { reason: 'actor-mismatch', actor: parsed.actor });
+  }
+  const sig = V.base64(parsed.sig, member('$', 'sig'), ED25519_SIGNATURE_BYTES);
+  if (!verifyBytes(entrySigningBytes(parsed), sig, publicKey)) {
+    throw new SwarmError('LEDGER_BAD_SIGNATURE', 'entry signature does not verify', { reason: 'invalid-signature', actor: parsed.actor });
+  }
+}
+
+/** True when verifyEntrySignature would not throw LEDGER_BAD_SIGNATURE. */
+export function isEntrySignatureValid(entry: LedgerEntry, publicKey: PublicKeyInput): boolean {
+  try {
+    verifyEntrySignature(entry, publicKey);
+    return true;
+  } catch (e) {
+    if (isSwarmError(e, 'LEDGER_BAD_SIGNATURE')) return false;
+    throw e;
+  }
+}
+
+function publicKeyRawOf(body: ProviderRegisteredBody): Uint8Array {
+  return V.base64(body.publicKey, '$["body"]["publicKey"]', ED25519_PUBLIC_KEY_BYTES);
+}
+
+/** The raw public key a provider-registered entry registers (its own signing key). */
+export function registeredPublicKey(entry: LedgerEntry<'provider-registered'>): Uint8Array {
+  if (entry.kind !== 'provider-registered') V.fail(member('$', 'kind'), 'not a provider-registered entry');
+  return publicKeyRawOf(entry.body);
+}
