@@ -69,6 +69,17 @@ export class Engine {
     return new Tensor(this, arr, [...shape], opts.requiresGrad ?? false, null);
   }
 
+  /** Wrap `data` without copying (the caller keeps ownership; used for parameters updated in place). */
+  wrap(data: Float32Array, shape: Shape, opts: { requiresGrad?: boolean } = {}): Tensor {
+    checkShape(shape);
+    const size = sizeOf(shape);
+    this.checkSize(size, 'wrap');
+    if (data.length !== size) {
+      throw new SwarmError('TENSOR_BAD_SHAPE', `data has ${data.length} values but shape ${fmtShape(shape)} needs ${size}`);
+    }
+    return new Tensor(this, data, [...shape], opts.requiresGrad ?? false, null);
+  }
+
   scalar(v: number): Tensor {
     return this.tensor([v], []);
   }
