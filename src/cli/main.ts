@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
 import { registerBench } from './bench.ts';
+import { registerTrain } from './train.ts';
 import { registerUp } from './up.ts';
 
 export const VERSION = '0.1.0';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerUp(program);
   registerBench(program);
+  registerTrain(program);
   return program;
 }
 
