@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
 import { registerBench } from './bench.ts';
+import { registerGenerate } from './generate.ts';
 import { registerTrain } from './train.ts';
 import { registerUp } from './up.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerUp(program);
   registerBench(program);
   registerTrain(program);
+  registerGenerate(program);
   return program;
 }
 

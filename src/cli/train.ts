@@ -28,13 +28,14 @@ import type { BackendName } from './engine.ts';
 import { parseChoiceList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { createProgress } from './progress.ts';
 
+const DEFAULT_STEPS = 300;
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const TRAINER_STATE_FILE = 'trainer_state.json';
 
 interface TrainFlags {
   local?: boolean;
   preset: string;
-  steps: number;
+  steps?: number;
   data?: string;
   out: string;
   resume?: string;
@@ -48,6 +49,7 @@ interface TrainFlags {
   backend: BackendName[];
   evalEvery: number;
   evalWindows?: number;
+  stopAfter?: number;
 }
 
 /** Defaults per preset: the inner AdamW of DiLoCo, with a higher peak rate for the tiny models (they tolerate it and learn in minutes). */
@@ -159,18 +161,19 @@ async function trainAction(o: TrainFlags): Promise<void> {
     const n = paramCount(c);
     const params = resumed?.params ?? flatParams(paramList(initParams(engine, c, Prng.fromSeed(seed).fork('init'))).map((t) => t.data));
     const opt = resumed?.opt ?? initFlatAdam(n);
-    const totalSteps = resumed ? Math.max(resumed.state.totalSteps, o.steps) : o.steps;
+    const totalSteps = o.steps ?? resumed?.state.totalSteps ?? DEFAULT_STEPS;
     const lr = resumed?.state.lr ?? o.lr ?? PRESET_LR[o.preset] ?? DILOCO_INNER.lr;
     const warmup = resumed?.state.warmup ?? Math.min(o.warmup, Math.max(1, Math.floor(totalSteps / 10)));
     const floor = setup.entropyFloor;
+    const target = Math.min(totalSteps, o.stopAfter ? opt.step + o.stopAfter : totalSteps);
     if (!o.json) {
       process.stderr.write(
         `training ${o.preset} (${(n / 1e6).toFixed(2)}M parameters, vocab ${c.vocabSize}) on ${setup.corpus.kind === 'synthetic' ? 'the synthetic corpus' : setup.corpus.name}` +
-          `, ${totalSteps - opt.step} steps of ${setup.data.batchSize}x${setup.data.seqLen} tokens, ${backend.name} backend, ${threads} threads` +
+          `, ${target - opt.step} steps of ${setup.data.batchSize}x${setup.data.seqLen} tokens, ${backend.name} backend, ${threads} threads` +
           (floor !== null ? `\nentropy floor of the validation split: ${floor.toFixed(4)} nats/token\n` : '\n'),
       );
     }
-    const progress = createProgress({ total: totalSteps, label: 'train', quiet: o.json === true });
+    const progress = createProgress({ total: target, label: 'train', quiet: o.json === true });
     let lastEval = NaN;
     const r = trainLocal(
       engine,
@@ -178,6 +181,7 @@ async function trainAction(o: TrainFlags): Promise<void> {
         config: c,
         data: setup.data,
         steps: totalSteps,
+        ...(o.stopAfter ? { stopAt: opt.step + o.stopAfter } : {}),
         adamw: { ...DILOCO_INNER, lr },
         schedule: { maxLr: lr, minLr: lr / 10, warmupSteps: warmup, totalSteps },
         evalEvery: o.evalEvery,
@@ -239,7 +243,7 @@ export function registerTrain(program: Command): void {
     .description('train a model; --local runs every step on this machine with the canonical engine')
     .option('--local', 'train on this machine (required for now)')
     .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
-    .option('--steps <n>', 'total optimizer steps', parsePositiveInt('--steps', 10_000_000), 300)
+    .option('--steps <n>', `total optimizer steps, the schedule's length (default ${DEFAULT_STEPS}; on --resume, the checkpoint's)`, parsePositiveInt('--steps', 10_000_000))
     .option('--data <path>', 'real text: a .txt file, a folder of .txt/.md, or .jsonl with a "text" field (default: the synthetic corpus)')
     .option('--out <dir>', 'checkpoint directory to write', 'checkpoints/local')
     .option('--resume <dir>', 'continue from a checkpoint directory written by swarm train')
@@ -252,6 +256,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-windows <n>', 'validation windows per evaluation (default: all)', parsePositiveInt('--eval-windows', 1_000_000))
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', parseChoiceList('--backend', ['wasm', 'ref'] as const), ['wasm'])
+    .option('--stop-after <n>', 'run only n steps of the schedule now, then checkpoint (continue later with --resume)', parsePositiveInt('--stop-after', 10_000_000))
     .option('--json', 'print one JSON line with the result')
     .action(trainAction);
 }

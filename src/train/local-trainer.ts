@@ -56,8 +56,10 @@ export function evaluate(engine: Engine, c: ModelConfig, params: Float32Array, d
 export interface LocalTrainOptions {
   config: ModelConfig;
   data: BatchSource;
-  /** total optimizer steps to reach (counting steps already in `opt`) */
+  /** total optimizer steps of the run (the schedule's length, counting steps already in `opt`) */
   steps: number;
+  /** stop (to checkpoint) when the optimizer reaches this step; default `steps` */
+  stopAt?: number;
   adamw: AdamWHyper;
   schedule: Schedule;
   /** evaluate every this many steps (and at the end) */
@@ -103,7 +105,8 @@ export function trainLocal(
   let tokens = 0;
   let trainLoss = NaN;
   let evalLoss = NaN;
-  while (opt.step < o.steps) {
+  const stopAt = Math.min(o.stopAt ?? o.steps, o.steps);
+  while (opt.step < stopAt) {
     const first = opt.step;
     // run to the next evaluation point, one step per unit call so progress can be shown
     const out = runTrainUnit(
@@ -117,7 +120,7 @@ export function trainLocal(
     trainLoss = out.metrics.losses[0]!;
     const elapsed = o.now() - t0;
     on.step?.({ step: opt.step, loss: trainLoss, lr: out.metrics.lrs[0]!, tokens, tokensPerSecond: tokens / Math.max(1e-9, elapsed / 1000), elapsedMs: elapsed });
-    if (opt.step % o.evalEvery === 0 || opt.step === o.steps) {
+    if (opt.step % o.evalEvery === 0 || opt.step === stopAt) {
       evalLoss = evaluate(engine, c, params, o.data, o.evalBatches, k);
       on.eval?.(opt.step, evalLoss);
     }

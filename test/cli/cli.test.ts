@@ -1,0 +1,91 @@
+/** The `swarm` binary end to end, as a separate process: help, bad flags, determinism of its outputs. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../bin/swarm.mjs');
+const tmp = mkdtempSync(join(tmpdir(), 'swarm-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function swarm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, CI: 'true' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function lastJson(out: string): Record<string, unknown> {
+  const lines = out.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+describe('swarm CLI', () => {
+  it('--help explains every command', () => {
+    const r = swarm('--help');
+    expect(r.code).toBe(0);
+    for (const c of ['up', 'bench', 'train', 'generate']) expect(r.out).toContain(c);
+    const t = swarm('train', '--help');
+    expect(t.code).toBe(0);
+    expect(t.out).toContain('--preset');
+    expect(t.out).toContain('--resume');
+  });
+
+  it('rejects bad flags and unknown commands with a message and a non-zero exit', () => {
+    const r = swarm('train', '--local', '--steps', 'many');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('--steps must be a positive integer');
+    const u = swarm('frobnicate');
+    expect(u.code).not.toBe(0);
+    expect(u.err).toContain('unknown command');
+    const p = swarm('train', '--local', '--preset', 'huge', '--steps', '1');
+    expect(p.code).toBe(1);
+    expect(p.err).toContain('MODEL_UNKNOWN_PRESET');
+    const g = swarm('generate', '--model', join(tmp, 'missing'), '--prompt', 'x');
+    expect(g.code).toBe(1);
+    expect(g.err).toContain('CHECKPOINT_NOT_FOUND');
+  });
+
+  it('up --json: the ref and wasm backends train the same bits', () => {
+    const r = swarm('up', '--json', '--steps', '15');
+    expect(r.code).toBe(0);
+    const j = lastJson(r.out);
+    expect(j.bitIdentical).toBe(true);
+    expect(j.refSha256).toBe(j.wasmSha256);
+    expect(j.finalLoss as number).toBeLessThan(j.initialLoss as number);
+  });
+
+  it('train --local twice gives the same checkpoint hash; resume continues; generate reads it', () => {
+    const a = swarm('train', '--local', '--preset', 'nano', '--steps', '4', '--eval-windows', '8', '--out', join(tmp, 'a'), '--json');
+    const b = swarm('train', '--local', '--preset', 'nano', '--steps', '4', '--eval-windows', '8', '--out', join(tmp, 'b'), '--json', '--threads', '1');
+    expect(a.code).toBe(0);
+    const ja = lastJson(a.out), jb = lastJson(b.out);
+    for (const k of ['steps', 'tokens', 'trainLoss', 'evalLoss', 'entropyFloor', 'tokensPerSecond', 'checkpoint', 'checkpointSha256']) expect(ja).toHaveProperty(k);
+    expect(ja.checkpointSha256).toBe(jb.checkpointSha256);
+    expect(ja.steps).toBe(4);
+    // stopping after 2 of 4 steps and resuming gives the bits of 4 straight steps
+    const c1 = swarm('train', '--local', '--preset', 'nano', '--steps', '4', '--stop-after', '2', '--eval-windows', '8', '--out', join(tmp, 'c'), '--json');
+    expect(c1.code).toBe(0);
+    expect(lastJson(c1.out).steps).toBe(2);
+    const c2 = swarm('train', '--local', '--resume', join(tmp, 'c'), '--eval-windows', '8', '--out', join(tmp, 'c2'), '--json');
+    expect(c2.code).toBe(0);
+    expect(lastJson(c2.out).steps).toBe(4);
+    expect(lastJson(c2.out).checkpointSha256).toBe(ja.checkpointSha256);
+    const g = swarm('generate', '--model', join(tmp, 'a'), '--prompt', 'The', '--max-tokens', '5', '--json');
+    expect(g.code).toBe(0);
+    const jg = lastJson(g.out);
+    expect((jg.tokens as number[]).length).toBeLessThanOrEqual(5);
+    const g2 = swarm('generate', '--model', join(tmp, 'a'), '--prompt', 'The', '--max-tokens', '5', '--json');
+    expect(lastJson(g2.out).tokens).toEqual(jg.tokens);
+  });
+
+  it('bench matmul --json prints one object per line with the documented fields', () => {
+    const r = swarm('bench', 'matmul', '--json', '--sizes', '64', '--threads', '1', '--min-seconds', '0.05', '--no-numpy');
+    expect(r.code).toBe(0);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((x) => x.backend).sort()).toEqual(['ref', 'wasm']);
+    for (const row of rows) {
+      expect(row).toMatchObject({ op: 'matmul', threads: 1, m: 64, k: 64, n: 64 });
+      expect(row.gflops as number).toBeGreaterThan(0);
+    }
+  });
+});
