@@ -9,6 +9,7 @@ import { runMatmulBench } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
 import { parseChoiceList, parseIntList, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
+import { benchTrain } from './bench-train.ts';
 
 type Shape3 = [number, number, number];
 const DEFAULT_SHAPES: Shape3[] = [[128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [512, 256, 1024]];
@@ -50,6 +51,24 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
   }
 }
 
+/** Batch shapes per preset: the defaults of swarm train --local. */
+const TRAIN_SHAPES: Record<string, [number, number]> = { nano: [16, 64], micro: [16, 64], small: [8, 128] };
+
+async function benchTrainAll(presets: string[], steps: number, json: boolean): Promise<void> {
+  const out = (row: object) => process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
+  const all = defaultThreads();
+  for (const p of presets) {
+    const [b, t] = TRAIN_SHAPES[p]!;
+    const rows = [];
+    for (const threads of [...new Set([1, all])]) {
+      const row = await benchTrain(p, threads, steps, b, t);
+      rows.push(row);
+      out(row);
+    }
+    if (rows.length > 1) out({ op: 'train-scaling', preset: p, threads: all, speedup: rows[1]!.tokensPerSecond / rows[0]!.tokensPerSecond });
+  }
+}
+
 function fmt(row: object): string {
   return Object.entries(row)
     .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
@@ -67,5 +86,15 @@ export function registerBench(program: Command): void {
       .option('--min-seconds <s>', 'measure each case for at least this long', parsePositiveNumber('--min-seconds'), 0.5)
       .option('--no-numpy', 'skip the numpy/OpenBLAS reference even if python3 has numpy');
   addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s for ref and wasm (1..N threads), and the ratio to numpy single-thread')).action(benchMatmul);
-  addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(benchMatmul);
+  bench
+    .command('train')
+    .description('training tokens/s of micro and small (wasm), matmul share of step time, and thread speed-up against one thread')
+    .option('--json', 'one JSON object per line')
+    .option('--presets <list>', 'comma-separated presets', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
+    .option('--steps <n>', 'timed steps per case', parseIntList('--steps', 10_000), [3])
+    .action(async (o: { json?: boolean; presets: string[]; steps: number[] }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true));
+  addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(async (o: MatmulFlags) => {
+    await benchMatmul(o);
+    await benchTrainAll(['micro', 'small'], 3, o.json === true);
+  });
 }

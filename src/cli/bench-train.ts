@@ -1,0 +1,80 @@
+/**
+ * `swarm bench train`: training throughput (tokens/s) of the pure training
+ * unit for the micro and small presets, the fraction of step time spent in
+ * matmul, and the speed-up of all threads over one thread measured in the
+ * same process (the reference run).
+ */
+import { Prng } from '../core/prng.ts';
+import { preset } from '../model/config.ts';
+import { initParams, paramList } from '../model/llama.ts';
+import type { Backend } from '../tensor/backend/backend.ts';
+import { Engine } from '../tensor/tensor.ts';
+import { createWasmBackend } from '../tensor/wasm/backend.ts';
+import { DILOCO_INNER } from '../train/adamw.ts';
+import { initFlatAdam, runTrainUnit } from '../train/unit.ts';
+import type { Batch } from '../train/unit.ts';
+
+export interface TrainBenchRow {
+  op: 'train';
+  preset: string;
+  params: number;
+  batch: number;
+  seqLen: number;
+  threads: number;
+  steps: number;
+  tokensPerSecond: number;
+  matmulFraction: number;
+}
+
+/** Wrap a backend so time spent inside matmul is counted. */
+function timed(b: Backend): { backend: Backend; matmulMs: () => number } {
+  let ms = 0;
+  const backend: Backend = Object.create(b) as Backend;
+  backend.matmul = (...args) => {
+    const t = performance.now();
+    try {
+      return b.matmul(...args);
+    } finally {
+      ms += performance.now() - t;
+    }
+  };
+  return { backend, matmulMs: () => ms };
+}
+
+export async function benchTrain(presetName: string, threads: number, steps: number, batch: number, seqLen: number): Promise<TrainBenchRow> {
+  const raw = await createWasmBackend({ threads });
+  try {
+    const { backend, matmulMs } = timed(raw);
+    const e = new Engine(backend);
+    const c = preset(presetName, { maxSeqLen: Math.max(seqLen, preset(presetName).maxSeqLen) });
+    const ps = paramList(initParams(e, c, Prng.fromSeed(1)));
+    const flat = new Float32Array(ps.reduce((s, t) => s + t.size, 0));
+    let at = 0;
+    for (const t of ps) {
+      flat.set(t.data, at);
+      at += t.size;
+    }
+    const rng = Prng.fromSeed(2);
+    const tokens = Int32Array.from({ length: batch * (seqLen + 1) }, () => rng.nextInt(c.vocabSize));
+    const b: Batch = { inputs: tokens.subarray(0, batch * seqLen), targets: tokens.subarray(1, 1 + batch * seqLen), batch, seqLen };
+    const unit = { config: c, params: flat, opt: initFlatAdam(flat.length), batchAt: () => b, adamw: DILOCO_INNER };
+    runTrainUnit(e, { ...unit, steps: 1 }); // warm-up: JIT, memory growth, workers
+    const m0 = matmulMs();
+    const t0 = performance.now();
+    runTrainUnit(e, { ...unit, steps });
+    const ms = performance.now() - t0;
+    return {
+      op: 'train',
+      preset: presetName,
+      params: flat.length,
+      batch,
+      seqLen,
+      threads,
+      steps,
+      tokensPerSecond: (steps * batch * seqLen) / (ms / 1000),
+      matmulFraction: (matmulMs() - m0) / ms,
+    };
+  } finally {
+    raw.close();
+  }
+}
