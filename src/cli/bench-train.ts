@@ -11,7 +11,7 @@ import type { Backend } from '../tensor/backend/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
 import { createWasmBackend } from '../tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
-import { initFlatAdam, runTrainUnit } from '../train/unit.ts';
+import { concatFlat, initFlatAdam, runTrainUnit } from '../train/unit.ts';
 import type { Batch } from '../train/unit.ts';
 
 export interface TrainBenchRow {
@@ -47,13 +47,7 @@ export async function benchTrain(presetName: string, threads: number, steps: num
     const { backend, matmulMs } = timed(raw);
     const e = new Engine(backend);
     const c = preset(presetName, { maxSeqLen: Math.max(seqLen, preset(presetName).maxSeqLen) });
-    const ps = paramList(initParams(e, c, Prng.fromSeed(1)));
-    const flat = new Float32Array(ps.reduce((s, t) => s + t.size, 0));
-    let at = 0;
-    for (const t of ps) {
-      flat.set(t.data, at);
-      at += t.size;
-    }
+    const flat = concatFlat(paramList(initParams(e, c, Prng.fromSeed(1))));
     const rng = Prng.fromSeed(2);
     const tokens = Int32Array.from({ length: batch * (seqLen + 1) }, () => rng.nextInt(c.vocabSize));
     const b: Batch = { inputs: tokens.subarray(0, batch * seqLen), targets: tokens.subarray(1, 1 + batch * seqLen), batch, seqLen };

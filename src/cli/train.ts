@@ -21,7 +21,7 @@ import { Engine } from '../tensor/tensor.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { trainLocal } from '../train/local-trainer.ts';
 import { setupRun } from '../train/run-setup.ts';
-import { initFlatAdam, paramCount, splitFlat } from '../train/unit.ts';
+import { concatFlat, initFlatAdam, paramCount, splitFlat } from '../train/unit.ts';
 import type { FlatAdamState } from '../train/unit.ts';
 import { createBackend, defaultThreads } from './engine.ts';
 import type { BackendName } from './engine.ts';
@@ -63,17 +63,6 @@ const PRESET_TRAIN: Record<string, { lr: number; batchSize: number; seqLen: numb
   micro: { lr: 4e-3, batchSize: 16, seqLen: 64 },
   small: { lr: 1e-3, batchSize: 8, seqLen: 128 },
 };
-
-function flatParams(params: Float32Array[]): Float32Array {
-  const n = params.reduce((s, p) => s + p.length, 0);
-  const out = new Float32Array(n);
-  let at = 0;
-  for (const p of params) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export interface TrainerState {
   v: 1;
@@ -117,7 +106,7 @@ export async function loadCheckpoint(dir: string): Promise<{ config: ModelConfig
   if (ck.tokenizerJson === undefined) throw new SwarmError('CHECKPOINT_NOT_FOUND', `${dir} has no tokenizer.json`);
   const tokenizer = loadHfTokenizer(ck.tokenizerJson);
   const config: ModelConfig = { ...ck.config };
-  const params = flatParams(fromHfTensors(config, ck.tensors));
+  const params = concatFlat(fromHfTensors(config, ck.tensors));
   return { config, tokenizer, params, sha256: ck.safetensorsSha256 };
 }
 
@@ -168,7 +157,7 @@ async function trainAction(o: TrainFlags): Promise<void> {
     });
     const c = setup.config;
     const n = paramCount(c);
-    const params = resumed?.params ?? flatParams(paramList(initParams(engine, c, Prng.fromSeed(seed).fork('init'))).map((t) => t.data));
+    const params = resumed?.params ?? concatFlat(paramList(initParams(engine, c, Prng.fromSeed(seed).fork('init'))));
     const opt = resumed?.opt ?? initFlatAdam(n);
     const totalSteps = o.steps ?? resumed?.state.totalSteps ?? DEFAULT_STEPS;
     const lr = resumed?.state.lr ?? o.lr ?? PRESET_TRAIN[o.preset]?.lr ?? DILOCO_INNER.lr;

@@ -72,6 +72,18 @@ export function splitFlat(c: ModelConfig, flat: Float32Array): Float32Array[] {
   return out;
 }
 
+/** Concatenate parameter arrays (canonical order) into one flat vector. */
+export function concatFlat(parts: ReadonlyArray<Float32Array | { data: Float32Array }>): Float32Array {
+  const arrays = parts.map((p) => (p instanceof Float32Array ? p : p.data));
+  const out = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
 export function initFlatAdam(n: number): FlatAdamState {
   return { step: 0, m: new Float32Array(n), v: new Float32Array(n) };
 }

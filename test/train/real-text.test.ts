@@ -15,7 +15,7 @@ import { createWasmBackend } from '../../src/tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { trainLocal } from '../../src/train/local-trainer.ts';
 import { setupRun } from '../../src/train/run-setup.ts';
-import { initFlatAdam } from '../../src/train/unit.ts';
+import { concatFlat, initFlatAdam } from '../../src/train/unit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'swarm-text-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,13 +65,7 @@ describe('real text', () => {
       const e = new Engine(backend);
       // untied head: at this size a tied head learns byte bigrams markedly slower (3.26 vs 2.88 nats after 150 steps)
       const c = { ...setup.config, tiedEmbeddings: false };
-      const ps = paramList(initParams(e, c, Prng.fromSeed(1)));
-      const params = new Float32Array(ps.reduce((s, t) => s + t.size, 0));
-      let at = 0;
-      for (const t of ps) {
-        params.set(t.data, at);
-        at += t.size;
-      }
+      const params = concatFlat(paramList(initParams(e, c, Prng.fromSeed(1))));
       const steps = 150;
       const r = trainLocal(
         e,

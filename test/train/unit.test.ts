@@ -8,7 +8,7 @@ import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { createWasmBackend } from '../../src/tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
-import { initFlatAdam, paramCount, runTrainUnit } from '../../src/train/unit.ts';
+import { concatFlat, initFlatAdam, paramCount, runTrainUnit } from '../../src/train/unit.ts';
 import type { Batch, TrainUnitInput } from '../../src/train/unit.ts';
 
 const c = preset('nano', { vocabSize: 32, maxSeqLen: 16 });
@@ -27,10 +27,8 @@ function batchAt(shard: number) {
 
 function unitInput(steps: number): TrainUnitInput {
   const e = new Engine(createRefBackend());
-  const ps = paramList(initParams(e, c, Prng.fromSeed(3)));
-  const flat = new Float32Array(paramCount(c));
-  let at = 0;
-  for (const t of ps) { flat.set(t.data, at); at += t.size; }
+  const flat = concatFlat(paramList(initParams(e, c, Prng.fromSeed(3))));
+  expect(flat.length).toBe(paramCount(c));
   return { config: c, params: flat, opt: initFlatAdam(flat.length), batchAt: batchAt(0), steps, adamw: { ...DILOCO_INNER, lr: 3e-3 } };
 }
 

@@ -26,36 +26,14 @@
  */
 import type { ErrorDetails } from '../../core/errors.ts';
 import { SwarmError } from '../../core/errors.ts';
+import type { ModelConfig } from '../config.ts';
 
 /**
- * The model-shape fields the formats need, with the project's names
- * (structurally the same as src/model/config.ts's ModelConfig, so either can
- * be passed where the other is wanted). The head dimension is derived:
- * dim / nHeads.
+ * The model config (src/model/config.ts: the one typed config object; its
+ * comments map each field to its LlamaConfig name) plus the special-token
+ * ids config.json records. The head dimension is derived: dim / nHeads.
  */
-export interface ModelConfigFields {
-  /** tokens in the vocabulary (vocab_size) */
-  vocabSize: number;
-  /** model width d (hidden_size) */
-  dim: number;
-  /** SwiGLU inner width (intermediate_size) */
-  hiddenDim: number;
-  /** decoder blocks (num_hidden_layers) */
-  nLayers: number;
-  /** query heads (num_attention_heads) */
-  nHeads: number;
-  /** key/value heads (num_key_value_heads); < nHeads is grouped-query attention */
-  nKvHeads: number;
-  /** context length (max_position_embeddings) */
-  maxSeqLen: number;
-  /** RMSNorm epsilon (rms_norm_eps) */
-  normEps: number;
-  /** RoPE base θ (rope_theta) */
-  ropeTheta: number;
-  /** LM head shares the embedding matrix (tie_word_embeddings) */
-  tiedEmbeddings: boolean;
-  /** std of the normal initialisation (initializer_range) */
-  initStd: number;
+export interface ModelConfigFields extends ModelConfig {
   /** bos_token_id; null for none. Absent: written as null */
   bosTokenId?: number | null;
   /** eos_token_id: one id, several (Llama 3 lists them), or null. Absent: written as null */
