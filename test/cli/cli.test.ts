@@ -1,6 +1,6 @@
 /** The `swarm` binary end to end, as a separate process: help, bad flags, determinism of its outputs. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,21 @@ describe('swarm CLI', () => {
     expect((jg.tokens as number[]).length).toBeLessThanOrEqual(5);
     const g2 = swarm('generate', '--model', join(tmp, 'a'), '--prompt', 'The', '--max-tokens', '5', '--json');
     expect(lastJson(g2.out).tokens).toEqual(jg.tokens);
+    // a truncated checkpoint is refused with a coded error, for generate and for --resume, and nothing is written
+    const bad = join(tmp, 'bad');
+    cpSync(join(tmp, 'a'), bad, { recursive: true });
+    const st = join(bad, 'model.safetensors');
+    writeFileSync(st, readFileSync(st).subarray(0, 1000));
+    const gb = swarm('generate', '--model', bad, '--prompt', 'x');
+    expect(gb.code).toBe(1);
+    expect(gb.err).toContain('SAFETENSORS_TRUNCATED');
+    const rb = swarm('train', '--local', '--resume', bad, '--steps', '6', '--out', join(tmp, 'never'));
+    expect(rb.code).toBe(1);
+    expect(rb.err).toContain('SAFETENSORS_TRUNCATED');
+    expect(existsSync(join(tmp, 'never'))).toBe(false);
+    const nd = swarm('train', '--local', '--preset', 'nano', '--data', join(tmp, 'no-such-file.txt'), '--steps', '1');
+    expect(nd.code).toBe(1);
+    expect(nd.err).toContain('DATA_NOT_FOUND');
   });
 
   it('bench matmul --json prints one object per line with the documented fields', () => {
