@@ -10,6 +10,7 @@ import { defaultThreads } from './engine.ts';
 import { parseChoiceList, parseIntList, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
+import { registerBenchServe } from './serve.ts';
 
 type Shape3 = [number, number, number];
 const DEFAULT_SHAPES: Shape3[] = [[128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [512, 256, 1024]];
@@ -77,6 +78,7 @@ function fmt(row: object): string {
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (speed as ratios against a reference measured in the same run)');
+  registerBenchServe(bench);
   const addMatmulFlags = (c: Command) =>
     c
       .option('--json', 'one JSON object per line')

@@ -5,7 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
 import { registerBench } from './bench.ts';
+import { registerChat } from './chat.ts';
 import { registerGenerate } from './generate.ts';
+import { registerServe } from './serve.ts';
 import { registerTrain } from './train.ts';
 import { registerUp } from './up.ts';
 
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerBench(program);
   registerTrain(program);
   registerGenerate(program);
+  registerServe(program);
+  registerChat(program);
   return program;
 }
 
