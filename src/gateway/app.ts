@@ -192,14 +192,20 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
             onStart(index);
             const rng = job.temperature === 0 ? null : choiceRng(job.seed, i);
             const it = decode(job.model, pre, { maxTokens: job.maxTokens, temperature: job.temperature, topP: job.topP, rng, stop: job.stop, signal: ac.signal });
-            for (;;) {
-              const step = await it.next();
-              if (step.done) {
-                completionTokens += step.value.completionTokens;
-                results.push({ ...step.value, index });
-                break;
+            try {
+              for (;;) {
+                const step = await it.next();
+                if (step.done) {
+                  completionTokens += step.value.completionTokens;
+                  results.push({ ...step.value, index });
+                  break;
+                }
+                onText(index, step.value);
               }
-              onText(index, step.value);
+            } catch (e) {
+              // count the tokens an aborted choice produced before it stopped
+              if (isSwarmError(e, 'GATEWAY_ABORTED')) completionTokens += Number(e.details?.completionTokens ?? 0);
+              throw e;
             }
           }
         }

@@ -45,8 +45,9 @@ export interface DecodeResult {
 /** Lets timers and sockets run between tokens (a disconnect is noticed here). */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function aborted(): SwarmError {
-  return new SwarmError('GATEWAY_ABORTED', 'the client went away; generation stopped');
+/** The abort error carries how many tokens were generated before the stop, for usage accounting. */
+function aborted(completionTokens: number): SwarmError {
+  return new SwarmError('GATEWAY_ABORTED', 'the client went away; generation stopped', { completionTokens });
 }
 
 /**
@@ -128,7 +129,7 @@ export async function* decode(m: ServedModel, start: Prefilled, o: DecodeOptions
   };
 
   for (;;) {
-    if (o.signal?.aborted) throw aborted();
+    if (o.signal?.aborted) throw aborted(count);
     if (count >= limit) break;
     const id = sampleToken(logits, { temperature: o.temperature, topP: o.topP }, o.rng);
     if (id === tok.specialTokens.eos) {
