@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Command } from 'commander';
 import type { Hono } from 'hono';
+import { systemClock } from '../core/clock.ts';
 import { createGatewayApp } from '../gateway/app.ts';
 import { benchServe } from '../gateway/bench.ts';
 import type { ServedModel } from '../gateway/model.ts';
@@ -72,7 +73,7 @@ export async function loadServedModel(dir: string, engine: Engine, id?: string):
     constants: modelConstants(engine, c),
     tokenizer: ck.tokenizer,
     ...(chatTemplate === undefined ? {} : { chatTemplate }),
-    created: Math.floor(Date.now() / 1000),
+    created: Math.floor(systemClock.now() / 1000),
   };
 }
 
