@@ -1,0 +1,219 @@
+/**
+ * Wire schemas (zod) for the first tracker endpoints, protocol version 1.
+ * DESIGN.md, "Identity and security": every input is parsed by a schema with
+ * size limits before it is used. So every string has a maximum length, every
+ * array and record a maximum count, every number a finite range, and objects
+ * are strict (unknown members are refused, not silently dropped: a client
+ * that sends a field we ignore would believe it had an effect).
+ *
+ * Record keys must start with a letter and must not name an Object.prototype
+ * member, which keeps "__proto__", "constructor", "toString" ... out of
+ * parsed objects (prototype pollution, and lookups that hit inherited members).
+ *
+ * The limits on the raw JSON text (MAX_JSON_BODY_BYTES) are for the HTTP
+ * layer to apply before JSON.parse; these schemas bound the parsed value.
+ *
+ * parseWire turns the first zod issue into SwarmError PROTOCOL_INVALID with
+ * its path ("capabilities.threads", "inputs[3]") and message, which the
+ * tracker's error mapper reports as a 400.
+ */
+import { z } from 'zod';
+import { SwarmError } from '../core/errors.ts';
+import { checkProtocolVersion } from './version.ts';
+
+/** Largest JSON request or response body of these endpoints (bytes, checked before parsing). */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+export const MAX_NAME_LENGTH = 64;
+export const MAX_UNIT_ID_LENGTH = 128;
+export const MAX_THREADS = 1024;
+/** 16 TiB: far above any machine today, low enough to stay a safe integer with room. */
+export const MAX_MEMORY_BYTES = 2 ** 44;
+export const MAX_INPUTS = 64;
+export const MAX_HYPER_PARAMETERS = 64;
+export const MAX_METRICS = 64;
+/** |value| bound for hyper-parameters and metrics. */
+export const MAX_ABS_NUMBER = 1e12;
+/** Largest result blob a provider may announce (4 GiB). */
+export const MAX_RESULT_BYTES = 2 ** 32;
+export const MAX_ERROR_MESSAGE_LENGTH = 1024;
+
+// ---- shared pieces ---------------------------------------------------------
+
+/** Lower-case hex SHA-256 (content address of a blob). */
+export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters');
+
+/** keyIdOf a public key (same shape as a SHA-256 hex). */
+export const KeyIdSchema = Sha256HexSchema;
+
+/** Raw 32-byte Ed25519 public key as unpadded base64url: 43 characters, last one carries 4 zero bits. */
+export const PublicKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'must be a 32-byte Ed25519 public key in unpadded base64url');
+
+/**
+ * A display name: 1..64 characters, no control characters, no leading or
+ * trailing white space (two names that look alike should be alike).
+ */
+export const NameSchema = z
+  .string()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, 'must not contain control characters')
+  .refine((s) => s.trim() === s, 'must not start or end with white space');
+
+export const UnitIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_UNIT_ID_LENGTH)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+export const UnitKindSchema = z.enum(['train', 'eval']);
+
+/** Milliseconds since the epoch. */
+export const TimeMsSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const BoundedNumber = z.number().finite().min(-MAX_ABS_NUMBER).max(MAX_ABS_NUMBER);
+const RecordKey = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a name of 1..64 letters, digits, "_", "." or "-" starting with a letter')
+  .refine((k) => !(k in Object.prototype), 'must not be the name of an Object.prototype member');
+
+/**
+ * A record of bounded numbers with at most `max` entries. The count and a
+ * "__proto__" member (JSON.parse makes it an own property, and zod's record
+ * would silently drop it) are checked before zod walks the entries.
+ */
+function boundedRecord(max: number) {
+  const isObj = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return z
+    .custom<unknown>((v) => !isObj(v) || Object.keys(v).length <= max, `must have at most ${max} entries`)
+    .refine((v) => !isObj(v) || !Object.hasOwn(v, '__proto__'), 'must not have a "__proto__" member')
+    .pipe(z.record(RecordKey, BoundedNumber));
+}
+
+// ---- endpoints (version 1) -------------------------------------------------
+
+/** POST /api/providers — a provider announces itself (its key must equal the x-swarm-key signer). */
+export const RegisterProviderRequestSchema = z.strictObject({
+  publicKey: PublicKeySchema,
+  name: NameSchema,
+  team: NameSchema.optional(),
+  capabilities: z.strictObject({
+    threads: z.number().int().min(1).max(MAX_THREADS),
+    memoryBytes: z.number().int().min(1).max(MAX_MEMORY_BYTES),
+  }),
+});
+
+export const RegisterProviderResponseSchema = z.strictObject({
+  providerId: KeyIdSchema,
+});
+
+/** POST /api/work — ask for one unit; `kinds` narrows what the provider will run. */
+export const WorkRequestSchema = z.strictObject({
+  kinds: z
+    .array(UnitKindSchema)
+    .min(1)
+    .max(UnitKindSchema.options.length)
+    .refine((k) => new Set(k).size === k.length, 'must not repeat a kind')
+    .optional(),
+});
+
+/** One replica of a unit, leased to a provider until leaseDeadlineMs. */
+export const WorkAssignmentSchema = z.strictObject({
+  unitId: UnitIdSchema,
+  kind: UnitKindSchema,
+  /** Content addresses of the input blobs (parameters, optimizer state, data shard). */
+  inputs: z.array(Sha256HexSchema).min(1).max(MAX_INPUTS),
+  hyperParameters: boundedRecord(MAX_HYPER_PARAMETERS),
+  leaseDeadlineMs: TimeMsSchema,
+});
+
+/** Reply to a work request: a unit, or none with a hint when to ask again. */
+export const WorkResponseSchema = z.union([
+  z.strictObject({ unit: WorkAssignmentSchema }),
+  z.strictObject({ unit: z.null(), retryAfterMs: z.number().int().min(0).max(3_600_000) }),
+]);
+
+/** POST /api/units/:id/heartbeat — still working; extends the lease. */
+export const HeartbeatRequestSchema = z.strictObject({
+  unitId: UnitIdSchema,
+  /** Fraction done, for the status line and the dashboard. */
+  progress: z.number().finite().min(0).max(1).optional(),
+});
+
+export const HeartbeatResponseSchema = z.strictObject({
+  leaseDeadlineMs: TimeMsSchema,
+});
+
+/** POST /api/results — the hash of the result blob (uploaded separately) and its metrics. */
+export const ResultSubmissionSchema = z.strictObject({
+  unitId: UnitIdSchema,
+  resultHash: Sha256HexSchema,
+  resultBytes: z.number().int().min(0).max(MAX_RESULT_BYTES),
+  metrics: boundedRecord(MAX_METRICS),
+});
+
+/** Every error response: `{error:{code,message}}` (one error mapper writes it). */
+export const ErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a SCREAMING_SNAKE code'),
+    message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
+  }),
+});
+
+export type RegisterProviderRequest = z.infer<typeof RegisterProviderRequestSchema>;
+export type RegisterProviderResponse = z.infer<typeof RegisterProviderResponseSchema>;
+export type WorkRequest = z.infer<typeof WorkRequestSchema>;
+export type WorkAssignment = z.infer<typeof WorkAssignmentSchema>;
+export type WorkResponse = z.infer<typeof WorkResponseSchema>;
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
+export type ResultSubmission = z.infer<typeof ResultSubmissionSchema>;
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+export type UnitKind = z.infer<typeof UnitKindSchema>;
+
+/** The schemas of protocol version 1. */
+export const WIRE_SCHEMAS_V1 = Object.freeze({
+  registerProviderRequest: RegisterProviderRequestSchema,
+  registerProviderResponse: RegisterProviderResponseSchema,
+  workRequest: WorkRequestSchema,
+  workResponse: WorkResponseSchema,
+  heartbeatRequest: HeartbeatRequestSchema,
+  heartbeatResponse: HeartbeatResponseSchema,
+  resultSubmission: ResultSubmissionSchema,
+  errorBody: ErrorBodySchema,
+});
+export type WireSchemas = typeof WIRE_SCHEMAS_V1;
+
+/** The schema set of `version`; PROTOCOL_UNSUPPORTED_VERSION for one this build does not speak. */
+export function wireSchemas(version: number): WireSchemas {
+  checkProtocolVersion(version);
+  return WIRE_SCHEMAS_V1; // the only version so far
+}
+
+/** "a.b[2].c" from a zod issue path ("" for the root). */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+/**
+ * `value` parsed by `schema`, or SwarmError PROTOCOL_INVALID naming the path
+ * and message of the first issue (details: path, issues = total count).
+ */
+export function parseWire<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const first = issues[0];
+  const path = first === undefined ? '' : formatIssuePath(first.path);
+  const message = first === undefined ? 'invalid' : first.message;
+  throw new SwarmError('PROTOCOL_INVALID', path === '' ? message : `${path}: ${message}`, {
+    path,
+    issues: issues.length,
+  });
+}
