@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyPairFromSeed } from '../../src/ledger/keys.ts';
 import { IDENTITY_FILE, loadOrCreateIdentity, swarmHome } from '../../src/cli/identity.ts';
+import { codeOfAsync as codeOf } from '../helpers/errors.ts';
 
 const POSIX = process.platform !== 'win32';
 let root: string;
@@ -16,14 +17,6 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const seed = (b: number) => () => new Uint8Array(32).fill(b);
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  return 'OK';
-}
 
 describe('swarmHome', () => {
   it('prefers $SWARM_HOME, else ~/.swarm', () => {

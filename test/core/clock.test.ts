@@ -1,16 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock, createSystemClock, systemClock, type Clock } from '../../src/core/clock.ts';
-import { isSwarmError } from '../../src/core/errors.ts';
+import { expectCode } from '../helpers/errors.ts';
 
-function expectCode(fn: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isSwarmError(err, code), `expected ${code}, got ${String(err)}`).toBe(true);
-}
 
 describe('systemClock', () => {
   it('reads wall-clock milliseconds since the epoch', () => {

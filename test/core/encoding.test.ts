@@ -14,19 +14,11 @@ import {
   utf8Encode,
 } from '../../src/core/encoding.ts';
 import { isSwarmError } from '../../src/core/errors.ts';
+import { expectCode } from '../helpers/errors.ts';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-function expectCode(fn: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isSwarmError(err, code), `expected ${code}, got ${String(err)}`).toBe(true);
-}
 
 describe('hex', () => {
   it('encodes lower-case, two digits per byte', () => {

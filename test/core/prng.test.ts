@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/core/canonical-json.ts';
-import { isSwarmError } from '../../src/core/errors.ts';
 import { Prng, seedKey, stateFromKey, type PrngState } from '../../src/core/prng.ts';
+import { expectCode } from '../helpers/errors.ts';
 
 const ZERO_KEY = '00'.repeat(32);
 
@@ -20,15 +20,6 @@ function words(p: Prng): number[] {
   return p.exportState().s;
 }
 
-function expectCode(fn: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isSwarmError(err, code), `expected ${code}, got ${String(err)}`).toBe(true);
-}
 
 /** Pearson chi-square statistic of observed counts against a uniform expectation. */
 function chiSquare(counts: number[]): number {

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { base64UrlDecode, base64UrlEncode, utf8Encode } from '../../src/core/encoding.ts';
 import { keyPairFromSeed } from '../../src/ledger/keys.ts';
 import { MemoryNonceStore, type NonceStore } from '../../src/protocol/nonce-store.ts';
+import { codeOfAsync as codeOf } from '../helpers/errors.ts';
 import {
   HEADER_KEY,
   HEADER_NONCE,
@@ -55,14 +56,6 @@ function setup(opts: { maxEntries?: number } = {}) {
   return { clock, nonces, body, sign, verify };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  return 'OK';
-}
 
 describe('signRequest / verifyRequest', () => {
   it('round-trips and names the signer', async () => {

@@ -25,18 +25,10 @@ import {
   putBlob,
 } from '../../../src/tracker/storage/index.ts';
 import type { Db, Queryable } from '../../../src/tracker/storage/index.ts';
+import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
 
 const PG_URL = process.env.SWARM_TEST_PG_URL;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSwarmError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function freshPostgres(max = 10): Promise<Db> {
   const db = await openPostgres(PG_URL!, { max });

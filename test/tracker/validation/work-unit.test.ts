@@ -5,6 +5,7 @@ import {
   assign, canAssign, createWorkUnit, expire, fail, heartbeat, raiseReplication, replicasToIssue, submit, validate,
 } from '../../../src/tracker/validation/work-unit.ts';
 import type { WorkUnitParams, WorkUnitState } from '../../../src/tracker/validation/work-unit.ts';
+import { codeOf as code } from '../../helpers/errors.ts';
 
 const H1 = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
@@ -16,15 +17,6 @@ function issue(s: WorkUnitState, provider: string, now = 0): [WorkUnitState, str
   return [r.state, r.replica.id];
 }
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isSwarmError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('work-unit lifecycle', () => {
   it('honest quorum of 2: both replicas valid, canonical set', () => {

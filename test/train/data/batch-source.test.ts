@@ -1,6 +1,5 @@
 /** Deterministic batches: same inputs ⇒ same Int32Array, for synthetic and real text; evaluation windows; bad arguments. */
 import { describe, expect, it } from 'vitest';
-import { isSwarmError } from '../../../src/core/errors.ts';
 import { sha256Hex } from '../../../src/core/sha256.ts';
 import { makeBatchSource } from '../../../src/train/data/batch-source.ts';
 import { entropyFloor } from '../../../src/train/data/entropy-floor.ts';
@@ -8,6 +7,7 @@ import { createSyntheticCorpus } from '../../../src/train/data/synthetic-corpus.
 import { makeTextCorpus } from '../../../src/train/data/text-corpus.ts';
 import { tokenizeStream } from '../../../src/train/data/tokenizer-like.ts';
 import { byteTokenizer, symbolTokenizer } from './helpers.ts';
+import { codeOf as code } from '../../helpers/errors.ts';
 
 /** Canonical bytes of an Int32Array (little-endian), for hashing independent of the host's byte order. */
 function le(a: Int32Array): Uint8Array {
@@ -17,14 +17,6 @@ function le(a: Int32Array): Uint8Array {
   return out;
 }
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isSwarmError(e) ? e.code : 'not a SwarmError';
-  }
-  return undefined;
-}
 
 const synthetic = createSyntheticCorpus({ validationDocuments: 32 });
 const text = makeTextCorpus(
