@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
 import { registerBench } from './bench.ts';
 import { registerChat } from './chat.ts';
+import { registerDemo } from './demo-command.ts';
 import { registerGenerate } from './generate.ts';
 import { registerServe } from './serve.ts';
 import { registerTrain } from './train.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerUp(program);
+  registerDemo(program);
   registerBench(program);
   registerTrain(program);
   registerGenerate(program);

@@ -77,7 +77,7 @@ export async function loadServedModel(dir: string, engine: Engine, id?: string):
   };
 }
 
-interface ServeFlags {
+export interface ServeFlags {
   model: string;
   name?: string;
   port: number;
@@ -87,7 +87,7 @@ interface ServeFlags {
   maxQueue: number;
 }
 
-async function serveAction(o: ServeFlags): Promise<void> {
+export async function serveAction(o: ServeFlags): Promise<void> {
   const backend: Backend = await createBackend(o.backend, o.threads ?? defaultThreads());
   const model = await loadServedModel(o.model, new Engine(backend), o.name);
   const app = createGatewayApp([model], {

@@ -32,7 +32,7 @@ const DEFAULT_STEPS = 300;
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const TRAINER_STATE_FILE = 'trainer_state.json';
 
-interface TrainFlags {
+export interface TrainFlags {
   local?: boolean;
   preset: string;
   steps?: number;
@@ -132,7 +132,7 @@ async function loadOptimizer(dir: string, n: number): Promise<{ opt: FlatAdamSta
   return { opt: { step, m: dec.tensors.get('adam.m')!.data as Float32Array, v: dec.tensors.get('adam.v')!.data as Float32Array }, state };
 }
 
-async function trainAction(o: TrainFlags): Promise<void> {
+export async function trainAction(o: TrainFlags): Promise<void> {
   if (!o.local) throw new SwarmError('CLI_BAD_FLAG', 'only --local training exists so far (swarm training arrives with `swarm run create`)');
   preset(o.preset); // validates the name early
   const threads = o.threads ?? defaultThreads();

@@ -1,74 +1,73 @@
 /**
- * `swarm up`. The full version (embedded tracker, local providers, a DiLoCo
- * run, then serving) lands with the swarm-training issue; until then it runs
- * the determinism demo of what exists: the same training on two backends,
- * compared by hash.
+ * `swarm up`, the main job (`npm start`). What exists today runs on this
+ * machine: train a model on the default synthetic corpus with live progress
+ * (loss against the corpus's entropy floor), write its checkpoint, then serve
+ * it through the OpenAI-compatible gateway until Ctrl-C. The embedded tracker,
+ * local providers and the DiLoCo swarm run (DESIGN.md, "swarm up") replace the
+ * local training step when the swarm-training issue lands; the flags stay.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SwarmError } from '../core/errors.ts';
-import { demoData, trainDemo } from './demo.ts';
-import type { DemoRun } from './demo.ts';
-import { createBackend, defaultThreads } from './engine.ts';
-import { parsePositiveInt, parsePositiveNumber } from './flags.ts';
-import { createProgress } from './progress.ts';
+import { defaultThreads } from './engine.ts';
+import { parsePositiveInt } from './flags.ts';
+import { serveAction } from './serve.ts';
+import { trainAction } from './train.ts';
+
+interface UpFlags {
+  preset: string;
+  steps?: number;
+  data?: string;
+  out?: string;
+  port: number;
+  seed: number;
+  threads?: number;
+  json?: boolean;
+  exitAfterTraining?: boolean;
+}
+
+async function upAction(o: UpFlags): Promise<void> {
+  const out = o.out ?? join('.swarm', 'up', o.preset);
+  const threads = o.threads ?? defaultThreads();
+  if (!o.json) process.stderr.write(`swarm up: training ${o.preset} on this machine (${threads} threads), then serving it\n`);
+  await trainAction({
+    local: true,
+    preset: o.preset,
+    ...(o.steps ? { steps: o.steps } : {}),
+    ...(o.data ? { data: o.data } : {}),
+    out,
+    warmup: 30,
+    seed: o.seed,
+    threads,
+    backend: ['wasm'],
+    evalEvery: 100,
+    ...(o.json ? { json: true } : {}),
+  });
+  if (o.exitAfterTraining) return;
+  process.stderr.write(
+    `try: curl -s http://127.0.0.1:${o.port}/v1/completions -H 'content-type: application/json' ` +
+      `-d '{"model":"swarm-${o.preset}","prompt":"The farmer","max_tokens":40}'\n` +
+      `or:  npm run -s swarm -- chat --url http://127.0.0.1:${o.port}      (Ctrl-C stops the server)\n`,
+  );
+  await serveAction({ model: out, name: `swarm-${o.preset}`, port: o.port, host: '127.0.0.1', backend: 'wasm', threads, maxQueue: 16 });
+}
 
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description(
-      'Run the main job. For now: train a small network on a seeded toy task with the\n' +
-        'ref and the wasm backends and check the trained weights are bit-identical.\n' +
-        '(The embedded tracker, providers and serving arrive with later releases.)',
+      'the main job: train a model on the default synthetic corpus with live progress\n' +
+        '(loss against the entropy floor), then serve it with the OpenAI-compatible API\n' +
+        'until Ctrl-C. Swarm training over a tracker and providers replaces the local\n' +
+        'training step in a later release.',
     )
-    .option('--steps <n>', 'training steps', parsePositiveInt('--steps', 100_000), 300)
+    .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
+    .option('--steps <n>', 'training steps (default 300: micro gets within ~0.1 nats of the floor in ~5 minutes on 2 cores)', parsePositiveInt('--steps', 10_000_000))
+    .option('--data <path>', 'train on real text instead of the synthetic corpus')
+    .option('--out <dir>', 'checkpoint directory (default .swarm/up/<preset>)')
+    .option('--port <n>', 'port of the OpenAI-compatible API', (v: string) => (v === '0' ? 0 : parsePositiveInt('--port', 65535)(v)), 8080)
     .option('--seed <n>', 'seed of every random choice', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .option('--hidden <n>', 'hidden units', parsePositiveInt('--hidden', 4096), 32)
-    .option('--lr <x>', 'SGD learning rate', parsePositiveNumber('--lr'), 1)
-    .option('--threads <n>', 'threads for the wasm backend (default: all cores)', parsePositiveInt('--threads', 256))
-    .option('--json', 'print one JSON line with the result instead of progress')
-    .action(async (o: { steps: number; seed: number; hidden: number; lr: number; threads?: number; json?: boolean }) => {
-      const threads = o.threads ?? defaultThreads();
-      const data = demoData(o.seed);
-      const runs: DemoRun[] = [];
-      if (!o.json) {
-        process.stderr.write(
-          `Sovereign Swarm: determinism demo (the swarm itself is not built yet).\n` +
-            `Training a 2-${o.hidden}-3 tanh network on ${data.y.length} seeded spiral points, ${o.steps} steps, seed ${o.seed}.\n`,
-        );
-      }
-      for (const name of ['ref', 'wasm'] as const) {
-        const backend = await createBackend(name, threads);
-        try {
-          const p = createProgress({ total: o.steps, label: `${name.padEnd(4)}`, quiet: o.json === true });
-          const run = trainDemo(backend, o, data, (step, loss) => p.update(step + 1, `loss ${loss.toFixed(4)}`));
-          p.finish(`loss ${run.losses.at(-1)!.toFixed(4)} accuracy ${(run.accuracy * 100).toFixed(1)}%`);
-          runs.push(run);
-        } finally {
-          backend.close();
-        }
-      }
-      const [ref, wasm] = runs as [DemoRun, DemoRun];
-      const same = ref.paramsSha256 === wasm.paramsSha256;
-      const report = {
-        steps: o.steps,
-        seed: o.seed,
-        threads,
-        initialLoss: ref.losses[0],
-        finalLoss: ref.losses.at(-1),
-        accuracy: ref.accuracy,
-        refSha256: ref.paramsSha256,
-        wasmSha256: wasm.paramsSha256,
-        bitIdentical: same,
-        refSeconds: ref.seconds,
-        wasmSeconds: wasm.seconds,
-      };
-      if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else {
-        process.stdout.write(
-          `ref  weights sha256 ${ref.paramsSha256}\nwasm weights sha256 ${wasm.paramsSha256}\n` +
-            (same ? 'bit-identical: yes — two backends, same bits.\n' : 'bit-identical: NO\n'),
-        );
-      }
-      if (!same) throw new SwarmError('DETERMINISM_BROKEN', 'the ref and wasm backends trained different bits');
-    });
+    .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
+    .option('--exit-after-training', 'stop after writing the checkpoint instead of serving')
+    .option('--json', 'print the training report as one JSON line')
+    .action(upAction);
 }

@@ -23,7 +23,7 @@ describe('swarm CLI', () => {
   it('--help explains every command', () => {
     const r = swarm('--help');
     expect(r.code).toBe(0);
-    for (const c of ['up', 'bench', 'train', 'generate']) expect(r.out).toContain(c);
+    for (const c of ['up', 'demo', 'bench', 'train', 'generate', 'serve', 'chat']) expect(r.out).toContain(c);
     const t = swarm('train', '--help');
     expect(t.code).toBe(0);
     expect(t.out).toContain('--preset');
@@ -45,8 +45,8 @@ describe('swarm CLI', () => {
     expect(g.err).toContain('CHECKPOINT_NOT_FOUND');
   });
 
-  it('up --json: the ref and wasm backends train the same bits', () => {
-    const r = swarm('up', '--json', '--steps', '15');
+  it('demo --json: the ref and wasm backends train the same bits', () => {
+    const r = swarm('demo', '--json', '--steps', '15');
     expect(r.code).toBe(0);
     const j = lastJson(r.out);
     expect(j.bitIdentical).toBe(true);
@@ -91,6 +91,15 @@ describe('swarm CLI', () => {
     const nd = swarm('train', '--local', '--preset', 'nano', '--data', join(tmp, 'no-such-file.txt'), '--steps', '1');
     expect(nd.code).toBe(1);
     expect(nd.err).toContain('DATA_NOT_FOUND');
+  });
+
+  it('up --exit-after-training trains and writes the checkpoint the server would load', () => {
+    const out = join(tmp, 'up');
+    const r = swarm('up', '--preset', 'nano', '--steps', '3', '--exit-after-training', '--json', '--out', out);
+    expect(r.code).toBe(0);
+    const j = lastJson(r.out);
+    expect(j).toMatchObject({ preset: 'nano', steps: 3, checkpoint: out });
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
   });
 
   it('bench matmul --json prints one object per line with the documented fields', () => {
