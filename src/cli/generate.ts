@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { SwarmError } from '../core/errors.ts';
 import { generate } from '../model/generate.ts';
-import { modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
+import { modelConstants } from '../model/llama.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { splitFlat } from '../train/unit.ts';
+import { wrapFlatParams } from '../train/unit.ts';
 import { createBackend, defaultThreads } from './engine.ts';
 import { parsePositiveInt } from './flags.ts';
 import { loadCheckpoint } from './train.ts';
@@ -36,8 +36,7 @@ async function generateAction(o: GenerateFlags): Promise<void> {
   try {
     const e = new Engine(backend);
     const c = { ...ck.config, maxSeqLen: ck.config.maxSeqLen };
-    const views = splitFlat(c, ck.params);
-    const p = paramsFromList(c, paramShapes(c).map(([, sh], i) => e.wrap(views[i]!, sh)));
+    const { params: p } = wrapFlatParams(e, c, ck.params);
     const k = modelConstants(e, c);
     const prompt = ck.tokenizer.encode(o.prompt, { bos: true });
     if (prompt.length >= c.maxSeqLen) {

@@ -14,10 +14,10 @@ import { systemClock } from '../core/clock.ts';
 import { createGatewayApp } from '../gateway/app.ts';
 import { benchServe } from '../gateway/bench.ts';
 import type { ServedModel } from '../gateway/model.ts';
-import { modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
+import { modelConstants } from '../model/llama.ts';
 import type { Backend } from '../tensor/backend/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { splitFlat } from '../train/unit.ts';
+import { wrapFlatParams } from '../train/unit.ts';
 import type { BackendName } from './engine.ts';
 import { createBackend, defaultThreads } from './engine.ts';
 import { parsePositiveInt } from './flags.ts';
@@ -57,8 +57,7 @@ export function listen(app: Hono, opts: { port: number; host: string }): Promise
 export async function loadServedModel(dir: string, engine: Engine, id?: string): Promise<ServedModel> {
   const ck = await loadCheckpoint(dir);
   const c = ck.config;
-  const views = splitFlat(c, ck.params);
-  const params = paramsFromList(c, paramShapes(c).map(([, sh], i) => engine.wrap(views[i]!, sh)));
+  const { params } = wrapFlatParams(engine, c, ck.params);
   let chatTemplate: string | undefined;
   try {
     const tc = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };

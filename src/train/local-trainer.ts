@@ -6,13 +6,13 @@
  */
 import { SwarmError } from '../core/errors.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { lossOf, modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
+import { lossOf, modelConstants } from '../model/llama.ts';
 import type { ModelConstants } from '../model/llama.ts';
 import type { Engine } from '../tensor/tensor.ts';
 import type { AdamWHyper } from './adamw.ts';
 import type { BatchSource } from './data/batch-source.ts';
 import type { Schedule } from './schedule.ts';
-import { runTrainUnit, splitFlat } from './unit.ts';
+import { runTrainUnit, wrapFlatParams } from './unit.ts';
 import type { Batch, FlatAdamState } from './unit.ts';
 
 /** Split rows of [rows, seqLen + 1] tokens into inputs and next-token targets. */
@@ -35,9 +35,7 @@ export function toBatch(rows: Int32Array, seqLen: number): Batch {
  */
 export function evaluate(engine: Engine, c: ModelConfig, params: Float32Array, data: BatchSource, maxBatches = Infinity, consts?: ModelConstants): number {
   const k = consts ?? modelConstants(engine, c);
-  const shapes = paramShapes(c);
-  const views = splitFlat(c, params);
-  const p = paramsFromList(c, shapes.map(([, sh], i) => engine.wrap(views[i]!, sh)));
+  const { params: p } = wrapFlatParams(engine, c, params);
   let nats = 0;
   let tokens = 0;
   const count = Math.min(maxBatches, data.evalBatchCount());

@@ -11,7 +11,7 @@
 import { SwarmError } from '../core/errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { lossOf, modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
-import type { ModelConstants } from '../model/llama.ts';
+import type { LlamaParams, ModelConstants } from '../model/llama.ts';
 import { gradients } from '../tensor/autograd.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { adamwStep } from './adamw.ts';
@@ -72,6 +72,17 @@ export function splitFlat(c: ModelConfig, flat: Float32Array): Float32Array[] {
   return out;
 }
 
+/**
+ * The model parameters as tensors over views of a flat vector (no copy), in
+ * canonical order, plus the same tensors as a list (what gradients are taken
+ * against).
+ */
+export function wrapFlatParams(engine: Engine, c: ModelConfig, flat: Float32Array, requiresGrad = false): { params: LlamaParams; tensors: Tensor[] } {
+  const views = splitFlat(c, flat);
+  const tensors = paramShapes(c).map(([, sh], i) => engine.wrap(views[i]!, sh, { requiresGrad }));
+  return { params: paramsFromList(c, tensors), tensors };
+}
+
 /** Concatenate parameter arrays (canonical order) into one flat vector. */
 export function concatFlat(parts: ReadonlyArray<Float32Array | { data: Float32Array }>): Float32Array {
   const arrays = parts.map((p) => (p instanceof Float32Array ? p : p.data));
@@ -108,8 +119,7 @@ export function runTrainUnit(engine: Engine, u: TrainUnitInput, consts?: ModelCo
   let tokens = 0;
   for (let s = 0; s < u.steps; s++) {
     const b = u.batchAt(s);
-    const ts: Tensor[] = shapes.map(([, sh], i) => engine.wrap(pViews[i]!, sh, { requiresGrad: true }));
-    const p = paramsFromList(c, ts);
+    const { params: p, tensors: ts } = wrapFlatParams(engine, c, params, true);
     const loss = lossOf(c, p, k, b.inputs, b.targets, b.batch, b.seqLen);
     const grads = gradients(loss, ts).map((g) => g.data);
     const lr = u.schedule ? lrAt(u.schedule, state.step) : u.adamw.lr;

@@ -6,20 +6,13 @@
  */
 import { hexDecode, hexEncode, utf8Encode } from '../../src/core/encoding.ts';
 import { isSwarmError } from '../../src/core/errors.ts';
-import { sha256 } from '../../src/core/sha256.ts';
+import { sha256Parts } from '../../src/core/sha256.ts';
 import { keyPairFromSeed } from '../../src/ledger/keys.ts';
 import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
 
+/** SHA-256 of the concatenation of the parts. */
 function h(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return sha256(all);
+  return sha256Parts(parts);
 }
 
 function k(n: number): number {

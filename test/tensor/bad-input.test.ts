@@ -4,16 +4,8 @@ import { SwarmError } from '../../src/core/errors.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import * as T from '../../src/tensor/index.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
+import { codeOf as code } from '../helpers/errors.ts';
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SwarmError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a SwarmError');
-}
 
 describe('bad input', () => {
   const e = new Engine(createRefBackend());

@@ -13,6 +13,7 @@ import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../../src/tensor/back
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/tensor/backend/backend.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { collapseBroadcast, createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 const ref = createRefBackend();
 let wasm: Backend;
@@ -435,16 +436,6 @@ describe('wasm matmul pool', () => {
 });
 
 describe('wasm memory limits', () => {
-  function codeOf(fn: () => unknown): string {
-    try {
-      fn();
-    } catch (e) {
-      if (e instanceof SwarmError) return e.code;
-      throw e;
-    }
-    return 'no error';
-  }
-
   it('raises TENSOR_TOO_LARGE instead of crashing, and keeps working afterwards', async () => {
     const small = await createWasmBackend({ maxElements: 1 << 16 });
     try {

@@ -60,33 +60,37 @@ export function replicaId(unitId: string, provider: string): string {
   return `r_${sha256Hex(`${unitId}\n${provider}`).slice(0, 32)}`;
 }
 
+/**
+ * "Unit u still needs a replica from provider $P at time $N": open, never
+ * given to this provider, fewer live replicas (reported, valid, or in progress
+ * with an unexpired lease) than targetResults, fewer replicas in all than
+ * maxTotalResults. One fragment for both the pick and the re-check, so the two
+ * can never disagree on the rule.
+ */
+function needsReplica(provider: string, now: string): string {
+  return `u.state = 'open'
+   AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = ${provider})
+   AND (SELECT count(*) FROM replicas r
+         WHERE r.unit_id = u.id
+           AND (r.state IN ('reported', 'valid') OR (r.state = 'in_progress' AND r.deadline > ${now})))
+       < COALESCE((u.params->>'targetResults')::int, 1)
+   AND (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id)
+       < COALESCE((u.params->>'maxTotalResults')::int, 2147483647)`;
+}
+
 // $1 provider, $2 now, $3 excluded unit ids.
 const PICK_SQL = `
 SELECT u.id
   FROM units u
- WHERE u.state = 'open'
+ WHERE ${needsReplica('$1', '$2')}
    AND NOT (u.id = ANY($3::text[]))
-   AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
-   AND (SELECT count(*) FROM replicas r
-         WHERE r.unit_id = u.id
-           AND (r.state IN ('reported', 'valid') OR (r.state = 'in_progress' AND r.deadline > $2)))
-       < COALESCE((u.params->>'targetResults')::int, 1)
-   AND (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id)
-       < COALESCE((u.params->>'maxTotalResults')::int, 2147483647)
  ORDER BY u.created_at, u.id
  LIMIT 1
  FOR UPDATE OF u SKIP LOCKED`;
 
-// $1 unit, $2 provider, $3 now: the same conditions, on a fresh snapshot.
+// $1 unit, $2 provider, $3 now: the same rule, on a fresh snapshot.
 const RECHECK_SQL = `
-SELECT (u.state = 'open'
-        AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $2)
-        AND (SELECT count(*) FROM replicas r
-              WHERE r.unit_id = u.id
-                AND (r.state IN ('reported', 'valid') OR (r.state = 'in_progress' AND r.deadline > $3)))
-            < COALESCE((u.params->>'targetResults')::int, 1)
-        AND (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id)
-            < COALESCE((u.params->>'maxTotalResults')::int, 2147483647)) AS ok
+SELECT (${needsReplica('$2', '$3')}) AS ok
   FROM units u WHERE u.id = $1`;
 
 function checkTime(v: number, what: string): void {
