@@ -28,7 +28,7 @@ import type { BackendName } from './engine.ts';
 import { parseChoiceList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { createProgress } from './progress.ts';
 
-const DEFAULT_STEPS = 300;
+const DEFAULT_STEPS = 250;
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const TRAINER_STATE_FILE = 'trainer_state.json';
 
@@ -55,7 +55,7 @@ export interface TrainFlags {
 /**
  * Defaults per preset. The optimizer is DiLoCo's inner AdamW; the tiny models
  * tolerate (and need, to learn in minutes on a CPU) a higher peak rate. micro's
- * 16 x 64 batches reach 0.10 nats of the synthetic floor in 300 steps (~290 s
+ * 16 x 64 batches reach 0.12 nats of the synthetic floor in 250 steps (230-270 s
  * on 2 cores); see the model issue's note.
  */
 const PRESET_TRAIN: Record<string, { lr: number; batchSize: number; seqLen: number }> = {

@@ -61,7 +61,7 @@ export function registerUp(program: Command): void {
         'training step in a later release.',
     )
     .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
-    .option('--steps <n>', 'training steps (default 300: micro gets within ~0.1 nats of the floor in ~5 minutes on 2 cores)', parsePositiveInt('--steps', 10_000_000))
+    .option('--steps <n>', 'training steps (default 250: micro gets within ~0.12 nats of the floor in about 4-5 minutes on 2 cores)', parsePositiveInt('--steps', 10_000_000))
     .option('--data <path>', 'train on real text instead of the synthetic corpus')
     .option('--out <dir>', 'checkpoint directory (default .swarm/up/<preset>)')
     .option('--port <n>', 'port of the OpenAI-compatible API', (v: string) => (v === '0' ? 0 : parsePositiveInt('--port', 65535)(v)), 8080)
