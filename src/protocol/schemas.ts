@@ -29,13 +29,15 @@ export const MAX_THREADS = 1024;
 /** 16 TiB: far above any machine today, low enough to stay a safe integer with room. */
 export const MAX_MEMORY_BYTES = 2 ** 44;
 export const MAX_INPUTS = 64;
-export const MAX_HYPER_PARAMETERS = 64;
 export const MAX_METRICS = 64;
 /** |value| bound for hyper-parameters and metrics. */
 export const MAX_ABS_NUMBER = 1e12;
 /** Largest result blob a provider may announce (4 GiB). */
 export const MAX_RESULT_BYTES = 2 ** 32;
 export const MAX_ERROR_MESSAGE_LENGTH = 1024;
+/** Nesting depth of free-form JSON objects (unit specs, entries). */
+export const MAX_JSON_DEPTH = 8;
+export const MAX_UNITS_PER_REQUEST = 256;
 
 // ---- shared pieces ---------------------------------------------------------
 
@@ -68,6 +70,36 @@ export const UnitIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
 
 export const UnitKindSchema = z.enum(['train', 'eval']);
+
+/** Run ids follow the ledger's id rule (src/ledger/entry.ts): short ASCII tokens. */
+export const RunIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_UNIT_ID_LENGTH)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/**
+ * A JSON object whose content another layer validates (a unit spec, a
+ * signed ledger entry). Bounded here by depth and key names only; the whole
+ * body is already bounded by MAX_JSON_BODY_BYTES.
+ */
+export const JsonObject = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be a JSON object')
+  .refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, `must nest at most ${MAX_JSON_DEPTH} levels`)
+  .refine((v) => !hasProtoKey(v), 'must not have a "__proto__" member');
+
+function jsonDepth(v: unknown, d = 0): number {
+  if (d > MAX_JSON_DEPTH) return d;
+  if (Array.isArray(v)) return v.reduce((m: number, x) => Math.max(m, jsonDepth(x, d + 1)), d + 1);
+  if (typeof v === 'object' && v !== null) return Object.values(v).reduce((m: number, x) => Math.max(m, jsonDepth(x, d + 1)), d + 1);
+  return d;
+}
+
+function hasProtoKey(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (!Array.isArray(v) && Object.hasOwn(v, '__proto__')) return true;
+  return Object.values(v).some(hasProtoKey);
+}
 
 /** Milliseconds since the epoch. */
 export const TimeMsSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -102,10 +134,17 @@ export const RegisterProviderRequestSchema = z.strictObject({
     threads: z.number().int().min(1).max(MAX_THREADS),
     memoryBytes: z.number().int().min(1).max(MAX_MEMORY_BYTES),
   }),
+  /**
+   * The provider-registered ledger entry, signed by the provider itself
+   * (src/ledger/entry.ts; parsed strictly by the tracker).
+   */
+  entry: JsonObject,
 });
 
 export const RegisterProviderResponseSchema = z.strictObject({
   providerId: KeyIdSchema,
+  /** false when this key was already registered (the call only updated name/team/capabilities) */
+  created: z.boolean(),
 });
 
 /** POST /api/work — ask for one unit; `kinds` narrows what the provider will run. */
@@ -118,13 +157,18 @@ export const WorkRequestSchema = z.strictObject({
     .optional(),
 });
 
-/** One replica of a unit, leased to a provider until leaseDeadlineMs. */
+/**
+ * One replica of a unit, leased to a provider until leaseDeadlineMs. `spec`
+ * is the unit's data (src/train/work: the kind's spec, validated again by
+ * the provider before it runs anything); `inputs` are the blobs it names.
+ */
 export const WorkAssignmentSchema = z.strictObject({
   unitId: UnitIdSchema,
+  runId: RunIdSchema,
   kind: UnitKindSchema,
+  spec: JsonObject,
   /** Content addresses of the input blobs (parameters, optimizer state, data shard). */
   inputs: z.array(Sha256HexSchema).min(1).max(MAX_INPUTS),
-  hyperParameters: boundedRecord(MAX_HYPER_PARAMETERS),
   leaseDeadlineMs: TimeMsSchema,
 });
 
@@ -134,7 +178,7 @@ export const WorkResponseSchema = z.union([
   z.strictObject({ unit: z.null(), retryAfterMs: z.number().int().min(0).max(3_600_000) }),
 ]);
 
-/** POST /api/units/:id/heartbeat — still working; extends the lease. */
+/** POST /api/heartbeat — still working; extends the lease. */
 export const HeartbeatRequestSchema = z.strictObject({
   unitId: UnitIdSchema,
   /** Fraction done, for the status line and the dashboard. */
@@ -145,12 +189,47 @@ export const HeartbeatResponseSchema = z.strictObject({
   leaseDeadlineMs: TimeMsSchema,
 });
 
-/** POST /api/results — the hash of the result blob (uploaded separately) and its metrics. */
+/**
+ * POST /api/results — the hash of the result blob (uploaded before with
+ * PUT /api/blobs/:sha256), its metrics, and the result-submitted ledger
+ * entry signed by the provider.
+ */
 export const ResultSubmissionSchema = z.strictObject({
   unitId: UnitIdSchema,
   resultHash: Sha256HexSchema,
   resultBytes: z.number().int().min(0).max(MAX_RESULT_BYTES),
   metrics: boundedRecord(MAX_METRICS),
+  entry: JsonObject,
+});
+
+export const ResultResponseSchema = z.strictObject({
+  /** the unit's status after this result: open (waiting for a quorum), valid or error */
+  unitStatus: z.enum(['open', 'valid', 'error']),
+});
+
+/** POST /api/failures — the provider could not finish (or gives the unit back). */
+export const FailureReportSchema = z.strictObject({
+  unitId: UnitIdSchema,
+  code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a SCREAMING_SNAKE code'),
+  message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
+});
+
+/** One unit to create (POST /api/units, trainers only). */
+export const NewUnitSchema = z.strictObject({
+  id: UnitIdSchema,
+  kind: UnitKindSchema,
+  spec: JsonObject,
+  /** BOINC min_quorum; adaptive replication may raise it, never lower it (default 1) */
+  minQuorum: z.number().int().min(1).max(16).optional(),
+  /** lease length in ms (default: the tracker's) */
+  leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
+  round: z.number().int().min(0).max(1_000_000).optional(),
+  slot: z.number().int().min(0).max(1_000_000).optional(),
+});
+
+export const CreateUnitsRequestSchema = z.strictObject({
+  run: RunIdSchema,
+  units: z.array(NewUnitSchema).min(1).max(MAX_UNITS_PER_REQUEST),
 });
 
 /** Every error response: `{error:{code,message}}` (one error mapper writes it). */
@@ -170,6 +249,10 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 export type ResultSubmission = z.infer<typeof ResultSubmissionSchema>;
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+export type ResultResponse = z.infer<typeof ResultResponseSchema>;
+export type FailureReport = z.infer<typeof FailureReportSchema>;
+export type NewUnit = z.infer<typeof NewUnitSchema>;
+export type CreateUnitsRequest = z.infer<typeof CreateUnitsRequestSchema>;
 export type UnitKind = z.infer<typeof UnitKindSchema>;
 
 /** The schemas of protocol version 1. */
@@ -181,6 +264,9 @@ export const WIRE_SCHEMAS_V1 = Object.freeze({
   heartbeatRequest: HeartbeatRequestSchema,
   heartbeatResponse: HeartbeatResponseSchema,
   resultSubmission: ResultSubmissionSchema,
+  resultResponse: ResultResponseSchema,
+  failureReport: FailureReportSchema,
+  createUnitsRequest: CreateUnitsRequestSchema,
   errorBody: ErrorBodySchema,
 });
 export type WireSchemas = typeof WIRE_SCHEMAS_V1;

@@ -36,7 +36,7 @@ function withField<T extends object>(base: T, patch: Record<string, unknown>): u
 }
 
 describe('provider registration', () => {
-  const ok = { publicKey: pk, name: 'alice-laptop', team: 'Team Rocket', capabilities: { threads: 8, memoryBytes: 16 * 2 ** 30 } };
+  const ok = { publicKey: pk, name: 'alice-laptop', team: 'Team Rocket', capabilities: { threads: 8, memoryBytes: 16 * 2 ** 30 }, entry: { kind: 'provider-registered' } };
 
   it('accepts a valid body (team optional)', () => {
     expect(parseWire(RegisterProviderRequestSchema, ok)).toEqual(ok);
@@ -81,7 +81,7 @@ describe('work request and assignment', () => {
     expect(invalid(WorkRequestSchema, { kinds: ['shell'] }).path).toBe('kinds[0]');
   });
 
-  const unit = { unitId: 'run-1:unit.42', kind: 'train', inputs: [H], hyperParameters: { lr: 3e-4, steps: 100 }, leaseDeadlineMs: 1_700_000_000_000 };
+  const unit = { unitId: 'run-1:unit.42', runId: 'run-1', kind: 'train', spec: { kind: 'train', steps: 100, adamw: { lr: 3e-4 } }, inputs: [H], leaseDeadlineMs: 1_700_000_000_000 };
 
   it('accepts a valid assignment and the two response shapes', () => {
     expect(parseWire(WorkAssignmentSchema, unit)).toEqual(unit);
@@ -99,11 +99,12 @@ describe('work request and assignment', () => {
     ['inputs', { inputs: Array(65).fill(H) }],
     ['inputs[0]', { inputs: [H.toUpperCase()] }],
     ['inputs[1]', { inputs: [H, H.slice(2)] }],
-    ['hyperParameters.lr', { hyperParameters: { lr: Number.POSITIVE_INFINITY } }],
-    ['hyperParameters.lr', { hyperParameters: { lr: Number.NaN } }],
-    ['hyperParameters.lr', { hyperParameters: { lr: 1e13 } }],
-    ['hyperParameters.lr', { hyperParameters: { lr: '0.1' } }],
-    ['hyperParameters', { hyperParameters: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, i])) }],
+    ['runId', { runId: '' }],
+    ['runId', { runId: 'a/b' }],
+    ['spec', { spec: [1, 2] }],
+    ['spec', { spec: null }],
+    ['spec', { spec: 'train' }],
+    ['spec', { spec: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }],
     ['leaseDeadlineMs', { leaseDeadlineMs: -1 }],
     ['leaseDeadlineMs', { leaseDeadlineMs: 1.5 }],
   ])('rejects a bad %s', (path, patch) => {
@@ -112,10 +113,9 @@ describe('work request and assignment', () => {
     expect(r.path).toBe(path);
   });
 
-  it('refuses __proto__ and constructor as hyper-parameter names', () => {
-    const evil = JSON.parse(`{"unitId":"u","kind":"eval","inputs":["${H}"],"hyperParameters":{"__proto__":1},"leaseDeadlineMs":0}`);
+  it('refuses a __proto__ member anywhere in a spec', () => {
+    const evil = JSON.parse(`{"unitId":"u","runId":"r","kind":"eval","spec":{"a":{"__proto__":{"polluted":1}}},"inputs":["${H}"],"leaseDeadlineMs":0}`);
     expect(invalid(WorkAssignmentSchema, evil).code).toBe('PROTOCOL_INVALID');
-    expect(invalid(WorkAssignmentSchema, withField(unit, { hyperParameters: { constructor: 1 } })).code).toBe('PROTOCOL_INVALID');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
@@ -128,7 +128,7 @@ describe('heartbeat, result submission, error body', () => {
     expect(invalid(HeartbeatRequestSchema, { progress: 0 }).path).toBe('unitId');
   });
 
-  const result = { unitId: 'u1', resultHash: H, resultBytes: 1024, metrics: { loss: 2.5, tokens: 4096 } };
+  const result = { unitId: 'u1', resultHash: H, resultBytes: 1024, metrics: { loss: 2.5, tokens: 4096 }, entry: { kind: 'result-submitted' } };
 
   it('result submission', () => {
     expect(parseWire(ResultSubmissionSchema, result)).toEqual(result);
@@ -143,6 +143,7 @@ describe('heartbeat, result submission, error body', () => {
     ['metrics.loss', { metrics: { loss: Number.NEGATIVE_INFINITY } }],
     ['metrics', { metrics: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i])) }],
     ['metrics', { metrics: [1, 2] }],
+    ['entry', { entry: 'signed' }],
   ])('rejects a bad %s', (path, patch) => {
     expect(invalid(ResultSubmissionSchema, withField(result, patch)).path).toBe(path);
   });
@@ -157,9 +158,9 @@ describe('heartbeat, result submission, error body', () => {
 });
 
 describe('inferred types', () => {
-  it('hyperParameters and metrics infer as number records', () => {
-    const u = parseWire(WorkAssignmentSchema, { unitId: 'u', kind: 'eval', inputs: [H], hyperParameters: { a: 1 }, leaseDeadlineMs: 0 });
-    const n: number | undefined = u.hyperParameters.a;
+  it('metrics infer as number records', () => {
+    const r = parseWire(ResultSubmissionSchema, { unitId: 'u', resultHash: H, resultBytes: 1, metrics: { a: 1 }, entry: {} });
+    const n: number | undefined = r.metrics.a;
     expect(n).toBe(1);
   });
 });

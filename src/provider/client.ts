@@ -1,0 +1,180 @@
+/**
+ * The provider's side of the tracker protocol: every request signed
+ * (protocol/signing.ts), every response parsed by its wire schema, every
+ * error answer turned back into the coded SwarmError the tracker sent.
+ * Providers sit behind NAT and only ever dial the tracker (DESIGN.md,
+ * Processes); the tracker never calls them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import { base64Encode, base64UrlEncode, utf8Encode } from '../core/encoding.ts';
+import { SwarmError, isSwarmError } from '../core/errors.ts';
+import { sha256Hex } from '../core/sha256.ts';
+import { createEntry } from '../ledger/entry.ts';
+import type { Ed25519KeyPair } from '../ledger/keys.ts';
+import {
+  ErrorBodySchema,
+  HeartbeatResponseSchema,
+  RegisterProviderResponseSchema,
+  ResultResponseSchema,
+  WorkResponseSchema,
+  parseWire,
+} from '../protocol/schemas.ts';
+import type { CreateUnitsRequest, RegisterProviderResponse, ResultResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import { signRequest } from '../protocol/signing.ts';
+
+export interface TrackerClientOptions {
+  /** e.g. http://127.0.0.1:7070 (no trailing path) */
+  baseUrl: string;
+  key: Ed25519KeyPair;
+  clock: Clock;
+  /** 16 random bytes per request (tests may inject) */
+  nonce?: () => Uint8Array;
+  fetch?: typeof fetch;
+  /** per-request timeout (default 60 s) */
+  timeoutMs?: number;
+}
+
+export interface ProviderCapabilities {
+  threads: number;
+  memoryBytes: number;
+}
+
+export interface ResultToSubmit {
+  unitId: string;
+  runId: string;
+  result: Uint8Array;
+  metrics: Record<string, number>;
+}
+
+/** Parses a tracker URL; TRACKER_BAD_URL for anything but http(s)://host[:port]. */
+export function normaliseTrackerUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SwarmError('TRACKER_BAD_URL', `not a URL: ${url}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SwarmError('TRACKER_BAD_URL', 'the tracker URL must start with http:// or https://');
+  return `${u.protocol}//${u.host}`;
+}
+
+export class TrackerClient {
+  readonly baseUrl: string;
+  readonly key: Ed25519KeyPair;
+  private readonly clock: Clock;
+  private readonly nonce: () => Uint8Array;
+  private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(o: TrackerClientOptions) {
+    this.baseUrl = normaliseTrackerUrl(o.baseUrl);
+    this.key = o.key;
+    this.clock = o.clock;
+    this.nonce = o.nonce ?? (() => new Uint8Array(randomBytes(16)));
+    this.fetchFn = o.fetch ?? fetch;
+    this.timeoutMs = o.timeoutMs ?? 60_000;
+  }
+
+  /** One HTTP exchange; throws the tracker's coded error, or TRACKER_UNREACHABLE. */
+  async send(method: string, path: string, body?: Uint8Array, o: { signed?: boolean; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    const bytes = body ?? new Uint8Array(0);
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.signed !== false) Object.assign(headers, signRequest({ method, path, body: bytes, key: this.key, clock: this.clock, nonce: this.nonce }));
+    if (body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.baseUrl + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: bytes }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new SwarmError('TRACKER_UNREACHABLE', `cannot reach the tracker at ${this.baseUrl}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    }
+    if (res.status >= 400) {
+      let code = `HTTP_${res.status}`;
+      let message = res.statusText;
+      try {
+        const parsed = parseWire(ErrorBodySchema, await res.json());
+        code = parsed.error.code;
+        message = parsed.error.message;
+      } catch {
+        // not our error body (a proxy?); keep the HTTP status
+      }
+      throw new SwarmError(code, message, { status: res.status });
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, value: unknown): Promise<T> {
+    const res = await this.send(method, path, utf8Encode(JSON.stringify(value)));
+    return (await res.json()) as T;
+  }
+
+  async register(name: string, capabilities: ProviderCapabilities, team?: string): Promise<RegisterProviderResponse> {
+    const entry = createEntry({ kind: 'provider-registered', time: this.clock.now(), body: { publicKey: base64Encode(this.key.publicKeyRaw), name } }, this.key);
+    const body = { publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry };
+    return parseWire(RegisterProviderResponseSchema, await this.json('POST', '/api/providers', body));
+  }
+
+  async work(kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment } | { unit: null; retryAfterMs: number }> {
+    return parseWire(WorkResponseSchema, await this.json('POST', '/api/work', kinds === undefined ? {} : { kinds }));
+  }
+
+  async heartbeat(unitId: string, progress?: number): Promise<number> {
+    const r = parseWire(HeartbeatResponseSchema, await this.json('POST', '/api/heartbeat', progress === undefined ? { unitId } : { unitId, progress }));
+    return r.leaseDeadlineMs;
+  }
+
+  /** Uploads a blob under its SHA-256 (idempotent). */
+  async putBlob(bytes: Uint8Array): Promise<string> {
+    const sha = sha256Hex(bytes);
+    await this.send('PUT', `/api/blobs/${sha}`, bytes, { contentType: 'application/octet-stream' });
+    return sha;
+  }
+
+  /** Downloads a blob and checks it hashes to its address (never trust the network). */
+  async getBlob(sha: string): Promise<Uint8Array> {
+    const res = await this.send('GET', `/api/blobs/${sha}`, undefined, { signed: false });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (sha256Hex(bytes) !== sha) throw new SwarmError('PROVIDER_BAD_BLOB', 'a downloaded blob does not hash to its address', { sha256: sha });
+    return bytes;
+  }
+
+  /** Uploads the result blob, then submits its hash with the signed result-submitted entry. */
+  async submit(r: ResultToSubmit): Promise<ResultResponse & { resultHash: string }> {
+    const resultHash = await this.putBlob(r.result);
+    const entry = createEntry({ kind: 'result-submitted', time: this.clock.now(), body: { run: r.runId, unit: r.unitId, result: resultHash } }, this.key);
+    const res = parseWire(ResultResponseSchema, await this.json('POST', '/api/results', {
+      unitId: r.unitId, resultHash, resultBytes: r.result.length, metrics: r.metrics, entry,
+    }));
+    return { ...res, resultHash };
+  }
+
+  async fail(unitId: string, code: string, message: string): Promise<void> {
+    await this.json('POST', '/api/failures', { unitId, code: /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'PROVIDER_ERROR', message: message.slice(0, 1024) });
+  }
+
+  async createUnits(req: CreateUnitsRequest): Promise<{ created: string[] }> {
+    return this.json('POST', '/api/units', req);
+  }
+
+  async getJson<T>(path: string): Promise<T> {
+    const res = await this.send('GET', path, undefined, { signed: false });
+    return (await res.json()) as T;
+  }
+
+  async providerStatus(id = this.key.keyId): Promise<{ credit: number; reputation: number; valid: number; invalid: number; rac: number }> {
+    return this.getJson(`/api/providers/${id}`);
+  }
+}
+
+/** Whether an error is worth retrying (network trouble, 5xx, rate limits) rather than a bug or a rejection. */
+export function isTransient(e: unknown): boolean {
+  if (!isSwarmError(e)) return false;
+  if (e.code === 'TRACKER_UNREACHABLE' || e.code === 'STORAGE_UNAVAILABLE' || e.code === 'PROTOCOL_BUSY' || e.code === 'TRACKER_INTERNAL' || e.code === 'STORAGE_CONFLICT') return true;
+  const status = typeof e.details?.status === 'number' ? e.details.status : 0;
+  return status >= 500 || status === 429;
+}

@@ -1,0 +1,587 @@
+/**
+ * The tracker's work service: providers, the unit queue, results, verdicts,
+ * credit, and the ledger entries that record them (issues 5 and 6).
+ *
+ * Every operation is one database transaction that
+ *   1. locks what it changes (the unit row, then provider rows in key order,
+ *      so two transactions never wait on each other in a cycle),
+ *   2. computes the new unit state with the PURE state machine
+ *      (validation/work-unit.ts, which is authoritative; the SQL columns
+ *      needs_replica / next_deadline only index it for the assignment query),
+ *   3. writes the state and appends the ledger entries recording the change
+ *      (storage/assign.ts appendLedgerEntry) in the same transaction, so after
+ *      a crash the state and the log agree (issue 6).
+ *
+ * Assignment is safe with several tracker processes on one PostgreSQL: the
+ * candidate is taken with FOR UPDATE SKIP LOCKED (PostgreSQL docs, SELECT,
+ * "The Locking Clause"), so concurrent work requests take different units
+ * without waiting; under READ COMMITTED a row locked FOR UPDATE is returned
+ * in its latest committed version (docs §13.2.1), so the state machine always
+ * sees the current state; and UNIQUE (unit_id, provider) is the last guard
+ * of "never two replicas of one unit to one identity".
+ *
+ * Adaptive replication (validation/adaptive.ts): units are created with the
+ * trainer's minimum quorum (default 1). When a unit is offered to a provider,
+ * the provider's record decides whether the unit must be replicated (new
+ * identity, unclean record, or a spot check drawn from a secret seed), and
+ * the unit's quorum is raised before the replica is issued.
+ */
+import type { Clock } from '../core/clock.ts';
+import { base64Encode, bytesEqual } from '../core/encoding.ts';
+import { SwarmError } from '../core/errors.ts';
+import type { Seed } from '../core/prng.ts';
+import { createEntry, encodeEntry, parseEntry, registeredPublicKey, verifyEntrySignature } from '../ledger/entry.ts';
+import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
+import type { Ed25519KeyPair } from '../ledger/keys.ts';
+import type { CreateUnitsRequest, FailureReport, RegisterProviderRequest, ResultSubmission, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import { appendLedgerEntry } from './storage/assign.ts';
+import { inspectUnitSpec } from './unit-inspector.ts';
+import { blobInfo } from './storage/blobs.ts';
+import type { Db, Queryable } from './storage/db.ts';
+import { DEFAULT_ADAPTIVE_POLICY, newProviderRecord, recordVerdict, replicationFor } from './validation/adaptive.ts';
+import type { AdaptivePolicy, ProviderRecord } from './validation/adaptive.ts';
+import { CREDIT_HALF_LIFE_MS, racAt, reputation, updateRac } from './validation/credit.ts';
+import { assign, canAssign, createWorkUnit, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
+import type { Replica, WorkUnitParams, WorkUnitState } from './validation/work-unit.ts';
+
+/** What the tracker needs to know about a unit's spec; src/train/work provides it. */
+export interface UnitInspection {
+  /** SHA-256 hex of the canonical spec */
+  specHash: string;
+  /** blobs the unit reads */
+  inputs: string[];
+  /** FLOPs of one execution: the credit of a valid result */
+  flops: number;
+}
+
+/** Validates a spec of a kind (throws a coded error) and describes it. */
+export type UnitInspector = (kind: UnitKind, spec: Record<string, unknown>) => UnitInspection;
+
+export interface TrackerServiceOptions {
+  db: Db;
+  clock: Clock;
+  /** the tracker's identity: signs its ledger entries */
+  key: Ed25519KeyPair;
+  /** default: src/train/work's parser (unit-inspector.ts) */
+  inspectUnit?: UnitInspector;
+  /** secret seed of the spot-check draws (adaptive.ts) */
+  spotCheckSeed: Seed;
+  adaptive?: AdaptivePolicy;
+  /** default lease (BOINC delay_bound) */
+  leaseMs?: number;
+  /** BOINC max_error_results / max_total_results defaults */
+  maxErrorResults?: number;
+  maxTotalResults?: number;
+  /** key ids allowed to create runs and units (the tracker's own key always is) */
+  trainers?: readonly string[];
+  /** called after a transaction that appended ledger entries commits */
+  onLedgerAppend?: (count: number) => void;
+  /** called after a unit reaches a canonical result (after commit) */
+  onUnitValid?: (unit: { id: string; runId: string; round: number; slot: number; canonicalHash: string }) => void;
+}
+
+export const DEFAULT_LEASE_MS = 120_000;
+/** Hint to a provider that found no work. */
+export const NO_WORK_RETRY_MS = 2_000;
+const CANDIDATE_TRIES = 16;
+
+export interface ProviderStatus {
+  providerId: string;
+  name: string | null;
+  team: string | null;
+  credit: number;
+  rac: number;
+  valid: number;
+  invalid: number;
+  reputation: number;
+}
+
+export interface UnitStatusView {
+  id: string;
+  runId: string;
+  kind: string;
+  round: number;
+  slot: number;
+  status: 'open' | 'valid' | 'error';
+  canonicalHash: string | null;
+  minQuorum: number;
+  replicas: Array<Pick<Replica, 'id' | 'provider' | 'state' | 'validateState' | 'resultHash' | 'deadline'>>;
+}
+
+interface UnitRow {
+  id: string;
+  run_id: string;
+  kind: string;
+  spec: Record<string, unknown>;
+  wu: WorkUnitState;
+  spec_hash: string;
+  flops: number;
+  round: number;
+  slot: number;
+}
+
+interface ProviderRow {
+  key_id: string;
+  public_key: Uint8Array;
+  name: string | null;
+  team: string | null;
+  valid_count: string;
+  invalid_count: string;
+  credit: number;
+  rac: number;
+  rac_time: string;
+  record: ProviderRecord;
+}
+
+function fail(code: string, message: string, details?: Record<string, unknown>): never {
+  throw new SwarmError(code, message, details);
+}
+
+/** The indexes the assignment query filters on, from the authoritative state. */
+function queueColumns(wu: WorkUnitState, now: number): { needs: boolean; nextDeadline: number | null } {
+  let inProgress = 0;
+  let returned = 0;
+  let next: number | null = null;
+  for (const r of wu.replicas) {
+    if (r.state === 'in-progress') {
+      inProgress++;
+      next = next === null ? r.deadline : Math.min(next, r.deadline);
+    } else if (r.state === 'returned') returned++;
+  }
+  void now;
+  return { needs: wu.status === 'open' && wu.targetResults - inProgress - returned > 0, nextDeadline: next };
+}
+
+export class TrackerService {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly key: Ed25519KeyPair;
+  private readonly o: TrackerServiceOptions;
+  private readonly policy: AdaptivePolicy;
+  private readonly leaseMs: number;
+  private readonly trainers: Set<string>;
+  private readonly inspect: UnitInspector;
+
+  constructor(options: TrackerServiceOptions) {
+    this.o = options;
+    this.db = options.db;
+    this.clock = options.clock;
+    this.key = options.key;
+    this.policy = options.adaptive ?? DEFAULT_ADAPTIVE_POLICY;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.trainers = new Set([options.key.keyId, ...(options.trainers ?? [])]);
+    this.inspect = options.inspectUnit ?? inspectUnitSpec;
+  }
+
+  private now(): number {
+    return this.clock.now();
+  }
+
+  private sign<K extends EntryKind>(kind: K, body: EntryBodies[K], time: number): LedgerEntry<K> {
+    return createEntry({ kind, time, body }, this.key);
+  }
+
+  /** Appends entries in order inside `tx`; returns how many. */
+  private async append(tx: Queryable, entries: readonly LedgerEntry[], now: number): Promise<number> {
+    for (const e of entries) await appendLedgerEntry(tx, encodeEntry(e), now);
+    return entries.length;
+  }
+
+  private committed(appended: number): void {
+    if (appended > 0) this.o.onLedgerAppend?.(appended);
+  }
+
+  isTrainer(keyId: string): boolean {
+    return this.trainers.has(keyId);
+  }
+
+  // ---- providers ------------------------------------------------------------
+
+  /**
+   * Registers (or updates) a provider. `signer` is the verified request
+   * signer; the provider-registered entry must be signed by that same key,
+   * name that key, and carry the same name. The first registration appends
+   * the entry; later ones update name, team and capabilities only.
+   */
+  async registerProvider(signer: { keyId: string; publicKey: Uint8Array }, req: RegisterProviderRequest): Promise<{ providerId: string; created: boolean }> {
+    const entry = parseEntry(req.entry);
+    if (entry.kind !== 'provider-registered') fail('TRACKER_BAD_REQUEST', 'entry must be a provider-registered entry');
+    const pk = registeredPublicKey(entry);
+    if (!bytesEqual(pk, signer.publicKey) || entry.actor !== signer.keyId) fail('TRACKER_FORBIDDEN', 'the entry must register the key that signs the request');
+    if (req.publicKey !== undefined && base64Encode(signer.publicKey) !== base64Encode(pk)) fail('TRACKER_FORBIDDEN', 'publicKey must be the signing key');
+    if ((entry.body.name ?? null) !== req.name) fail('TRACKER_BAD_REQUEST', 'the entry must carry the same name as the request');
+    verifyEntrySignature(entry, pk);
+    const now = this.now();
+    let appended = 0;
+    const created = await this.db.transaction(async (tx) => {
+      const existing = await tx.query('SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE', [signer.keyId]);
+      if (existing.length > 0) {
+        await tx.query('UPDATE providers SET name = $2, team = $3, threads = $4, memory_bytes = $5, last_seen = $6 WHERE key_id = $1', [
+          signer.keyId, req.name, req.team ?? null, req.capabilities.threads, req.capabilities.memoryBytes, now,
+        ]);
+        return false;
+      }
+      await tx.query(
+        `INSERT INTO providers (key_id, public_key, name, team, created_at, threads, memory_bytes, last_seen, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8)`,
+        [signer.keyId, signer.publicKey, req.name, req.team ?? null, now, req.capabilities.threads, req.capabilities.memoryBytes, JSON.stringify(newProviderRecord(signer.keyId))],
+      );
+      appended = await this.append(tx, [entry], now);
+      return true;
+    });
+    this.committed(appended);
+    return { providerId: signer.keyId, created };
+  }
+
+  private async providerRow(q: Queryable, keyId: string, lock = false): Promise<ProviderRow> {
+    const rows = await q.query<ProviderRow & Record<string, unknown>>(
+      `SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers WHERE key_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [keyId],
+    );
+    if (rows.length === 0) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+    return rows[0]!;
+  }
+
+  async providerStatus(keyId: string): Promise<ProviderStatus> {
+    const p = await this.providerRow(this.db, keyId);
+    return this.statusOf(p, this.now());
+  }
+
+  private statusOf(p: ProviderRow, now: number): ProviderStatus {
+    const valid = Number(p.valid_count);
+    const invalid = Number(p.invalid_count);
+    const racTime = Number(p.rac_time);
+    return {
+      providerId: p.key_id,
+      name: p.name,
+      team: p.team,
+      credit: p.credit,
+      rac: racAt({ provider: p.key_id, totalCredit: p.credit, rac: p.rac, racTime: racTime === 0 && p.rac === 0 ? null : racTime, valid, invalid }, now),
+      valid,
+      invalid,
+      reputation: reputation({ valid, invalid }),
+    };
+  }
+
+  /** Providers by credit (then key), and team totals; GET /api/leaderboard. */
+  async leaderboard(limit = 100): Promise<{ providers: ProviderStatus[]; teams: Array<{ team: string; members: number; credit: number; rac: number }> }> {
+    const now = this.now();
+    const rows = await this.db.query<ProviderRow & Record<string, unknown>>(
+      'SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers ORDER BY credit DESC, key_id LIMIT $1',
+      [limit],
+    );
+    const providers = rows.map((r) => this.statusOf(r, now));
+    const teamRows = await this.db.query<ProviderRow & Record<string, unknown>>(
+      'SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers WHERE team IS NOT NULL',
+    );
+    const teams = new Map<string, { team: string; members: number; credit: number; rac: number }>();
+    for (const r of teamRows) {
+      const s = this.statusOf(r, now);
+      const t = teams.get(r.team!) ?? { team: r.team!, members: 0, credit: 0, rac: 0 };
+      t.members++;
+      t.credit += s.credit;
+      t.rac += s.rac;
+      teams.set(r.team!, t);
+    }
+    return { providers, teams: [...teams.values()].sort((a, b) => b.credit - a.credit || (a.team < b.team ? -1 : 1)) };
+  }
+
+  // ---- runs and units -------------------------------------------------------
+
+  /**
+   * Creates units in a run (the run is created on first use, owned by its
+   * creator). Only trainers may create units; only the owner may add to a run.
+   */
+  async createUnits(actor: string, req: CreateUnitsRequest, extra: { roundOf?: (id: string) => number } = {}): Promise<{ created: string[] }> {
+    void extra;
+    if (!this.isTrainer(actor)) fail('TRACKER_FORBIDDEN', 'only trainers may create work units');
+    const now = this.now();
+    const ids = new Set<string>();
+    const prepared = req.units.map((u) => {
+      if (ids.has(u.id)) fail('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
+      ids.add(u.id);
+      const info = this.inspect(u.kind, u.spec);
+      const minQuorum = u.minQuorum ?? 1;
+      const params: WorkUnitParams = {
+        minQuorum,
+        targetResults: minQuorum,
+        maxErrorResults: this.o.maxErrorResults ?? 4,
+        maxTotalResults: Math.max(this.o.maxTotalResults ?? 10, minQuorum + 2),
+        leaseMs: u.leaseMs ?? this.leaseMs,
+      };
+      return { u, info, wu: createWorkUnit(u.id, params) };
+    });
+    await this.db.transaction(async (tx) => {
+      const run = await tx.query<{ owner: string | null }>('SELECT owner FROM runs WHERE id = $1 FOR UPDATE', [req.run]);
+      if (run.length === 0) {
+        await tx.query(`INSERT INTO runs (id, spec, created_at, state, owner) VALUES ($1, $2, $3, 'active', $4)`, [req.run, JSON.stringify({ kind: 'manual' }), now, actor]);
+      } else if (run[0]!.owner !== actor && actor !== this.key.keyId) {
+        fail('TRACKER_FORBIDDEN', 'only the owner of a run may add units to it', { run: req.run });
+      }
+      const needed = [...new Set(prepared.flatMap((p) => p.info.inputs))];
+      const present = await tx.query<{ sha256: string }>('SELECT sha256 FROM blobs WHERE sha256 = ANY($1::text[])', [needed]);
+      const have = new Set(present.map((r) => r.sha256));
+      const missing = needed.filter((h) => !have.has(h));
+      if (missing.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: missing.slice(0, 8) });
+      for (const { u, info, wu } of prepared) {
+        const q = queueColumns(wu, now);
+        const ins = await tx.query(
+          `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at)
+           VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6)
+           ON CONFLICT (id) DO NOTHING RETURNING id`,
+          [u.id, req.run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0],
+        );
+        if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
+      }
+    });
+    return { created: prepared.map((p) => p.u.id) };
+  }
+
+  async unitStatus(id: string): Promise<UnitStatusView> {
+    const rows = await this.db.query<UnitRow & Record<string, unknown>>('SELECT id, run_id, kind, spec, wu, spec_hash, flops, round, slot FROM units WHERE id = $1', [id]);
+    if (rows.length === 0) fail('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
+    const r = rows[0]!;
+    const wu = expire(r.wu, this.now());
+    return {
+      id: r.id,
+      runId: r.run_id,
+      kind: r.kind,
+      round: r.round,
+      slot: r.slot,
+      status: wu.status,
+      canonicalHash: wu.canonicalHash ?? null,
+      minQuorum: wu.minQuorum,
+      replicas: wu.replicas.map((x) => ({ id: x.id, provider: x.provider, state: x.state, validateState: x.validateState, ...(x.resultHash === undefined ? {} : { resultHash: x.resultHash }), deadline: x.deadline })),
+    };
+  }
+
+  private async writeUnit(tx: Queryable, before: UnitRow, wu: WorkUnitState, now: number): Promise<void> {
+    const q = queueColumns(wu, now);
+    await tx.query(
+      `UPDATE units SET wu = $2, state = $3, canonical_hash = $4, needs_replica = $5, next_deadline = $6, updated_at = $7 WHERE id = $1`,
+      [before.id, JSON.stringify(wu), wu.status, wu.canonicalHash ?? null, q.needs, q.nextDeadline, now],
+    );
+    for (const r of wu.replicas) {
+      const old = before.wu.replicas.find((x) => x.id === r.id);
+      const dbState = r.state === 'in-progress' ? 'in_progress' : r.state === 'returned' ? (r.validateState === 'valid' ? 'valid' : r.validateState === 'invalid' ? 'invalid' : 'reported') : r.state === 'timed-out' ? 'timed_out' : 'error';
+      if (old === undefined) {
+        await tx.query(`INSERT INTO replicas (id, unit_id, provider, issued_at, deadline, state) VALUES ($1, $2, $3, $4, $5, $6)`, [r.id, before.id, r.provider, r.issuedAt, r.deadline, dbState]);
+      } else if (old.state !== r.state || old.deadline !== r.deadline || old.validateState !== r.validateState) {
+        await tx.query(`UPDATE replicas SET state = $2, deadline = $3, result_hash = $4, verdict = $5 WHERE id = $1`, [r.id, dbState, r.deadline, r.resultHash ?? null, r.validateState]);
+      }
+    }
+  }
+
+  private async lockUnit(tx: Queryable, id: string): Promise<UnitRow> {
+    const rows = await tx.query<UnitRow & Record<string, unknown>>('SELECT id, run_id, kind, spec, wu, spec_hash, flops, round, slot FROM units WHERE id = $1 FOR UPDATE', [id]);
+    if (rows.length === 0) fail('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
+    return rows[0]!;
+  }
+
+  // ---- the work loop --------------------------------------------------------
+
+  /** Leases one replica to `provider`, or null when nothing needs it now. */
+  async requestWork(provider: string, kinds?: readonly UnitKind[]): Promise<WorkAssignment | null> {
+    const now = this.now();
+    let appended = 0;
+    const out = await this.db.transaction(async (tx) => {
+      const prow = await this.providerRow(tx, provider);
+      await tx.query('UPDATE providers SET last_seen = $2 WHERE key_id = $1', [provider, now]);
+      const excluded: string[] = [];
+      for (let attempt = 0; attempt < CANDIDATE_TRIES; attempt++) {
+        const rows = await tx.query<UnitRow & Record<string, unknown>>(
+          `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot
+             FROM units u
+            WHERE u.state = 'open'
+              AND (u.needs_replica OR u.next_deadline < $2)
+              AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
+              AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
+              AND NOT (u.id = ANY($4::text[]))
+            ORDER BY u.created_at, u.id
+            LIMIT 1
+            FOR UPDATE OF u SKIP LOCKED`,
+          [provider, now, kinds === undefined ? null : [...kinds], excluded],
+        );
+        if (rows.length === 0) return null;
+        const row = rows[0]!;
+        let wu = expire(row.wu, now);
+        if (wu.status === 'open') {
+          const decision = replicationFor(prow.record, row.id, this.o.spotCheckSeed, this.policy);
+          if (decision.replicate && wu.minQuorum < decision.minQuorum && wu.params.maxTotalResults >= decision.targetResults) {
+            wu = raiseReplication(wu, decision.minQuorum, decision.targetResults);
+          }
+        }
+        if (!canAssign(wu, provider, now)) {
+          // Expiry or a raised quorum changed the state: store it, try the next unit.
+          if (JSON.stringify(wu) !== JSON.stringify(row.wu)) await this.writeUnit(tx, row, wu, now);
+          excluded.push(row.id);
+          continue;
+        }
+        const { state, replica } = assign(wu, provider, now);
+        await this.writeUnit(tx, row, state, now);
+        appended = await this.append(tx, [this.sign('unit-issued', {
+          run: row.run_id, unit: row.id, round: row.round, slot: row.slot, spec: row.spec_hash, provider, deadline: replica.deadline,
+        }, now)], now);
+        const info = this.inspect(row.kind as UnitKind, row.spec);
+        return {
+          unitId: row.id,
+          runId: row.run_id,
+          kind: row.kind as UnitKind,
+          spec: row.spec,
+          inputs: info.inputs,
+          leaseDeadlineMs: replica.deadline,
+        } satisfies WorkAssignment;
+      }
+      return null;
+    });
+    this.committed(appended);
+    return out;
+  }
+
+  private replicaOf(wu: WorkUnitState, provider: string): Replica {
+    const r = wu.replicas.find((x) => x.provider === provider);
+    if (r === undefined) fail('TRACKER_FORBIDDEN', 'this provider holds no replica of this unit', { unit: wu.id });
+    return r;
+  }
+
+  /** Extends the provider's lease on a unit; returns the new deadline. */
+  async heartbeat(provider: string, unitId: string): Promise<number> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      const row = await this.lockUnit(tx, unitId);
+      const r = this.replicaOf(row.wu, provider);
+      const wu = wuHeartbeat(row.wu, r.id, now);
+      await this.writeUnit(tx, row, wu, now);
+      return wu.replicas.find((x) => x.id === r.id)!.deadline;
+    });
+  }
+
+  /** The provider gives up on a unit (an error in BOINC's terms); another replica will be issued. */
+  async reportFailure(provider: string, report: FailureReport): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const row = await this.lockUnit(tx, report.unitId);
+      const r = this.replicaOf(row.wu, provider);
+      const wu = failReplica(expire(row.wu, now), r.id, `${report.code}: ${report.message}`.slice(0, 200));
+      await this.writeUnit(tx, row, wu, now);
+    });
+  }
+
+  /**
+   * Records a result: the blob must already be stored with the announced
+   * size, and the provider's signed result-submitted entry must match. The
+   * state machine then settles the unit; every replica whose verdict changed
+   * gets a verdict entry, every valid one its credit, and every provider its
+   * updated record, all in this one transaction.
+   */
+  async submitResult(provider: string, sub: ResultSubmission): Promise<{ unitStatus: 'open' | 'valid' | 'error' }> {
+    const entry = parseEntry(sub.entry);
+    if (entry.kind !== 'result-submitted' || entry.actor !== provider) fail('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
+    if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) fail('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
+    const now = this.now();
+    let appended = 0;
+    let becameValid: { id: string; runId: string; round: number; slot: number; canonicalHash: string } | null = null;
+    const status = await this.db.transaction(async (tx) => {
+      const row = await this.lockUnit(tx, sub.unitId);
+      if (entry.body.run !== row.run_id) fail('TRACKER_BAD_REQUEST', 'the entry names another run');
+      const prow = await this.providerRow(tx, provider);
+      verifyEntrySignature(entry, prow.public_key);
+      const info = await blobInfo(tx, sub.resultHash).catch((e: unknown) => {
+        if (e instanceof SwarmError && e.code === 'STORAGE_NOT_FOUND') fail('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
+        throw e;
+      });
+      if (info.size !== sub.resultBytes) fail('TRACKER_BAD_REQUEST', 'resultBytes differs from the stored blob size', { stored: info.size });
+      const r = this.replicaOf(row.wu, provider);
+      const before = expire(row.wu, now);
+      const wu = wuSubmit(before, r.id, sub.resultHash, now);
+      await this.writeUnit(tx, row, wu, now);
+      await tx.query('UPDATE replicas SET result_bytes = $2, metrics = $3 WHERE id = $1', [r.id, sub.resultBytes, JSON.stringify(sub.metrics)]);
+      const entries: LedgerEntry[] = [entry];
+      entries.push(...(await this.judge(tx, row, before, wu, now)));
+      appended = await this.append(tx, entries, now);
+      if (before.status !== 'valid' && wu.status === 'valid') {
+        becameValid = { id: row.id, runId: row.run_id, round: row.round, slot: row.slot, canonicalHash: wu.canonicalHash! };
+      }
+      return wu.status;
+    });
+    this.committed(appended);
+    if (becameValid !== null) this.o.onUnitValid?.(becameValid);
+    return { unitStatus: status };
+  }
+
+  /**
+   * Verdicts, credit and records for replicas whose validate state became
+   * valid or invalid between `before` and `after`. Provider rows are locked
+   * in key order (deadlock-free with other submitters).
+   */
+  private async judge(tx: Queryable, row: UnitRow, before: WorkUnitState, after: WorkUnitState, now: number): Promise<LedgerEntry[]> {
+    const changed = after.replicas.filter((r) => {
+      if (r.state !== 'returned' || (r.validateState !== 'valid' && r.validateState !== 'invalid')) return false;
+      const old = before.replicas.find((x) => x.id === r.id);
+      return old === undefined || old.validateState !== r.validateState || old.state !== 'returned';
+    });
+    if (changed.length === 0) return [];
+    const providers = [...new Set(changed.map((r) => r.provider))].sort();
+    const rows = new Map<string, ProviderRow>();
+    for (const p of providers) rows.set(p, await this.providerRow(tx, p, true));
+    const entries: LedgerEntry[] = [];
+    const credit = Math.max(1, Math.round(row.flops));
+    for (const r of changed) {
+      const valid = r.validateState === 'valid';
+      entries.push(this.sign('verdict', {
+        run: row.run_id, unit: row.id, provider: r.provider, result: r.resultHash!, outcome: valid ? 'valid' : 'invalid',
+        ...(valid ? { quorum: after.minQuorum } : { reason: 'result hash differs from the quorum\'s canonical result' }),
+      } as EntryBodies['verdict'], now));
+      const p = rows.get(r.provider)!;
+      p.record = recordVerdict(p.record, valid ? 'valid' : 'invalid', this.policy);
+      if (valid) {
+        const rac = updateRac(p.rac, Number(p.rac_time) === 0 && p.rac === 0 ? null : Number(p.rac_time), credit, now, CREDIT_HALF_LIFE_MS);
+        p.rac = rac.rac;
+        p.rac_time = String(rac.racTime);
+        p.credit += credit;
+        p.valid_count = String(Number(p.valid_count) + 1);
+        entries.push(this.sign('credit-granted', { run: row.run_id, unit: row.id, provider: r.provider, result: r.resultHash!, amount: credit }, now));
+      } else {
+        p.invalid_count = String(Number(p.invalid_count) + 1);
+      }
+    }
+    for (const p of rows.values()) {
+      await tx.query(
+        'UPDATE providers SET record = $2, rac = $3, rac_time = $4, credit = $5, valid_count = $6, invalid_count = $7 WHERE key_id = $1',
+        [p.key_id, JSON.stringify(p.record), p.rac, p.rac_time, p.credit, p.valid_count, p.invalid_count],
+      );
+    }
+    return entries;
+  }
+
+  /**
+   * Marks expired leases timed out (BOINC NO_REPLY) on units whose earliest
+   * deadline has passed, so error limits apply and the queue index is exact.
+   * Assignment already treats an expired lease as free; this only keeps the
+   * stored state tidy. Returns the number of units updated.
+   */
+  async sweep(limit = 100): Promise<number> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<UnitRow & Record<string, unknown>>(
+        `SELECT id, run_id, kind, spec, wu, spec_hash, flops, round, slot FROM units
+          WHERE state = 'open' AND next_deadline < $1 ORDER BY next_deadline LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
+      for (const row of rows) await this.writeUnit(tx, row, expire(row.wu, now), now);
+      return rows.length;
+    });
+  }
+
+  /** Blob uploads are open to registered providers and trainers only (no anonymous storage). */
+  async checkUploader(keyId: string): Promise<void> {
+    if (this.isTrainer(keyId)) return;
+    await this.providerRow(this.db, keyId);
+  }
+
+  /** Whether `keyId` holds an unexpired in-progress replica of `unitId` (for blob uploads, dashboards). */
+  async holdsReplica(keyId: string, unitId: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM replicas WHERE unit_id = $1 AND provider = $2', [unitId, keyId]);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Migration 3: the work queue driven by the pure state machine
+ * (validation/work-unit.ts is authoritative; these columns are its indexes).
+ *
+ *  - units.wu holds the unit's WorkUnitState as JSON, read and written under
+ *    the unit's row lock, so every transition is the pure function's output.
+ *  - units.needs_replica / units.next_deadline are what the assignment query
+ *    filters on (kept equal to the state machine's shortfall and earliest
+ *    in-progress deadline at every write): a unit is a candidate when it
+ *    needs a replica now, or when a lease may have expired since the write.
+ *  - providers.record is the adaptive-replication record (recent verdicts).
+ *  - replicas gain the result's size and metrics as reported.
+ *  - runs gain an owner (the trainer key that created them).
+ */
+import type { Migration } from './migrations.ts';
+
+export const WORK_QUEUE_MIGRATION: Migration = {
+  version: 3,
+  name: 'work queue on the unit state machine',
+  statements: [
+    `ALTER TABLE units ADD COLUMN wu jsonb`,
+    `ALTER TABLE units ADD COLUMN spec_hash text`,
+    `ALTER TABLE units ADD COLUMN flops double precision NOT NULL DEFAULT 0`,
+    `ALTER TABLE units ADD COLUMN needs_replica boolean NOT NULL DEFAULT true`,
+    `ALTER TABLE units ADD COLUMN next_deadline bigint`,
+    `ALTER TABLE units ADD COLUMN round integer NOT NULL DEFAULT 0`,
+    `ALTER TABLE units ADD COLUMN slot integer NOT NULL DEFAULT 0`,
+    `ALTER TABLE units ADD COLUMN updated_at bigint NOT NULL DEFAULT 0`,
+    `CREATE INDEX units_candidates_idx ON units (created_at, id) WHERE state = 'open'`,
+    `CREATE INDEX units_run_idx ON units (run_id, round, slot)`,
+    `ALTER TABLE replicas ADD COLUMN result_bytes bigint`,
+    `ALTER TABLE replicas ADD COLUMN metrics jsonb`,
+    `ALTER TABLE replicas ADD COLUMN verdict text`,
+    `CREATE INDEX replicas_provider_idx ON replicas (provider, state)`,
+    `ALTER TABLE providers ADD COLUMN record jsonb NOT NULL DEFAULT '{"recent":[],"total":0}'`,
+    `ALTER TABLE providers ADD COLUMN threads integer NOT NULL DEFAULT 1`,
+    `ALTER TABLE providers ADD COLUMN memory_bytes bigint NOT NULL DEFAULT 0`,
+    `ALTER TABLE providers ADD COLUMN last_seen bigint NOT NULL DEFAULT 0`,
+    `ALTER TABLE runs ADD COLUMN owner text`,
+  ],
+};

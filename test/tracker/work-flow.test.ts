@@ -1,0 +1,164 @@
+/**
+ * The tracker's work flow through its HTTP API (app.fetch, no sockets) on
+ * PGlite, and on PostgreSQL when SWARM_TEST_PG_URL is set: registration,
+ * adaptive replication of new identities, quorum, rejection of a
+ * mismatching result, credit, lease expiry and reissue, and the ledger
+ * entries every step appends.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { utf8Encode } from '../../src/core/encoding.ts';
+import { decodeEntry } from '../../src/ledger/entry.ts';
+import type { TrackerClient } from '../../src/provider/client.ts';
+import { codeOfAsync } from '../helpers/errors.ts';
+import { keyOf, nanoEvalUnit, startHarness } from './harness.ts';
+import type { Harness } from './harness.ts';
+
+const backends: Array<'pglite' | 'postgres'> = process.env.SWARM_TEST_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
+if (!process.env.SWARM_TEST_PG_URL) console.log('tracker work-flow: PostgreSQL run skipped (set SWARM_TEST_PG_URL to run it)');
+
+const CAPS = { threads: 2, memoryBytes: 2 ** 30 };
+
+async function ledgerKinds(h: Harness): Promise<string[]> {
+  const rows = await h.db.query<{ leaf_input: Uint8Array }>('SELECT leaf_input FROM ledger_entries ORDER BY seq');
+  return rows.map((r) => decodeEntry(r.leaf_input).kind);
+}
+
+describe.each(backends)('tracker work flow on %s', (backend) => {
+  let h: Harness;
+  let trainer: TrackerClient;
+  let spec: Record<string, unknown>;
+  const providers: TrackerClient[] = [];
+
+  beforeEach(async () => {
+    h = await startHarness({ db: backend });
+    trainer = h.client(h.trainerKey);
+    const u = nanoEvalUnit();
+    for (const b of u.blobs) await trainer.putBlob(b);
+    spec = u.spec;
+    providers.length = 0;
+    for (let i = 1; i <= 3; i++) {
+      const c = h.client(keyOf(i));
+      await c.register(`p${i}`, CAPS, i === 3 ? undefined : 'team-a');
+      providers.push(c);
+    }
+  });
+  afterEach(async () => h.close());
+
+  it('replicates a new identity\'s unit, validates by quorum, credits both, rejects the odd one out', async () => {
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] });
+    const [a, b, c] = providers as [TrackerClient, TrackerClient, TrackerClient];
+    const wa = await a.work();
+    expect(wa.unit?.unitId).toBe('u1');
+    expect(wa.unit?.inputs).toEqual([spec.params, spec.data]);
+    // never two replicas of one unit to one identity
+    expect((await a.work()).unit).toBeNull();
+    const wb = await b.work();
+    expect(wb.unit?.unitId).toBe('u1'); // new identities are replicated: a second replica is needed
+    const good = utf8Encode('the same result bytes');
+    const bad = utf8Encode('a perturbed result');
+    expect((await a.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: { loss: 5 } })).unitStatus).toBe('open');
+    // c cannot submit for a unit it does not hold
+    expect(await codeOfAsync(c.submit({ unitId: 'u1', runId: 'run1', result: bad, metrics: {} }))).toBe('TRACKER_FORBIDDEN');
+    expect((await b.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: { loss: 5 } })).unitStatus).toBe('valid');
+    const st = await trainer.getJson<{ status: string; canonicalHash: string; minQuorum: number }>('/api/units/u1');
+    expect(st.status).toBe('valid');
+    expect(st.minQuorum).toBe(2);
+    const sa = await a.providerStatus();
+    expect(sa.credit).toBeGreaterThan(0);
+    expect(sa.valid).toBe(1);
+    expect(await ledgerKinds(h)).toEqual([
+      'provider-registered', 'provider-registered', 'provider-registered',
+      'unit-issued', 'unit-issued', 'result-submitted', 'result-submitted',
+      'verdict', 'credit-granted', 'verdict', 'credit-granted',
+    ]);
+  });
+
+  it('a cheater\'s mismatching result is invalid, earns nothing, and its reputation falls', async () => {
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] });
+    const [a, b, c] = providers as [TrackerClient, TrackerClient, TrackerClient];
+    const rep0 = (await c.providerStatus()).reputation;
+    await a.work();
+    await c.work();
+    const good = utf8Encode('honest');
+    await a.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} });
+    expect((await c.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('cheat'), metrics: {} })).unitStatus).toBe('open');
+    // disagreement: the unit needs a third replica, which b gets
+    expect((await b.work()).unit?.unitId).toBe('u1');
+    expect((await b.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} })).unitStatus).toBe('valid');
+    const sc = await c.providerStatus();
+    expect(sc.credit).toBe(0);
+    expect(sc.invalid).toBe(1);
+    expect(sc.reputation).toBeLessThan(rep0);
+    const lb = await trainer.getJson<{ providers: Array<{ providerId: string; credit: number }>; teams: Array<{ team: string; members: number }> }>('/api/leaderboard');
+    expect(lb.providers[lb.providers.length - 1]!.providerId).toBe(c.key.keyId);
+    expect(lb.teams).toEqual([expect.objectContaining({ team: 'team-a', members: 2 })]);
+    const kinds = await ledgerKinds(h);
+    expect(kinds.filter((k) => k === 'verdict')).toHaveLength(3);
+    expect(kinds.filter((k) => k === 'credit-granted')).toHaveLength(2);
+  });
+
+  it('an expired lease is reissued to another identity, and heartbeats keep a lease alive', async () => {
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec, leaseMs: 10_000 }] });
+    const [a, b, c] = providers as [TrackerClient, TrackerClient, TrackerClient];
+    await a.work();
+    await b.work();
+    expect((await c.work()).unit).toBeNull();
+    h.clock.advance(8_000);
+    const d = await a.heartbeat('u1', 0.5);
+    expect(d).toBe(h.clock.now() + 10_000);
+    h.clock.advance(4_000); // b's lease (10 s) has passed, a's was extended
+    expect((await c.work()).unit?.unitId).toBe('u1');
+    // c's request expired b's lease: b's replica is timed out and cannot heartbeat
+    expect(await codeOfAsync(b.heartbeat('u1'))).toBe('WU_REPLICA_NOT_IN_PROGRESS');
+    expect(await h.service.sweep()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a provider that gives a unit back frees it for someone else at once', async () => {
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] });
+    const [a, b, c] = providers as [TrackerClient, TrackerClient, TrackerClient];
+    await a.work();
+    await b.work();
+    expect((await c.work()).unit).toBeNull();
+    await a.fail('u1', 'PROVIDER_CANCELLED', 'owner pressed Ctrl-C');
+    expect((await c.work()).unit?.unitId).toBe('u1');
+  });
+
+  it('rejects bad requests with coded errors', async () => {
+    const [a] = providers as [TrackerClient];
+    const stranger = h.client(keyOf(50));
+    expect(await codeOfAsync(stranger.work())).toBe('TRACKER_UNKNOWN_PROVIDER');
+    expect(await codeOfAsync(a.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] }))).toBe('TRACKER_FORBIDDEN');
+    expect(await codeOfAsync(trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec: { ...spec, params: 'f'.repeat(64) } }] }))).toBe('TRACKER_MISSING_INPUT');
+    expect(await codeOfAsync(trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'train', spec }] }))).toBe('TRACKER_BAD_REQUEST');
+    expect(await codeOfAsync(trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec: { ...spec, windows: 0 } }] }))).toBe('WORK_BAD_SPEC');
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] });
+    expect(await codeOfAsync(trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec }] }))).toBe('TRACKER_CONFLICT');
+    await a.work();
+    // submitting before uploading the blob
+    const res = await codeOfAsync(a.json('POST', '/api/results', { unitId: 'u1', resultHash: 'a'.repeat(64), resultBytes: 3, metrics: {}, entry: {} }));
+    expect(res).toBe('LEDGER_BAD_ENTRY');
+    // blob whose bytes do not match its address
+    expect(await codeOfAsync(a.send('PUT', `/api/blobs/${'0'.repeat(64)}`, utf8Encode('x'), { contentType: 'application/octet-stream' }))).toBe('STORAGE_HASH_MISMATCH');
+    expect(await codeOfAsync(a.getBlob('0'.repeat(64)))).toBe('STORAGE_NOT_FOUND');
+    expect(await codeOfAsync(a.getJson('/api/units/nope'))).toBe('TRACKER_NOT_FOUND');
+  });
+
+  it('serves blobs with HTTP Range', async () => {
+    const blob = utf8Encode('0123456789');
+    const sha = await trainer.putBlob(blob);
+    const get = async (range?: string): Promise<Response> => h.app.request(`/api/blobs/${sha}`, range === undefined ? {} : { headers: { range } });
+    expect(await (await get()).text()).toBe('0123456789');
+    const r = await get('bytes=2-4');
+    expect(r.status).toBe(206);
+    expect(r.headers.get('content-range')).toBe('bytes 2-4/10');
+    expect(await r.text()).toBe('234');
+    expect(await (await get('bytes=7-')).text()).toBe('789');
+    expect(await (await get('bytes=-3')).text()).toBe('789');
+    const bad = await get('bytes=20-30');
+    expect(bad.status).toBe(416);
+    expect(bad.headers.get('content-range')).toBe('bytes */10');
+    expect((await get('bytes=1-2,4-5')).status).toBe(416);
+    const head = await h.app.request(`/api/blobs/${sha}`, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe('10');
+  });
+});
