@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import { runMatmulBench } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
-import { parseChoiceList, parseIntList, parsePositiveNumber } from './flags.ts';
+import { parseChoiceList, parseIntList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
+import { benchLedger } from './bench-ledger.ts';
 import { registerBenchServe } from './serve.ts';
 
 type Shape3 = [number, number, number];
@@ -95,8 +96,20 @@ export function registerBench(program: Command): void {
     .option('--presets <list>', 'comma-separated presets', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
     .option('--steps <n>', 'timed steps per case', parseIntList('--steps', 10_000), [3])
     .action(async (o: { json?: boolean; presets: string[]; steps: number[] }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true));
+  bench
+    .command('ledger')
+    .description('ledger Merkle log: appends/s (hash + tree, batched in memory) and proof times at 1,000,000 entries')
+    .option('--json', 'one JSON object')
+    .option('--entries <n>', 'leaves in the log', parsePositiveInt('--entries', 1 << 26), 1_000_000)
+    .option('--proofs <n>', 'proofs of each kind timed', parsePositiveInt('--proofs', 1_000_000), 1000)
+    .action((o: { json?: boolean; entries: number; proofs: number }) => {
+      const r = benchLedger({ entries: o.entries, proofs: o.proofs });
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${fmt(r)}\n`);
+    });
   addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(async (o: MatmulFlags) => {
     await benchMatmul(o);
     await benchTrainAll(['micro', 'small'], 3, o.json === true);
+    const ledger = benchLedger();
+    process.stdout.write(o.json === true ? `${JSON.stringify({ op: 'ledger', ...ledger })}\n` : `${fmt({ op: 'ledger', ...ledger })}\n`);
   });
 }

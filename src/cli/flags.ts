@@ -31,3 +31,9 @@ export function parseChoiceList<T extends string>(name: string, choices: readonl
       return c;
     });
 }
+
+/** A TCP port, 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`--port must be an integer from 0 to 65535, got "${value}"`);
+  return Number(value);
+}

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
+import { registerAudit } from './audit.ts';
 import { registerBench } from './bench.ts';
 import { registerChat } from './chat.ts';
 import { registerDemo } from './demo-command.ts';
@@ -11,6 +12,9 @@ import { registerGenerate } from './generate.ts';
 import { registerServe } from './serve.ts';
 import { registerTrain } from './train.ts';
 import { registerUp } from './up.ts';
+import { registerProvide } from './provide.ts';
+import { registerTracker } from './tracker.ts';
+import { registerWitness } from './witness.ts';
 
 export const VERSION = '0.1.0';
 
@@ -33,6 +37,10 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerServe(program);
   registerChat(program);
+  registerTracker(program);
+  registerProvide(program);
+  registerWitness(program);
+  registerAudit(program);
   return program;
 }
 

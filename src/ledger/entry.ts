@@ -116,6 +116,13 @@ export interface VerdictBody {
   result: HashHex;
   outcome: VerdictOutcome;
   reason?: string;
+  /**
+   * How many agreeing results (same hash, distinct providers) the tracker
+   * required before judging; >= 1. The auditor (audit.ts) checks that a
+   * valid verdict is backed by at least this many earlier result-submitted
+   * entries. Absent in entries written before it existed: read as 1.
+   */
+  quorum?: number;
 }
 
 /** Credit for a validated result; the auditor checks a valid verdict backs it. */
@@ -287,7 +294,7 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
     };
   },
   verdict: (value, path) => {
-    const o = V.object(value, path, ['run', 'unit', 'provider', 'result', 'outcome'], ['reason']);
+    const o = V.object(value, path, ['run', 'unit', 'provider', 'result', 'outcome'], ['reason', 'quorum']);
     const body: VerdictBody = {
       run: id(o.run, member(path, 'run')),
       unit: id(o.unit, member(path, 'unit')),
@@ -302,6 +309,7 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
     } else if (o.reason !== undefined) {
       V.fail(member(path, 'reason'), 'a valid verdict has no reason');
     }
+    if (o.quorum !== undefined) body.quorum = V.uint(o.quorum, member(path, 'quorum'), 1);
     return body;
   },
   'credit-granted': (value, path) => {

@@ -20,6 +20,7 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
+import { WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 
 export interface Migration {
   readonly version: number;
@@ -104,6 +105,32 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    name: 'ledger heads and cosignatures',
+    statements: [
+      // Signed tree heads (RFC 6962 §3.5), written by src/tracker/ledger/heads.ts.
+      // Heads only grow: each one covers more entries than the one before
+      // (tree_size is the key), and its timestamp is never older.
+      `CREATE TABLE ledger_heads (
+         tree_size  bigint PRIMARY KEY CHECK (tree_size >= 0),
+         timestamp  bigint NOT NULL CHECK (timestamp >= 0),
+         root_hash  bytea NOT NULL CHECK (length(root_hash) = 32),
+         signature  bytea NOT NULL CHECK (length(signature) = 64),
+         key_id     text NOT NULL CHECK (key_id ~ '^[0-9a-f]{64}$')
+       )`,
+      // Witness cosignatures of a head; a witness is its key (key_id = SHA-256 of public_key).
+      `CREATE TABLE ledger_cosignatures (
+         tree_size  bigint NOT NULL REFERENCES ledger_heads(tree_size) ON DELETE CASCADE,
+         key_id     text NOT NULL CHECK (key_id ~ '^[0-9a-f]{64}$'),
+         public_key bytea NOT NULL CHECK (length(public_key) = 32),
+         signature  bytea NOT NULL CHECK (length(signature) = 64),
+         created_at bigint NOT NULL,
+         PRIMARY KEY (tree_size, key_id)
+       )`,
+    ],
+  },
+  WORK_QUEUE_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {

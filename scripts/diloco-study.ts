@@ -1,0 +1,122 @@
+/**
+ * DiLoCo hyper-parameter study (issue 7): DiLoCo with K slots and H inner
+ * steps against DiLoCo's baseline (one AdamW worker, batch K·B, H·R steps,
+ * the same tokens), in process (src/train/diloco/simulate.ts), plus the
+ * communication ratio against synchronous data parallelism (comms.ts).
+ *
+ *   npx tsx scripts/diloco-study.ts --preset nano --slots 4 --inner-steps 50 --rounds 6 \
+ *     --batch 4 --seq-len 64 --inner-lr 3e-3 --warmup 20 --outer-lr 0.7 --momentum 0.9 \
+ *     [--aggregate mean|trimmed-mean|centered-clip] [--baseline-cache DIR] [--no-baseline]
+ *
+ * Prints one JSON line. The baseline does not depend on the outer settings,
+ * so --baseline-cache DIR keeps it between runs.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../src/cli/engine.ts';
+import { Prng } from '../src/core/prng.ts';
+import { initParams, paramList, paramShapes } from '../src/model/llama.ts';
+import { DILOCO_INNER } from '../src/train/adamw.ts';
+import type { RoundAggregate } from '../src/train/diloco/checkpoint.ts';
+import { compareComms } from '../src/train/diloco/comms.ts';
+import { rowLengths } from '../src/train/diloco/quantize.ts';
+import { simulateBaseline, simulateDiloco } from '../src/train/diloco/simulate.ts';
+import type { SimCommon } from '../src/train/diloco/simulate.ts';
+import { setupRun } from '../src/train/run-setup.ts';
+import { concatFlat } from '../src/train/unit.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'nano' },
+    seed: { type: 'string', default: '1' },
+    slots: { type: 'string', default: '4' },
+    'inner-steps': { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '4' },
+    'seq-len': { type: 'string', default: '64' },
+    'inner-lr': { type: 'string', default: '3e-3' },
+    'min-lr-ratio': { type: 'string', default: '0.1' },
+    warmup: { type: 'string', default: '20' },
+    'outer-lr': { type: 'string', default: '0.7' },
+    momentum: { type: 'string', default: '0.9' },
+    aggregate: { type: 'string', default: 'mean' },
+    'eval-windows': { type: 'string', default: '320' },
+    threads: { type: 'string', default: '1' },
+    'baseline-cache': { type: 'string' },
+    'no-baseline': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const num = (k: keyof typeof a): number => Number(a[k]);
+const K = num('slots'), H = num('inner-steps'), R = num('rounds'), B = num('batch'), T = num('seq-len');
+const lr = num('inner-lr');
+const setup = setupRun({ preset: a.preset!, seed: num('seed'), batchSize: B, seqLen: T, evalWindows: num('eval-windows') });
+const c = setup.config;
+const engine = await createEngine('wasm', num('threads'));
+const init = concatFlat(paramList(initParams(engine, c, Prng.fromSeed(num('seed')).fork('init'))));
+const common: SimCommon = {
+  config: c,
+  data: setup.data,
+  init,
+  slots: K,
+  innerSteps: H,
+  rounds: R,
+  inner: { ...DILOCO_INNER, lr },
+  innerSchedule: { maxLr: lr, minLr: lr * num('min-lr-ratio'), warmupSteps: num('warmup'), totalSteps: H * R },
+};
+const log = (s: string) => {
+  if (!a.quiet) process.stderr.write(`${s}\n`);
+};
+
+const t0 = performance.now();
+let baseline: { evalLoss: number; curve: (number | null)[]; seconds: number } | null = null;
+if (!a['no-baseline']) {
+  const key = `${a.preset}-s${a.seed}-K${K}-H${H}-R${R}-B${B}-T${T}-lr${lr}-min${a['min-lr-ratio']}-w${a.warmup}-ev${a['eval-windows']}.json`;
+  const file = a['baseline-cache'] ? join(a['baseline-cache'], key) : null;
+  if (file && existsSync(file)) baseline = JSON.parse(readFileSync(file, 'utf8')) as typeof baseline;
+  else {
+    const t = performance.now();
+    const b = simulateBaseline(engine, { ...common, onRound: (r) => log(`baseline round ${r.round} train ${r.trainLoss.toFixed(4)} eval ${r.evalLoss?.toFixed(4)}`) });
+    baseline = { evalLoss: b.evalLoss, curve: b.rounds.map((r) => r.evalLoss), seconds: (performance.now() - t) / 1000 };
+    if (file) {
+      mkdirSync(a['baseline-cache']!, { recursive: true });
+      writeFileSync(file, JSON.stringify(baseline));
+    }
+  }
+}
+
+const aggregate: RoundAggregate =
+  a.aggregate === 'trimmed-mean' ? { kind: 'trimmed-mean', trim: 0.25 }
+    : a.aggregate === 'centered-clip' ? { kind: 'centered-clip', tau: 1, iterations: 3, center: 'momentum' }
+      : { kind: 'mean' };
+const t1 = performance.now();
+const d = simulateDiloco(engine, {
+  ...common,
+  outer: { lr: num('outer-lr'), momentum: num('momentum') },
+  aggregate,
+  onRound: (r) => log(`diloco round ${r.round} train ${r.trainLoss.toFixed(4)} eval ${r.evalLoss?.toFixed(4)}`),
+});
+const dilocoSeconds = (performance.now() - t1) / 1000;
+
+const rows = rowLengths(paramShapes(c).map(([, sh]) => sh)).length;
+const comms = (adamMoves: boolean) => compareComms({ slots: K, innerSteps: H, rounds: R, paramCount: init.length, rows, adamMoves }).ratio;
+const report = {
+  preset: a.preset, params: init.length, K, H, R, B, T, innerLr: lr, warmup: num('warmup'), outerLr: num('outer-lr'), momentum: num('momentum'), aggregate: a.aggregate,
+  dilocoEval: d.evalLoss,
+  baselineEval: baseline?.evalLoss ?? null,
+  ratio: baseline ? d.evalLoss / baseline.evalLoss : null,
+  dilocoCurve: d.rounds.map((r) => r.evalLoss),
+  baselineCurve: baseline?.curve ?? null,
+  entropyFloor: setup.entropyFloor,
+  commRatioKeepAdam: comms(false),
+  commRatioMoveAdam: comms(true),
+  stateSha256: d.stateSha256,
+  dilocoSeconds,
+  baselineSeconds: baseline?.seconds ?? null,
+  wallSeconds: (performance.now() - t0) / 1000,
+};
+process.stdout.write(`${JSON.stringify(report)}\n`);
+engine.backend.close?.();
+process.exit(0);

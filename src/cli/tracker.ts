@@ -1,0 +1,157 @@
+/**
+ * `swarm tracker [--port N] [--host ADDR] [--db URL|DIR] [--trainer KEYID…]`:
+ * the coordinator (DESIGN.md, Processes). Storage is embedded PGlite under
+ * $SWARM_HOME/tracker/db by default, PostgreSQL with --db postgres://…
+ * (several trackers may share one). The tracker's own identity lives apart
+ * from a provider's on the same machine ($SWARM_HOME/tracker/identity.key).
+ *
+ * startTracker() is also what `swarm up` embeds.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
+import { sha256Parts } from '../core/sha256.ts';
+import { utf8Encode } from '../core/encoding.ts';
+import { privateKeySeed } from '../ledger/keys.ts';
+import type { Ed25519KeyPair } from '../ledger/keys.ts';
+import { MemoryNonceStore } from '../protocol/nonce-store.ts';
+import { createTrackerApp } from '../tracker/http/app.ts';
+import { createLedgerRoutes, createLedgerSigner } from '../tracker/ledger/routes.ts';
+import { TrackerService } from '../tracker/service.ts';
+import type { TrackerServiceOptions } from '../tracker/service.ts';
+import { openDb } from '../tracker/storage/db.ts';
+import type { Db } from '../tracker/storage/db.ts';
+import { migrate } from '../tracker/storage/migrations.ts';
+import { loadOrCreateIdentity, swarmHome } from './identity.ts';
+import { parsePort, parsePositiveInt } from './flags.ts';
+import { listen } from './serve.ts';
+import type { Hono } from 'hono';
+
+export interface StartTrackerOptions {
+  /** postgres://… or a PGlite data directory; default $SWARM_HOME/tracker/db */
+  db?: string;
+  port: number;
+  host: string;
+  home?: string;
+  trainers?: readonly string[];
+  leaseMs?: number;
+  clock?: Clock;
+  /** extra routes (the gateway, a run's API) */
+  mount?: Array<{ path: string; app: Hono }>;
+  service?: Partial<TrackerServiceOptions>;
+}
+
+export interface RunningTracker {
+  url: string;
+  port: number;
+  db: Db;
+  service: TrackerService;
+  key: Ed25519KeyPair;
+  close(): Promise<void>;
+}
+
+/** A DB url in a form safe to print (no password). */
+export function redactDbUrl(url: string): string {
+  return url.replace(/(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+export async function startTracker(o: StartTrackerOptions): Promise<RunningTracker> {
+  const home = o.home ?? swarmHome();
+  const clock = o.clock ?? systemClock;
+  const identity = await loadOrCreateIdentity(join(home, 'tracker'));
+  const key = identity.keyPair;
+  const target = o.db ?? join(home, 'tracker', 'db');
+  const db = await openDb(/^postgres(ql)?:\/\//i.test(target) ? target : resolve(target));
+  try {
+    await migrate(db, { now: clock.now() });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const signer = createLedgerSigner({ db, trackerKey: key, clock });
+  // The spot-check seed must be secret from providers: derive it from the tracker's private key.
+  const spotCheckSeed = sha256Parts([utf8Encode('swarm-spot-check-seed\n'), privateKeySeed(key.privateKey)]).slice(0, 16);
+  const service = new TrackerService({
+    db,
+    clock,
+    key,
+    spotCheckSeed,
+    ...(o.trainers === undefined ? {} : { trainers: o.trainers }),
+    ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+    onLedgerAppend: () => {
+      signer.afterAppend().catch(() => undefined);
+    },
+    ...o.service,
+  });
+  const ledger = createLedgerRoutes({ db, trackerKey: key, clock, signer });
+  const app = createTrackerApp({ service, clock, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? [])] });
+  // Leases that ran out are marked timed out in the background; heads are signed at least every maxDelay.
+  const timer = setInterval(() => {
+    service.sweep().catch(() => undefined);
+    signer.tick().catch(() => undefined);
+  }, 1_000);
+  timer.unref();
+  let server;
+  try {
+    server = await listen(app, { port: o.port, host: o.host });
+  } catch (e) {
+    clearInterval(timer);
+    await db.close();
+    throw new SwarmError('TRACKER_LISTEN', `cannot listen on ${o.host}:${o.port}: ${(e as Error).message}`);
+  }
+  return {
+    url: server.url,
+    port: server.port,
+    db,
+    service,
+    key,
+    async close() {
+      clearInterval(timer);
+      await server.close();
+      await signer.tick().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
+
+function collect(value: string, prev: string[]): string[] {
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new SwarmError('CLI_BAD_FLAG', '--trainer takes a key id (64 lower-case hex characters)');
+  return [...prev, value];
+}
+
+export function registerTracker(program: Command): void {
+  program
+    .command('tracker')
+    .description(
+      'Run the tracker: work-unit queue, quorum validation, credit, the ledger (/ledger/v1)\n' +
+        'and content-addressed blobs, over HTTP. Providers connect with `swarm provide --tracker URL`.',
+    )
+    .option('--port <n>', 'TCP port (0 = any free port)', parsePort, 7070)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--db <url|dir>', 'postgres://user@host/db, or a PGlite data directory (default $SWARM_HOME/tracker/db)')
+    .option('--trainer <keyId>', 'key id allowed to create runs and units (repeatable)', collect, [])
+    .option('--lease-ms <ms>', 'lease of a replica before it is reissued', parsePositiveInt('--lease-ms', 86_400_000))
+    .option('--json', 'print the address and key as one JSON line when ready')
+    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; leaseMs?: number; json?: boolean }) => {
+      const t = await startTracker({
+        port: o.port,
+        host: o.host,
+        trainers: o.trainer,
+        ...(o.db === undefined ? {} : { db: o.db }),
+        ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+      });
+      const info = { url: t.url, trackerKeyId: t.key.keyId, db: t.db.driver, dbTarget: o.db === undefined ? 'default' : redactDbUrl(o.db) };
+      process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `swarm tracker: listening on ${t.url} (db ${info.db}, key ${t.key.keyId.slice(0, 16)}…)\n`);
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          t.close().then(done, done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

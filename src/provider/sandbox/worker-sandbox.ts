@@ -1,0 +1,100 @@
+/**
+ * The worker sandbox: the unit runs in a worker_threads Worker with a V8
+ * heap cap (resourceLimits.maxOldGenerationSizeMb), the kernels' wasm memory
+ * capped to the same size, and a wall-clock deadline after which the worker
+ * is terminated. Cancelling (the caller's AbortSignal, e.g. Ctrl-C)
+ * terminates it the same way. Terminating a worker also ends the matmul
+ * workers it started.
+ *
+ * Blobs are transferred to the worker, not copied and not re-read: each
+ * blob's ArrayBuffer moves to the worker and the caller's Uint8Array is
+ * detached once run() has started (a blob that is a view into a larger
+ * buffer, e.g. a slice of a Node Buffer pool, is copied first). Pass copies
+ * to keep using them. The result comes back the same way.
+ *
+ * Limits of this sandbox: typed arrays outside the wasm memory are not
+ * counted by the V8 heap cap, and a worker shares the process (no
+ * filesystem or network isolation): that is what ./bwrap-sandbox.ts adds.
+ */
+import { Worker } from 'node:worker_threads';
+import { SwarmError } from '../../core/errors.ts';
+import { sha256Hex } from '../../core/sha256.ts';
+import type { UnitSpec } from '../../train/work/kinds.ts';
+import type { UnitOutcome } from '../../train/work/run-unit.ts';
+import { cancelledError, checkLimits, checkRunOptions, deadlineError, fromWireError, prepareUnit } from './sandbox.ts';
+import type { Sandbox, SandboxLimits, SandboxRunOptions } from './sandbox.ts';
+import type { WorkerInput, WorkerMessage } from './worker-main.ts';
+
+const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+/** Moves each blob's buffer (copying views of shared or larger buffers first). */
+function forTransfer(inputs: Map<string, Uint8Array>): { blobs: Map<string, Uint8Array>; transfer: ArrayBuffer[] } {
+  const blobs = new Map<string, Uint8Array>();
+  const transfer = new Set<ArrayBuffer>();
+  for (const [h, b] of inputs) {
+    const whole = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer && !transfer.has(b.buffer);
+    const own = whole ? b : b.slice();
+    blobs.set(h, own);
+    transfer.add(own.buffer as ArrayBuffer);
+  }
+  return { blobs, transfer: [...transfer] };
+}
+
+export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
+  const { memoryMb, backend } = checkLimits(limits);
+  return {
+    kind: 'worker',
+    run(spec: UnitSpec, blobs: ReadonlyMap<string, Uint8Array>, o: SandboxRunOptions): Promise<UnitOutcome> {
+      return new Promise<UnitOutcome>((resolve, reject) => {
+        checkRunOptions(o);
+        if (o.signal?.aborted) throw cancelledError();
+        const unit = prepareUnit(spec, blobs);
+        const { blobs: sent, transfer } = forTransfer(unit.inputs);
+        const workerData: WorkerInput = { spec: unit.spec, blobs: sent, threads: o.threads, backend, memoryMb };
+        const worker = new Worker(ENTRY, {
+          workerData,
+          transferList: transfer,
+          // The entry registers its own loader; the parent's flags (vitest's,
+          // an inspector) have no business in the sandbox.
+          execArgv: [],
+          resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+        });
+        let settled = false;
+        const finish = (err: Error | null, value?: UnitOutcome): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          o.signal?.removeEventListener('abort', onAbort);
+          void worker.terminate();
+          if (err) reject(err);
+          else resolve(value!);
+        };
+        const timer = setTimeout(() => finish(deadlineError(o.deadlineMs)), o.deadlineMs);
+        const onAbort = (): void => finish(cancelledError());
+        o.signal?.addEventListener('abort', onAbort, { once: true });
+
+        worker.on('message', (m: WorkerMessage) => {
+          if (settled) return;
+          if (m.type === 'progress') {
+            o.onProgress?.(m.fraction);
+          } else if (m.type === 'result') {
+            // Same address space, but the check is cheap and keeps the contract honest.
+            const actual = sha256Hex(m.result);
+            if (actual !== m.resultHash) finish(new SwarmError('PROVIDER_BAD_OUTPUT', 'the worker returned a result that does not hash to its resultHash'));
+            else finish(null, { result: m.result, resultHash: actual, metrics: m.metrics });
+          } else {
+            finish(fromWireError(m.error));
+          }
+        });
+        worker.on('error', (e: Error & { code?: string }) => {
+          if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+            finish(new SwarmError('PROVIDER_OUT_OF_MEMORY', `the unit exceeded the sandbox's ${memoryMb} MiB heap`, { memoryMb }, { cause: e }));
+          } else {
+            finish(new SwarmError('PROVIDER_SANDBOX_FAILED', `the sandbox worker failed: ${e.message}`, { reason: e.code ?? e.name }, { cause: e }));
+          }
+        });
+        worker.on('exit', (code) => finish(new SwarmError('PROVIDER_SANDBOX_FAILED', `the sandbox worker exited (code ${code}) without an answer`, { exitCode: code })));
+      });
+    },
+  };
+}
