@@ -7,6 +7,12 @@
  *   npx tsx scripts/diloco-study.ts --preset nano --slots 4 --inner-steps 50 --rounds 6 \
  *     --batch 4 --seq-len 64 --inner-lr 3e-3 --warmup 20 --outer-lr 0.7 --momentum 0.9 \
  *     [--aggregate mean|trimmed-mean|centered-clip] [--baseline-cache DIR] [--no-baseline]
+ *     [--pretrain-steps P]
+ *
+ * --pretrain-steps P starts both arms from a shared checkpoint: P steps of one
+ * AdamW worker with batch K·B (constant lr after a 20-step warm-up) on shards
+ * no arm reads later, as the DiLoCo paper starts from a pretrained model
+ * (arXiv 2311.08105 §3: 24k pretraining steps before DiLoCo).
  *
  * Prints one JSON line. The baseline does not depend on the outer settings,
  * so --baseline-cache DIR keeps it between runs.
@@ -44,6 +50,7 @@ const { values: a } = parseArgs({
     'eval-windows': { type: 'string', default: '320' },
     threads: { type: 'string', default: '1' },
     'baseline-cache': { type: 'string' },
+    'pretrain-steps': { type: 'string', default: '0' },
     'no-baseline': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -55,7 +62,32 @@ const lr = num('inner-lr');
 const setup = setupRun({ preset: a.preset!, seed: num('seed'), batchSize: B, seqLen: T, evalWindows: num('eval-windows') });
 const c = setup.config;
 const engine = await createEngine('wasm', num('threads'));
-const init = concatFlat(paramList(initParams(engine, c, Prng.fromSeed(num('seed')).fork('init'))));
+const log = (s: string) => {
+  if (!a.quiet) process.stderr.write(`${s}\n`);
+};
+let init = concatFlat(paramList(initParams(engine, c, Prng.fromSeed(num('seed')).fork('init'))));
+const P = num('pretrain-steps');
+if (P > 0) {
+  const key = `pre-${a.preset}-s${a.seed}-K${K}-B${B}-T${T}-lr${lr}-P${P}.f32`;
+  const file = a['baseline-cache'] ? join(a['baseline-cache'], key) : null;
+  if (file && existsSync(file)) {
+    const b = readFileSync(file);
+    init = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  } else {
+    // shards 1e6 + … are disjoint from the shards r·K + k both arms read afterwards
+    const preData = { ...setup.data, batch: (shard: number, step: number) => setup.data.batch(1_000_000 + shard, step) };
+    const pre = simulateBaseline(engine, {
+      config: c, data: preData, init, slots: K, innerSteps: P, rounds: 1, evalEvery: 1,
+      inner: { ...DILOCO_INNER, lr }, innerSchedule: { maxLr: lr, minLr: lr, warmupSteps: 20, totalSteps: P },
+    });
+    log(`pretrained ${P} steps: eval ${pre.evalLoss.toFixed(4)}`);
+    init = pre.params;
+    if (file) {
+      mkdirSync(a['baseline-cache']!, { recursive: true });
+      writeFileSync(file, new Uint8Array(init.buffer, init.byteOffset, init.byteLength));
+    }
+  }
+}
 const common: SimCommon = {
   config: c,
   data: setup.data,
@@ -66,14 +98,11 @@ const common: SimCommon = {
   inner: { ...DILOCO_INNER, lr },
   innerSchedule: { maxLr: lr, minLr: lr * num('min-lr-ratio'), warmupSteps: num('warmup'), totalSteps: H * R },
 };
-const log = (s: string) => {
-  if (!a.quiet) process.stderr.write(`${s}\n`);
-};
 
 const t0 = performance.now();
 let baseline: { evalLoss: number; curve: (number | null)[]; seconds: number } | null = null;
 if (!a['no-baseline']) {
-  const key = `${a.preset}-s${a.seed}-K${K}-H${H}-R${R}-B${B}-T${T}-lr${lr}-min${a['min-lr-ratio']}-w${a.warmup}-ev${a['eval-windows']}.json`;
+  const key = `${a.preset}-P${P}-s${a.seed}-K${K}-H${H}-R${R}-B${B}-T${T}-lr${lr}-min${a['min-lr-ratio']}-w${a.warmup}-ev${a['eval-windows']}.json`;
   const file = a['baseline-cache'] ? join(a['baseline-cache'], key) : null;
   if (file && existsSync(file)) baseline = JSON.parse(readFileSync(file, 'utf8')) as typeof baseline;
   else {
@@ -103,7 +132,7 @@ const dilocoSeconds = (performance.now() - t1) / 1000;
 const rows = rowLengths(paramShapes(c).map(([, sh]) => sh)).length;
 const comms = (adamMoves: boolean) => compareComms({ slots: K, innerSteps: H, rounds: R, paramCount: init.length, rows, adamMoves }).ratio;
 const report = {
-  preset: a.preset, params: init.length, K, H, R, B, T, innerLr: lr, warmup: num('warmup'), outerLr: num('outer-lr'), momentum: num('momentum'), aggregate: a.aggregate,
+  preset: a.preset, params: init.length, pretrainSteps: P, K, H, R, B, T, innerLr: lr, warmup: num('warmup'), outerLr: num('outer-lr'), momentum: num('momentum'), aggregate: a.aggregate,
   dilocoEval: d.evalLoss,
   baselineEval: baseline?.evalLoss ?? null,
   ratio: baseline ? d.evalLoss / baseline.evalLoss : null,

@@ -11,6 +11,7 @@ import { parseChoiceList, parseIntList, parsePositiveInt, parsePositiveNumber } 
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
 import { benchLedger } from './bench-ledger.ts';
+import { benchTracker } from './bench-tracker.ts';
 import { registerBenchServe } from './serve.ts';
 
 type Shape3 = [number, number, number];
@@ -106,6 +107,26 @@ export function registerBench(program: Command): void {
       const r = benchLedger({ entries: o.entries, proofs: o.proofs });
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${fmt(r)}\n`);
     });
+  bench
+    .command('tracker')
+    .description('tracker over loopback HTTP with simulated providers: assignments/s, submissions/s, p99 latency')
+    .option('--json', 'one JSON object')
+    .option('--db <url>', 'postgres://… (its public schema is wiped); default: a fresh PGlite in a temp directory')
+    .option('--providers <n>', 'simulated providers working at once', parsePositiveInt('--providers', 4096), 32)
+    .option('--units <n>', 'units in the queue (each is assigned and submitted twice)', parsePositiveInt('--units', 1_000_000), 1000)
+    .action(async (o: { json?: boolean; db?: string; providers: number; units: number }) => {
+      const r = await benchTracker({
+        providers: o.providers,
+        units: o.units,
+        ...(o.db === undefined ? {} : { db: o.db }),
+        onProgress: (done, total) => {
+          if (!o.json && process.stderr.isTTY && done % 50 === 0) process.stderr.write(`\rswarm bench tracker: ${done}/${total} submissions`);
+        },
+      });
+      if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
+      process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'tracker', ...r })}\n`);
+    });
+
   addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(async (o: MatmulFlags) => {
     await benchMatmul(o);
     await benchTrainAll(['micro', 'small'], 3, o.json === true);

@@ -61,7 +61,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     if (isSwarmError(err)) {
-      process.stderr.write(`swarm: error ${err.code}: ${err.message}\n`);
+      // A database error's own words (which database, which role) help the operator; the CLI may show them.
+      const driver = typeof err.details?.driverMessage === 'string' ? ` (${err.details.driverMessage})` : '';
+      process.stderr.write(`swarm: error ${err.code}: ${err.message}${driver}\n`);
       return 1;
     }
     process.stderr.write(`swarm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -27,7 +27,8 @@ export class MemoryBlobCache implements BlobCache {
     if (b === undefined) return null;
     this.map.delete(sha);
     this.map.set(sha, b); // most recently used last
-    return b;
+    // A copy: the sandbox transfers (detaches) the arrays it is given.
+    return b.slice();
   }
 
   async put(sha: string, bytes: Uint8Array): Promise<void> {

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { base64Encode, base64UrlEncode, utf8Encode } from '../core/encoding.ts';
+import { base64UrlEncode, utf8Encode } from '../core/encoding.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { sha256Hex } from '../core/sha256.ts';
-import { createEntry } from '../ledger/entry.ts';
-import type { Ed25519KeyPair } from '../ledger/keys.ts';
+import type { Ed25519KeyPair } from '../protocol/entries.ts';
+import { providerRegisteredEntry, resultSubmittedEntry } from '../protocol/entries.ts';
 import {
   ErrorBodySchema,
   HeartbeatResponseSchema,
@@ -114,7 +114,7 @@ export class TrackerClient {
   }
 
   async register(name: string, capabilities: ProviderCapabilities, team?: string): Promise<RegisterProviderResponse> {
-    const entry = createEntry({ kind: 'provider-registered', time: this.clock.now(), body: { publicKey: base64Encode(this.key.publicKeyRaw), name } }, this.key);
+    const entry = providerRegisteredEntry(this.key, this.clock.now(), name);
     const body = { publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry };
     return parseWire(RegisterProviderResponseSchema, await this.json('POST', '/api/providers', body));
   }
@@ -146,7 +146,7 @@ export class TrackerClient {
   /** Uploads the result blob, then submits its hash with the signed result-submitted entry. */
   async submit(r: ResultToSubmit): Promise<ResultResponse & { resultHash: string }> {
     const resultHash = await this.putBlob(r.result);
-    const entry = createEntry({ kind: 'result-submitted', time: this.clock.now(), body: { run: r.runId, unit: r.unitId, result: resultHash } }, this.key);
+    const entry = resultSubmittedEntry(this.key, this.clock.now(), { run: r.runId, unit: r.unitId, result: resultHash });
     const res = parseWire(ResultResponseSchema, await this.json('POST', '/api/results', {
       unitId: r.unitId, resultHash, resultBytes: r.result.length, metrics: r.metrics, entry,
     }));

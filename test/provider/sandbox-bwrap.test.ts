@@ -100,7 +100,7 @@ describe.skipIf(!usable.ok)('bwrap sandbox', () => {
   it('deadline → PROVIDER_DEADLINE, and cancel → PROVIDER_CANCELLED, each killing the sandboxed process', async () => {
     const marker = 'bwrap-entry.mjs';
     const t0 = performance.now();
-    expect(await codeOfAsync(createBwrapSandbox().run(long.trainSpec(), long.copyBlobs(), { threads: 1, deadlineMs: 2000 }))).toBe('PROVIDER_DEADLINE');
+    expect(await codeOfAsync(createBwrapSandbox().run(long.trainSpec(), long.copyBlobs(), { threads: 1, deadlineMs: 1500 }))).toBe('PROVIDER_DEADLINE');
     expect(performance.now() - t0).toBeLessThan(10_000);
     await settle();
     expect(descendantsWith(marker)).toEqual([]);

@@ -14,6 +14,7 @@ import { TrackerService } from '../../src/tracker/service.ts';
 import type { TrackerServiceOptions } from '../../src/tracker/service.ts';
 import { migrate } from '../../src/tracker/storage/migrations.ts';
 import { openPglite, openPostgres } from '../../src/tracker/storage/db.ts';
+import { freshDatabase } from './ledger/backends.ts';
 import type { Db } from '../../src/tracker/storage/db.ts';
 import { paramCount } from '../../src/train/unit.ts';
 import { encodeParamsBlob } from '../../src/train/work/params-blob.ts';
@@ -39,16 +40,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function freshDb(kind: 'pglite' | 'postgres'): Promise<Db> {
+/** PGlite in memory, or a fresh PostgreSQL database of its own per suite (no races with other files). */
+export async function freshDb(kind: 'pglite' | 'postgres', suite: string): Promise<Db> {
   if (kind === 'pglite') return openPglite();
-  const db = await openPostgres(process.env.SWARM_TEST_PG_URL!);
-  await db.query('DROP SCHEMA IF EXISTS public CASCADE');
-  await db.query('CREATE SCHEMA public');
-  return db;
+  return openPostgres(await freshDatabase(`swarm_test_${suite}`));
 }
 
-export async function startHarness(o: { db?: 'pglite' | 'postgres'; service?: Partial<TrackerServiceOptions> } = {}): Promise<Harness> {
-  const db = await freshDb(o.db ?? 'pglite');
+export async function startHarness(o: { db?: 'pglite' | 'postgres'; suite: string; service?: Partial<TrackerServiceOptions> }): Promise<Harness> {
+  const db = await freshDb(o.db ?? 'pglite', o.suite);
   await migrate(db, { now: T0 });
   const clock = new ManualClock(T0);
   const trackerKey = keyOf(200);

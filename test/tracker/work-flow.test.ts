@@ -30,7 +30,7 @@ describe.each(backends)('tracker work flow on %s', (backend) => {
   const providers: TrackerClient[] = [];
 
   beforeEach(async () => {
-    h = await startHarness({ db: backend });
+    h = await startHarness({ db: backend, suite: 'work_flow' });
     trainer = h.client(h.trainerKey);
     const u = nanoEvalUnit();
     for (const b of u.blobs) await trainer.putBlob(b);

@@ -44,6 +44,8 @@ export interface ContainerExpectation {
   metadataKeys?: readonly string[];
   /** an upper bound on the whole file's length (header bound plus the expected data) */
   maxBytes: number;
+  /** an upper bound on the header (default MAX_BLOB_HEADER_BYTES) */
+  maxHeaderBytes?: number;
 }
 
 /** Decodes and checks the container; tensors are checked by the caller with `tensorOf`. */
@@ -54,7 +56,7 @@ export function decodeContainer(bytes: Uint8Array, what: string, e: ContainerExp
   }
   let d: DecodedSafetensors;
   try {
-    d = decodeSafetensors(bytes, { maxHeaderBytes: MAX_BLOB_HEADER_BYTES });
+    d = decodeSafetensors(bytes, { maxHeaderBytes: e.maxHeaderBytes ?? MAX_BLOB_HEADER_BYTES });
   } catch (err) {
     if (!isSwarmError(err)) throw err;
     const code = err.code === 'SAFETENSORS_TRUNCATED' ? 'WORK_BLOB_TRUNCATED' : 'WORK_BLOB_CORRUPT';

@@ -94,11 +94,14 @@ export function decodeTrainResult(bytes: Uint8Array, config: ModelConfig): Decod
   const n = paramCount(config);
   const layout = deltaRows(config);
   const rows = layout.length;
+  // The metrics ride in the header: one loss and one norm per step, under
+  // 64 characters each as escaped JSON.
+  const maxHeaderBytes = MAX_BLOB_HEADER_BYTES + 128 * MAX_STEPS;
   const d = decodeContainer(bytes, WHAT, {
     format: TRAIN_RESULT_FORMAT,
     metadataKeys: ['metrics', 'opt.step'],
-    // the metrics ride in the header: one loss and one norm per step, < 64 characters each as JSON
-    maxBytes: 8 + MAX_BLOB_HEADER_BYTES + 128 * MAX_STEPS + 9 * n + 4 * rows,
+    maxHeaderBytes,
+    maxBytes: 8 + maxHeaderBytes + 9 * n + 4 * rows,
   });
   checkTensorNames(d, WHAT, ['delta.q', 'delta.scales', 'opt.m', 'opt.v']);
   const q = tensorOf<Int8Array>(d, WHAT, 'delta.q', 'I8', [n]);

@@ -11,7 +11,7 @@ import { migrate } from '../../../src/tracker/storage/migrations.ts';
 export const PG_URL = process.env.SWARM_TEST_PG_URL;
 
 /** A URL for database `name` on the server of SWARM_TEST_PG_URL, created empty. */
-async function freshDatabase(name: string): Promise<string> {
+export async function freshDatabase(name: string): Promise<string> {
   const admin = await openPostgres(PG_URL!, { max: 1 });
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -188,6 +188,13 @@ describe('train result blob', () => {
     expect(d.delta[rows[0]! + 3]).toBe(Math.fround(p.q[rows[0]! + 3]! * p.scales[1]!));
   });
 
+  it('carries the metrics of a long unit (5000 steps: a header over 64 KiB)', () => {
+    const steps = 5000;
+    const p = { ...parts(), metrics: { steps, tokens: steps * 32, losses: Array.from({ length: steps }, (_, i) => Math.fround(5 - i / 1e4 + 1 / 3)), gradNorms: Array.from({ length: steps }, (_, i) => 1 / (i + 3)) } };
+    const d = decodeTrainResult(encodeTrainResult(fx.config, p), fx.config);
+    expect(d.metrics).toEqual(p.metrics);
+  });
+
   it('truncated → WORK_BLOB_TRUNCATED', () => {
     const b = encodeTrainResult(fx.config, parts());
     expect(codeOf(() => decodeTrainResult(b.subarray(0, b.length - 100), fx.config))).toBe('WORK_BLOB_TRUNCATED');
