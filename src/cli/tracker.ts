@@ -71,6 +71,7 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
     throw e;
   }
   const signer = createLedgerSigner({ db, trackerKey: key, clock });
+  let pending = 0;
   // The spot-check seed must be secret from providers: derive it from the tracker's private key.
   const spotCheckSeed = sha256Parts([utf8Encode('swarm-spot-check-seed\n'), privateKeySeed(key.privateKey)]).slice(0, 16);
   const service = new TrackerService({
@@ -80,8 +81,15 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
     spotCheckSeed,
     ...(o.trainers === undefined ? {} : { trainers: o.trainers }),
     ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
-    onLedgerAppend: () => {
-      signer.afterAppend().catch(() => undefined);
+    // Heads are signed in batches (issue 6): once batchSize entries are
+    // uncovered, and by the 1 s timer below otherwise; a tick per commit
+    // would cost two queries per request.
+    onLedgerAppend: (n) => {
+      pending += n;
+      if (pending >= signer.batchSize) {
+        pending = 0;
+        signer.afterAppend().catch(() => undefined);
+      }
     },
     ...o.service,
   });

@@ -109,12 +109,26 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
   if (!(raw instanceof Uint8Array) || raw.length !== ED25519_PUBLIC_KEY_BYTES) {
     throw badKey('an Ed25519 public key is 32 bytes', { length: raw instanceof Uint8Array ? raw.length : null });
   }
+  const id = hexEncode(raw);
+  const cached = KEY_OBJECTS.get(id);
+  if (cached !== undefined) return cached;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, raw)), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, raw)), format: 'der', type: 'spki' });
   } catch (cause) {
     throw badKey('bytes are not an Ed25519 public key', undefined, cause);
   }
+  // Parsing a key costs more than verifying a signature with it (OpenSSL
+  // decodes the point); a tracker verifies the same few thousand keys over
+  // and over. Bounded: cleared when full, so hostile keys cannot grow it.
+  if (KEY_OBJECTS.size >= MAX_CACHED_KEYS) KEY_OBJECTS.clear();
+  KEY_OBJECTS.set(id, key);
+  return key;
 }
+
+const MAX_CACHED_KEYS = 8192;
+/** Parsed public keys by raw hex (immutable objects, safe to share). */
+const KEY_OBJECTS = new Map<string, KeyObject>();
 
 function toPublicKeyObject(key: PublicKeyInput): KeyObject {
   if (key instanceof KeyObject) {

@@ -34,7 +34,7 @@ import { createEntry, encodeEntry, parseEntry, registeredPublicKey, verifyEntryS
 import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import type { CreateUnitsRequest, FailureReport, RegisterProviderRequest, ResultSubmission, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
-import { appendLedgerEntry } from './storage/assign.ts';
+import { appendLedgerEntries } from './storage/assign.ts';
 import { inspectUnitSpec } from './unit-inspector.ts';
 import { blobInfo } from './storage/blobs.ts';
 import type { Db, Queryable } from './storage/db.ts';
@@ -183,12 +183,26 @@ export class TrackerService {
 
   /** Appends entries in order inside `tx`; returns how many. */
   private async append(tx: Queryable, entries: readonly LedgerEntry[], now: number): Promise<number> {
-    for (const e of entries) await appendLedgerEntry(tx, encodeEntry(e), now);
+    await appendLedgerEntries(tx, entries.map(encodeEntry), now);
     return entries.length;
   }
 
   private committed(appended: number): void {
     if (appended > 0) this.o.onLedgerAppend?.(appended);
+  }
+
+  private readonly inspections = new Map<string, UnitInspection>();
+
+  /** inspect() of a stored spec, memoised by its hash (specs are immutable once stored). */
+  private inspectCached(kind: UnitKind, spec: Record<string, unknown>, hash: string): UnitInspection {
+    const key = `${kind}:${hash}`;
+    let info = this.inspections.get(key);
+    if (info === undefined) {
+      info = this.inspect(kind, spec);
+      if (this.inspections.size >= 4096) this.inspections.clear();
+      this.inspections.set(key, info);
+    }
+    return info;
   }
 
   isTrainer(keyId: string): boolean {
@@ -385,8 +399,13 @@ export class TrackerService {
     const now = this.now();
     let appended = 0;
     const out = await this.db.transaction(async (tx) => {
-      const prow = await this.providerRow(tx, provider);
-      await tx.query('UPDATE providers SET last_seen = $2 WHERE key_id = $1', [provider, now]);
+      const touched = await tx.query<ProviderRow & Record<string, unknown>>(
+        `UPDATE providers SET last_seen = $2 WHERE key_id = $1
+         RETURNING key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record`,
+        [provider, now],
+      );
+      if (touched.length === 0) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+      const prow = touched[0]!;
       const excluded: string[] = [];
       for (let attempt = 0; attempt < CANDIDATE_TRIES; attempt++) {
         const rows = await tx.query<UnitRow & Record<string, unknown>>(
@@ -422,7 +441,7 @@ export class TrackerService {
         appended = await this.append(tx, [this.sign('unit-issued', {
           run: row.run_id, unit: row.id, round: row.round, slot: row.slot, spec: row.spec_hash, provider, deadline: replica.deadline,
         }, now)], now);
-        const info = this.inspect(row.kind as UnitKind, row.spec);
+        const info = this.inspectCached(row.kind as UnitKind, row.spec, row.spec_hash);
         return {
           unitId: row.id,
           runId: row.run_id,
