@@ -19,6 +19,7 @@ import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import { MemoryNonceStore } from '../protocol/nonce-store.ts';
 import { createTrackerApp } from '../tracker/http/app.ts';
 import { createLedgerRoutes, createLedgerSigner } from '../tracker/ledger/routes.ts';
+import { DilocoRuns } from '../tracker/runs/diloco.ts';
 import { TrackerService } from '../tracker/service.ts';
 import type { TrackerServiceOptions } from '../tracker/service.ts';
 import { openDb } from '../tracker/storage/db.ts';
@@ -41,6 +42,8 @@ export interface StartTrackerOptions {
   /** extra routes (the gateway, a run's API) */
   mount?: Array<{ path: string; app: Hono }>;
   service?: Partial<TrackerServiceOptions>;
+  /** a run could not advance (logged by the caller) */
+  onRunError?: (runId: string, e: unknown) => void;
 }
 
 export interface RunningTracker {
@@ -48,6 +51,7 @@ export interface RunningTracker {
   port: number;
   db: Db;
   service: TrackerService;
+  runs: DilocoRuns;
   key: Ed25519KeyPair;
   close(): Promise<void>;
 }
@@ -91,13 +95,26 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
         signer.afterAppend().catch(() => undefined);
       }
     },
+    // a unit of a run validated: see at once whether its round can close
+    onUnitValid: (u) => {
+      if (runs !== undefined) advance(u.runId);
+    },
     ...o.service,
   });
   const ledger = createLedgerRoutes({ db, trackerKey: key, clock, signer });
-  const app = createTrackerApp({ service, clock, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? [])] });
+  const runs = new DilocoRuns(service);
+  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? [])] });
   // Leases that ran out are marked timed out in the background; heads are signed at least every maxDelay.
+  // One advance at a time per run in this process (the row lock orders processes).
+  const advancing = new Map<string, Promise<unknown>>();
+  function advance(runId: string): void {
+    const prev = advancing.get(runId) ?? Promise.resolve();
+    const next = prev.then(() => runs.advance(runId)).catch((e: unknown) => o.onRunError?.(runId, e));
+    advancing.set(runId, next);
+  }
   const timer = setInterval(() => {
     service.sweep().catch(() => undefined);
+    runs.advanceAll().catch((e: unknown) => o.onRunError?.('*', e));
     signer.tick().catch(() => undefined);
   }, 1_000);
   timer.unref();
@@ -114,6 +131,7 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
     port: server.port,
     db,
     service,
+    runs,
     key,
     async close() {
       clearInterval(timer);

@@ -41,7 +41,7 @@ import type { Db, Queryable } from './storage/db.ts';
 import { DEFAULT_ADAPTIVE_POLICY, newProviderRecord, recordVerdict, replicationFor } from './validation/adaptive.ts';
 import type { AdaptivePolicy, ProviderRecord } from './validation/adaptive.ts';
 import { CREDIT_HALF_LIFE_MS, racAt, reputation, updateRac } from './validation/credit.ts';
-import { assign, canAssign, createWorkUnit, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
+import { assign, canAssign, cancel, createWorkUnit, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
 import type { Replica, WorkUnitParams, WorkUnitState } from './validation/work-unit.ts';
 
 /** What the tracker needs to know about a unit's spec; src/train/work provides it. */
@@ -177,17 +177,19 @@ export class TrackerService {
     return this.clock.now();
   }
 
-  private sign<K extends EntryKind>(kind: K, body: EntryBodies[K], time: number): LedgerEntry<K> {
+  /** Signs a ledger entry with the tracker key (for the tracker's own components). */
+  sign<K extends EntryKind>(kind: K, body: EntryBodies[K], time: number): LedgerEntry<K> {
     return createEntry({ kind, time, body }, this.key);
   }
 
   /** Appends entries in order inside `tx`; returns how many. */
-  private async append(tx: Queryable, entries: readonly LedgerEntry[], now: number): Promise<number> {
+  /** Appends entries inside the open transaction `tx` (for the tracker's own components). */
+  async append(tx: Queryable, entries: readonly LedgerEntry[], now: number): Promise<number> {
     await appendLedgerEntries(tx, entries.map(encodeEntry), now);
     return entries.length;
   }
 
-  private committed(appended: number): void {
+  committed(appended: number): void {
     if (appended > 0) this.o.onLedgerAppend?.(appended);
   }
 
@@ -306,12 +308,29 @@ export class TrackerService {
    * Creates units in a run (the run is created on first use, owned by its
    * creator). Only trainers may create units; only the owner may add to a run.
    */
-  async createUnits(actor: string, req: CreateUnitsRequest, extra: { roundOf?: (id: string) => number } = {}): Promise<{ created: string[] }> {
-    void extra;
+  async createUnits(actor: string, req: CreateUnitsRequest): Promise<{ created: string[] }> {
     if (!this.isTrainer(actor)) fail('TRACKER_FORBIDDEN', 'only trainers may create work units');
     const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const run = await tx.query<{ owner: string | null }>('SELECT owner FROM runs WHERE id = $1 FOR UPDATE', [req.run]);
+      if (run.length === 0) {
+        await tx.query(`INSERT INTO runs (id, spec, created_at, state, owner) VALUES ($1, $2, $3, 'active', $4)`, [req.run, JSON.stringify({ kind: 'manual' }), now, actor]);
+      } else if (run[0]!.owner !== actor && actor !== this.key.keyId) {
+        fail('TRACKER_FORBIDDEN', 'only the owner of a run may add units to it', { run: req.run });
+      }
+      await this.insertUnits(tx, req.run, req.units, now);
+    });
+    return { created: req.units.map((u) => u.id) };
+  }
+
+  /**
+   * Inserts units of `run` inside `tx`: specs inspected, every input blob
+   * present, ids new (TRACKER_CONFLICT otherwise). For createUnits and the
+   * run manager.
+   */
+  async insertUnits(tx: Queryable, run: string, units: CreateUnitsRequest['units'], now: number): Promise<void> {
     const ids = new Set<string>();
-    const prepared = req.units.map((u) => {
+    const prepared = units.map((u) => {
       if (ids.has(u.id)) fail('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
       ids.add(u.id);
       const info = this.inspect(u.kind, u.spec);
@@ -325,30 +344,33 @@ export class TrackerService {
       };
       return { u, info, wu: createWorkUnit(u.id, params) };
     });
-    await this.db.transaction(async (tx) => {
-      const run = await tx.query<{ owner: string | null }>('SELECT owner FROM runs WHERE id = $1 FOR UPDATE', [req.run]);
-      if (run.length === 0) {
-        await tx.query(`INSERT INTO runs (id, spec, created_at, state, owner) VALUES ($1, $2, $3, 'active', $4)`, [req.run, JSON.stringify({ kind: 'manual' }), now, actor]);
-      } else if (run[0]!.owner !== actor && actor !== this.key.keyId) {
-        fail('TRACKER_FORBIDDEN', 'only the owner of a run may add units to it', { run: req.run });
-      }
-      const needed = [...new Set(prepared.flatMap((p) => p.info.inputs))];
-      const present = await tx.query<{ sha256: string }>('SELECT sha256 FROM blobs WHERE sha256 = ANY($1::text[])', [needed]);
-      const have = new Set(present.map((r) => r.sha256));
-      const missing = needed.filter((h) => !have.has(h));
-      if (missing.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: missing.slice(0, 8) });
-      for (const { u, info, wu } of prepared) {
-        const q = queueColumns(wu, now);
-        const ins = await tx.query(
-          `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at)
-           VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6)
-           ON CONFLICT (id) DO NOTHING RETURNING id`,
-          [u.id, req.run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0],
-        );
-        if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
-      }
-    });
-    return { created: prepared.map((p) => p.u.id) };
+    const needed = [...new Set(prepared.flatMap((p) => p.info.inputs))];
+    const present = await tx.query<{ sha256: string }>('SELECT sha256 FROM blobs WHERE sha256 = ANY($1::text[])', [needed]);
+    const have = new Set(present.map((r) => r.sha256));
+    const missing = needed.filter((h) => !have.has(h));
+    if (missing.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: missing.slice(0, 8) });
+    for (const { u, info, wu } of prepared) {
+      const q = queueColumns(wu, now);
+      const ins = await tx.query(
+        `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [u.id, run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0],
+      );
+      if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
+    }
+  }
+
+  /** Cancels the still-open units among `ids` inside `tx` (a closed DiLoCo round drops its missing slots). */
+  async cancelUnits(tx: Queryable, ids: readonly string[], now: number): Promise<number> {
+    let n = 0;
+    for (const id of ids) {
+      const row = await this.lockUnit(tx, id);
+      if (row.wu.status !== 'open') continue;
+      await this.writeUnit(tx, row, cancel(row.wu), now);
+      n++;
+    }
+    return n;
   }
 
   async unitStatus(id: string): Promise<UnitStatusView> {

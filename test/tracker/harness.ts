@@ -10,6 +10,7 @@ import { preset } from '../../src/model/config.ts';
 import { MemoryNonceStore } from '../../src/protocol/nonce-store.ts';
 import { TrackerClient } from '../../src/provider/client.ts';
 import { createTrackerApp } from '../../src/tracker/http/app.ts';
+import { DilocoRuns } from '../../src/tracker/runs/diloco.ts';
 import { TrackerService } from '../../src/tracker/service.ts';
 import type { TrackerServiceOptions } from '../../src/tracker/service.ts';
 import { migrate } from '../../src/tracker/storage/migrations.ts';
@@ -33,6 +34,7 @@ export interface Harness {
   db: Db;
   clock: ManualClock;
   service: TrackerService;
+  runs: DilocoRuns;
   app: Hono;
   trackerKey: Ed25519KeyPair;
   trainerKey: Ed25519KeyPair;
@@ -52,10 +54,16 @@ export async function startHarness(o: { db?: 'pglite' | 'postgres'; suite: strin
   const clock = new ManualClock(T0);
   const trackerKey = keyOf(200);
   const trainerKey = keyOf(201);
+  let runs: DilocoRuns | undefined;
   const service = new TrackerService({
-    db, clock, key: trackerKey, spotCheckSeed: 7, trainers: [trainerKey.keyId], leaseMs: 60_000, ...o.service,
+    db, clock, key: trackerKey, spotCheckSeed: 7, trainers: [trainerKey.keyId], leaseMs: 60_000,
+    onUnitValid: (u) => {
+      void runs?.advance(u.runId).catch(() => undefined);
+    },
+    ...o.service,
   });
-  const app = createTrackerApp({ service, clock, nonces: new MemoryNonceStore({ clock }) });
+  runs = new DilocoRuns(service);
+  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }) });
   let nonce = 0;
   const client = (key: Ed25519KeyPair): TrackerClient =>
     new TrackerClient({
@@ -69,7 +77,7 @@ export async function startHarness(o: { db?: 'pglite' | 'postgres'; suite: strin
       },
       fetch: ((url: string | URL | Request, init?: RequestInit) => app.fetch(new Request(url, init))) as typeof fetch,
     });
-  return { db, clock, service, app, trackerKey, trainerKey, client, close: () => db.close() };
+  return { db, clock, service, runs, app, trackerKey, trainerKey, client, close: () => db.close() };
 }
 
 /** A small real eval unit on the nano preset: its blobs and spec. */

@@ -47,7 +47,11 @@ import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { TrackerService } from '../service.ts';
 import { NO_WORK_RETRY_MS } from '../service.ts';
 import { DEFAULT_MAX_BLOB_BYTES, blobInfo, getBlob, isBlobHash, putBlob } from '../storage/blobs.ts';
+import type { DilocoRuns } from '../runs/diloco.ts';
 import { trackerErrorResponse } from './errors.ts';
+
+/** A run spec lists every shard's hash: allow more than the other bodies. */
+export const MAX_RUN_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface TrackerAppOptions {
   service: TrackerService;
@@ -57,6 +61,8 @@ export interface TrackerAppOptions {
   maxBlobBytes?: number;
   /** request time window (default 60 s) */
   maxSkewMs?: number;
+  /** DiLoCo runs (issue 7): /api/runs */
+  runs?: DilocoRuns;
   /** extra routes mounted beside /api (the ledger's /ledger/v1) */
   mount?: Array<{ path: string; app: Hono }>;
 }
@@ -143,8 +149,8 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     return { who, body };
   }
 
-  async function signedJson(c: Context): Promise<{ who: VerifiedRequest; json: unknown }> {
-    const { who, body } = await signed(c);
+  async function signedJson(c: Context, maxBytes = MAX_JSON_BODY_BYTES): Promise<{ who: VerifiedRequest; json: unknown }> {
+    const { who, body } = await signed(c, maxBytes);
     return { who, json: parseJson(c, body) };
   }
 
@@ -249,6 +255,24 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     const all = await getBlob(svc.db, sha);
     return new Response(all.bytes, { status: 200, headers: { ...headers, 'content-length': String(all.size) } });
   });
+
+  const runs = o.runs;
+  if (runs !== undefined) {
+    app.post('/api/runs', async (c) => {
+      const { who, json } = await signedJson(c, MAX_RUN_BODY_BYTES);
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SwarmError('TRACKER_BAD_REQUEST', 'send {"id": ..., "spec": {...}}');
+      const { id, spec, ...rest } = json as { id?: unknown; spec?: unknown };
+      if (Object.keys(rest).length > 0) throw new SwarmError('PROTOCOL_INVALID', `unknown member ${Object.keys(rest)[0]}`);
+      if (typeof id !== 'string') throw new SwarmError('PROTOCOL_INVALID', 'id: must be a string');
+      return c.json(await runs.create(who.keyId, id, spec), 201);
+    });
+    app.get('/api/runs', async (c) => c.json({ runs: await runs.list() }));
+    app.get('/api/runs/:id', async (c) => c.json(await runs.get(c.req.param('id'))));
+    app.post('/api/runs/:id/stop', async (c) => {
+      const { who } = await signed(c);
+      return c.json(await runs.stop(who.keyId, c.req.param('id')));
+    });
+  }
 
   for (const m of o.mount ?? []) app.route(m.path, m.app);
   return app;

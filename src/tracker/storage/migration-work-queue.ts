@@ -39,3 +39,13 @@ export const WORK_QUEUE_MIGRATION: Migration = {
     `ALTER TABLE runs ADD COLUMN owner text`,
   ],
 };
+
+/** Migration 4: DiLoCo runs keep their progress (round, θ_r, slot states, history) beside their spec. */
+export const RUN_PROGRESS_MIGRATION: Migration = {
+  version: 4,
+  name: 'run progress',
+  statements: [
+    `ALTER TABLE runs ADD COLUMN progress jsonb`,
+    `ALTER TABLE runs ADD COLUMN updated_at bigint NOT NULL DEFAULT 0`,
+  ],
+};

@@ -67,7 +67,7 @@ export type ReplicaState = 'in-progress' | 'returned' | 'error' | 'timed-out';
 export type ValidateState = 'init' | 'valid' | 'invalid' | 'inconclusive' | 'too-late';
 export type UnitStatus = 'open' | 'valid' | 'error';
 /** BOINC WU error_mask bits we use. */
-export type UnitErrorReason = 'too-many-errors' | 'too-many-total-results';
+export type UnitErrorReason = 'too-many-errors' | 'too-many-total-results' | 'cancelled';
 
 export interface Replica {
   /** `${unitId}_${n}`, n counting from 0 (BOINC names results wuname_N) */
@@ -361,6 +361,20 @@ export function raiseReplication(state: WorkUnitState, minQuorum: number, target
   if (s.status !== 'open') return s;
   s.minQuorum = q;
   s.targetResults = t;
+  return settle(s);
+}
+
+/**
+ * Cancels an open unit (its owner no longer needs it: a DiLoCo round closed
+ * without it). Like BOINC's cancelled workunit (error_mask WU_ERROR_CANCELLED):
+ * status error, reason cancelled; a result arriving later is TOO_LATE.
+ * A unit already valid or errored is returned unchanged.
+ */
+export function cancel(state: WorkUnitState): WorkUnitState {
+  if (state.status !== 'open') return state;
+  const s = copy(state);
+  s.status = 'error';
+  s.errorReason = 'cancelled';
   return settle(s);
 }
 

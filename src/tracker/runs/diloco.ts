@@ -1,0 +1,285 @@
+/**
+ * DiLoCo over verified work units (issue 7; DESIGN.md "Data flow of
+ * training"). The tracker's side of a run:
+ *
+ *   round r: K train units (r, k), each a pure function of blobs
+ *     (θ_r params, slot k's AdamW state, shard (r, k), H, hyper-parameters),
+ *     plus one eval unit scoring θ_r on the run's evaluation windows;
+ *   close: once every slot's unit is valid (quorum-verified), or the round's
+ *     deadline passed with at least ceil(quorumFraction · K) valid: decode
+ *     the canonical results (int8 deltas + AdamW states), aggregate the
+ *     deltas in slot order, take the outer Nesterov step
+ *     (src/train/diloco/checkpoint.ts outerRound), store θ_{r+1} (global
+ *     state blob and params blob) and the slots' new AdamW states as blobs,
+ *     append a checkpoint-published entry naming the units it aggregates,
+ *     cancel the round's unfinished units (dropped, not waited for), and
+ *     issue round r + 1.
+ *
+ * advance() is idempotent and runs in one transaction with the run row
+ * locked, so it can be called from anywhere (after a unit validates, on a
+ * timer, after a restart, from several tracker processes): the state in the
+ * database says what is left to do. A tracker killed mid-round resumes from
+ * the last committed round with every verified unit kept.
+ */
+import { SwarmError } from '../../core/errors.ts';
+import { decodeGlobalState, encodeGlobalState, initGlobalState, outerRound } from '../../train/diloco/checkpoint.ts';
+import { decodeParamsBlob, encodeParamsBlob } from '../../train/work/params-blob.ts';
+import { encodeOptBlob } from '../../train/work/opt-blob.ts';
+import { decodeTrainResult } from '../../train/work/train-result.ts';
+import { decodeEvalResult } from '../../train/work/eval-result.ts';
+import type { NewUnit } from '../../protocol/schemas.ts';
+import type { TrackerService } from '../service.ts';
+import { getBlob, putBlob } from '../storage/blobs.ts';
+import type { Queryable } from '../storage/db.ts';
+import type { WorkUnitState } from '../validation/work-unit.ts';
+import { parseRunSpec } from './diloco-spec.ts';
+import type { DilocoRunSpec, RoundRecord, RunProgress } from './diloco-spec.ts';
+
+export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function trainUnitId(run: string, round: number, slot: number): string {
+  return `${run}.r${round}.s${slot}`;
+}
+export function evalUnitId(run: string, round: number): string {
+  return `${run}.r${round}.eval`;
+}
+
+export interface RunView {
+  id: string;
+  owner: string | null;
+  spec: DilocoRunSpec;
+  progress: RunProgress;
+}
+
+interface RunRow {
+  id: string;
+  owner: string | null;
+  spec: unknown;
+  progress: RunProgress | null;
+}
+
+function fail(code: string, message: string, details?: Record<string, unknown>): never {
+  throw new SwarmError(code, message, details);
+}
+
+async function blobBytes(tx: Queryable, sha: string): Promise<Uint8Array> {
+  return (await getBlob(tx, sha)).bytes;
+}
+
+export class DilocoRuns {
+  constructor(private readonly svc: TrackerService) {}
+
+  private now(): number {
+    return this.svc.clock.now();
+  }
+
+  /** Units of round r: K train units and the eval unit of θ_r. */
+  private roundUnits(runId: string, spec: DilocoRunSpec, p: RunProgress, r: number): NewUnit[] {
+    const units: NewUnit[] = [];
+    for (let k = 0; k < spec.slots; k++) {
+      units.push({
+        id: trainUnitId(runId, r, k),
+        kind: 'train',
+        spec: {
+          kind: 'train', v: 1, config: spec.config, params: p.params, opt: p.opt[k] ?? null, data: spec.shards[r]![k]!,
+          steps: spec.innerSteps, batch: spec.batch, seqLen: spec.seqLen, adamw: spec.adamw,
+        },
+        minQuorum: spec.replication,
+        leaseMs: spec.leaseMs,
+        round: r,
+        slot: k,
+      });
+    }
+    return units;
+  }
+
+  private evalUnit(runId: string, spec: DilocoRunSpec, params: string, r: number): NewUnit[] {
+    if (spec.eval === null) return [];
+    return [{
+      id: evalUnitId(runId, r),
+      kind: 'eval',
+      spec: { kind: 'eval', v: 1, config: spec.config, params, data: spec.eval.data, seqLen: spec.seqLen, windows: spec.eval.windows, batch: spec.eval.batch },
+      minQuorum: spec.replication,
+      leaseMs: spec.leaseMs,
+      round: r,
+      slot: spec.slots,
+    }];
+  }
+
+  /** Creates a run (its blobs must be uploaded) and issues round 0. */
+  async create(actor: string, runId: string, rawSpec: unknown): Promise<RunView> {
+    if (!this.svc.isTrainer(actor)) fail('TRACKER_FORBIDDEN', 'only trainers may create runs');
+    if (!RUN_ID_RE.test(runId)) fail('RUN_BAD_ID', 'a run id is 1..64 letters, digits, ".", "_", ":" or "-"');
+    const spec = parseRunSpec(rawSpec);
+    const now = this.now();
+    const view = await this.svc.db.transaction(async (tx) => {
+      const exists = await tx.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
+      if (exists.length > 0) fail('TRACKER_CONFLICT', `a run "${runId}" already exists`, { run: runId });
+      const theta0 = decodeParamsBlob(await blobBytes(tx, spec.init).catch(() => fail('TRACKER_MISSING_INPUT', 'upload θ_0 (init) before creating the run')), spec.config);
+      const stateBlob = encodeGlobalState(initGlobalState(theta0));
+      const state = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
+      const progress: RunProgress = {
+        status: 'training', round: 0, state, params: spec.init, opt: Array.from({ length: spec.slots }, () => null),
+        deadline: now + spec.roundDeadlineMs, history: [], evalLoss: {},
+      };
+      await tx.query(`INSERT INTO runs (id, spec, created_at, state, owner, progress, updated_at) VALUES ($1, $2, $3, 'training', $4, $5, $3)`, [
+        runId, JSON.stringify(spec), now, actor, JSON.stringify(progress),
+      ]);
+      await this.svc.insertUnits(tx, runId, [...this.roundUnits(runId, spec, progress, 0), ...this.evalUnit(runId, spec, spec.init, 0)], now);
+      return { id: runId, owner: actor, spec, progress };
+    });
+    return view;
+  }
+
+  async get(runId: string): Promise<RunView> {
+    const rows = await this.svc.db.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE id = $1', [runId]);
+    if (rows.length === 0 || rows[0]!.progress === null) fail('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
+    const r = rows[0]!;
+    return { id: r.id, owner: r.owner, spec: r.spec as DilocoRunSpec, progress: r.progress! };
+  }
+
+  async list(): Promise<Array<{ id: string; owner: string | null; status: string; round: number; rounds: number; label: string }>> {
+    const rows = await this.svc.db.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE progress IS NOT NULL ORDER BY created_at, id');
+    return rows.map((r) => ({ id: r.id, owner: r.owner, status: r.progress!.status, round: r.progress!.round, rounds: (r.spec as DilocoRunSpec).rounds, label: (r.spec as DilocoRunSpec).label }));
+  }
+
+  /** Stops a run: its open units are cancelled; θ of the last closed round stays the result. */
+  async stop(actor: string, runId: string): Promise<RunView> {
+    const now = this.now();
+    return this.svc.db.transaction(async (tx) => {
+      const rows = await tx.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      if (rows.length === 0 || rows[0]!.progress === null) fail('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
+      const r = rows[0]!;
+      if (r.owner !== actor && actor !== this.svc.key.keyId) fail('TRACKER_FORBIDDEN', 'only the owner of a run may stop it');
+      const p = r.progress!;
+      if (p.status === 'training') {
+        const open = await tx.query<{ id: string }>(`SELECT id FROM units WHERE run_id = $1 AND state = 'open'`, [runId]);
+        await this.svc.cancelUnits(tx, open.map((u) => u.id), now);
+        p.status = 'stopped';
+        await tx.query('UPDATE runs SET progress = $2, state = $3, updated_at = $4 WHERE id = $1', [runId, JSON.stringify(p), p.status, now]);
+      }
+      return { id: r.id, owner: r.owner, spec: r.spec as DilocoRunSpec, progress: p };
+    });
+  }
+
+  /** Advances every training run (a timer calls this); returns the runs that closed a round. */
+  async advanceAll(): Promise<string[]> {
+    const rows = await this.svc.db.query<{ id: string }>(`SELECT id FROM runs WHERE state = 'training' ORDER BY id`);
+    const moved: string[] = [];
+    for (const { id } of rows) if (await this.advance(id)) moved.push(id);
+    return moved;
+  }
+
+  /**
+   * Closes the current round when it may close (see the header) and issues
+   * the next; also records eval losses that have validated. Returns true
+   * when a round closed.
+   */
+  async advance(runId: string): Promise<boolean> {
+    const now = this.now();
+    let appended = 0;
+    const closed = await this.svc.db.transaction(async (tx) => {
+      const rows = await tx.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      if (rows.length === 0 || rows[0]!.progress === null) return false;
+      const spec = rows[0]!.spec as DilocoRunSpec;
+      const p = rows[0]!.progress!;
+      let changed = await this.collectEvals(tx, runId, p);
+      if (p.status !== 'training') {
+        if (changed) await tx.query('UPDATE runs SET progress = $2, updated_at = $3 WHERE id = $1', [runId, JSON.stringify(p), now]);
+        return false;
+      }
+      const r = p.round;
+      const units = await tx.query<{ id: string; slot: number; wu: WorkUnitState; state: string }>(
+        `SELECT id, slot, wu, state FROM units WHERE run_id = $1 AND round = $2 AND kind = 'train' ORDER BY slot`,
+        [runId, r],
+      );
+      const valid = units.filter((u) => u.wu.status === 'valid');
+      const errored = units.filter((u) => u.wu.status === 'error');
+      const minSlots = Math.max(1, Math.ceil(spec.quorumFraction * spec.slots));
+      const all = valid.length === spec.slots;
+      const late = now >= p.deadline && valid.length >= minSlots;
+      const stuck = valid.length + errored.length === spec.slots && valid.length > 0;
+      if (!(all || late || stuck)) {
+        if (valid.length + errored.length === spec.slots) {
+          // every slot errored out: nothing to aggregate; the run cannot go on
+          p.status = 'failed';
+          p.message = `round ${r}: every unit failed`;
+          await tx.query(`UPDATE runs SET progress = $2, state = 'failed', updated_at = $3 WHERE id = $1`, [runId, JSON.stringify(p), now]);
+          return false;
+        }
+        if (changed) await tx.query('UPDATE runs SET progress = $2, updated_at = $3 WHERE id = $1', [runId, JSON.stringify(p), now]);
+        return false;
+      }
+      // --- close round r ----------------------------------------------------
+      const state = decodeGlobalState(await blobBytes(tx, p.state), undefined);
+      const deltas: Float32Array[] = [];
+      const slots: number[] = [];
+      let lossSum = 0;
+      let lossN = 0;
+      let bytesDown = 0;
+      let bytesUp = 0;
+      const aggregated: Array<{ unit: string; result: string }> = [];
+      const newOpt = [...p.opt];
+      for (const u of valid) {
+        const bytes = await blobBytes(tx, u.wu.canonicalHash!);
+        const res = decodeTrainResult(bytes, spec.config);
+        deltas.push(res.delta);
+        slots.push(u.slot);
+        aggregated.push({ unit: u.id, result: u.wu.canonicalHash! });
+        const last = res.metrics.losses[res.metrics.losses.length - 1];
+        if (last !== undefined) {
+          lossSum += last;
+          lossN++;
+        }
+        newOpt[u.slot] = (await putBlob(tx, encodeOptBlob(spec.config, res.opt), undefined, { now })).sha256;
+        // what the verified replicas moved: each downloaded the unit's inputs and uploaded the result
+        const inputs = [p.params, p.opt[u.slot], spec.shards[r]![u.slot]!].filter((x): x is string => x !== null);
+        const sizes = await tx.query<{ size: string }>('SELECT size FROM blobs WHERE sha256 = ANY($1::text[])', [inputs]);
+        const down = sizes.reduce((s, x) => s + Number(x.size), 0);
+        const returned = u.wu.replicas.filter((x) => x.state === 'returned').length;
+        bytesDown += down * returned;
+        bytesUp += bytes.length * returned;
+      }
+      const next = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate });
+      const stateBlob = encodeGlobalState(next.state);
+      const stateSha = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
+      const paramsSha = (await putBlob(tx, encodeParamsBlob(spec.config, next.state.theta), undefined, { now })).sha256;
+      const dropped = units.filter((u) => u.wu.status !== 'valid').map((u) => u.slot);
+      await this.svc.cancelUnits(tx, units.filter((u) => u.wu.status === 'open').map((u) => u.id), now);
+      const prevState = p.state;
+      const record: RoundRecord = { round: r, checkpoint: stateSha, slots, dropped, trainLoss: lossN === 0 ? null : lossSum / lossN, bytesDown, bytesUp, closedAt: now };
+      p.history.push(record);
+      p.round = r + 1;
+      p.state = stateSha;
+      p.params = paramsSha;
+      p.opt = newOpt;
+      p.deadline = now + spec.roundDeadlineMs;
+      const checkpointEntry = this.svc.sign('checkpoint-published', { run: runId, round: r + 1, checkpoint: stateSha, parents: [prevState], aggregated }, now);
+      appended += await this.svc.append(tx, [checkpointEntry], now);
+      const nextUnits: NewUnit[] = [...this.evalUnit(runId, spec, paramsSha, r + 1)];
+      if (p.round < spec.rounds) nextUnits.push(...this.roundUnits(runId, spec, p, p.round));
+      else p.status = 'finished';
+      await this.svc.insertUnits(tx, runId, nextUnits, now);
+      changed = true;
+      await tx.query('UPDATE runs SET progress = $2, state = $3, updated_at = $4 WHERE id = $1', [runId, JSON.stringify(p), p.status, now]);
+      return true;
+    });
+    this.svc.committed(appended);
+    return closed;
+  }
+
+  /** Records eval losses of this run's eval units that have validated since. */
+  private async collectEvals(tx: Queryable, runId: string, p: RunProgress): Promise<boolean> {
+    const rows = await tx.query<{ round: number; canonical_hash: string }>(
+      `SELECT round, canonical_hash FROM units WHERE run_id = $1 AND kind = 'eval' AND state = 'valid'`,
+      [runId],
+    );
+    let changed = false;
+    for (const row of rows) {
+      if (p.evalLoss[String(row.round)] !== undefined) continue;
+      p.evalLoss[String(row.round)] = decodeEvalResult(await blobBytes(tx, row.canonical_hash)).loss;
+      changed = true;
+    }
+    return changed;
+  }
+}
