@@ -7,7 +7,7 @@
  *   npx tsx scripts/diloco-study.ts --preset nano --slots 4 --inner-steps 50 --rounds 6 \
  *     --batch 4 --seq-len 64 --inner-lr 3e-3 --warmup 20 --outer-lr 0.7 --momentum 0.9 \
  *     [--aggregate mean|trimmed-mean|centered-clip] [--baseline-cache DIR] [--no-baseline]
- *     [--pretrain-steps P]
+ *     [--pretrain-steps P] [--baseline-only]
  *
  * --pretrain-steps P starts both arms from a shared checkpoint: P steps of one
  * AdamW worker with batch K·B (constant lr after a 20-step warm-up) on shards
@@ -52,6 +52,7 @@ const { values: a } = parseArgs({
     'baseline-cache': { type: 'string' },
     'pretrain-steps': { type: 'string', default: '0' },
     'no-baseline': { type: 'boolean', default: false },
+    'baseline-only': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -114,6 +115,11 @@ if (!a['no-baseline']) {
       writeFileSync(file, JSON.stringify(baseline));
     }
   }
+}
+
+if (a['baseline-only']) {
+  process.stdout.write(`${JSON.stringify({ preset: a.preset, pretrainSteps: P, K, H, R, B, T, innerLr: lr, baselineEval: baseline?.evalLoss, baselineCurve: baseline?.curve })}\n`);
+  process.exit(0);
 }
 
 const aggregate: RoundAggregate =

@@ -1,73 +1,329 @@
 /**
- * `swarm up`, the main job (`npm start`). What exists today runs on this
- * machine: train a model on the default synthetic corpus with live progress
- * (loss against the corpus's entropy floor), write its checkpoint, then serve
- * it through the OpenAI-compatible gateway until Ctrl-C. The embedded tracker,
- * local providers and the DiLoCo swarm run (DESIGN.md, "swarm up") replace the
- * local training step when the swarm-training issue lands; the flags stay.
+ * `swarm up`, the main job (`npm start`; DESIGN.md "Processes", issue 7):
+ * an embedded tracker, N local providers as separate processes (default one
+ * per core), a DiLoCo run on the default synthetic corpus with live progress,
+ * then the trained model served through the OpenAI-compatible API, all on
+ * one HTTP server: /api and /ledger/v1 (the tracker), /v1 (the gateway).
+ * Other machines can join while it trains: `swarm provide --tracker URL`.
+ *
+ * Everything providers return is quorum-verified (local providers are new
+ * identities, so every unit is computed twice and compared by hash); every
+ * round's checkpoint is a ledger entry that `swarm audit --replay` recomputes.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { defaultThreads } from './engine.ts';
-import { parsePositiveInt } from './flags.ts';
-import { serveAction } from './serve.ts';
-import { trainAction } from './train.ts';
+import { InvalidArgumentError } from 'commander';
+import { Hono } from 'hono';
+import { systemClock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
+import { createGatewayApp } from '../gateway/app.ts';
+import type { ServedModel } from '../gateway/model.ts';
+import { modelConstants } from '../model/llama.ts';
+import { writeCheckpointDir } from '../model/format/checkpoint-dir.ts';
+import { toHfLlamaConfig } from '../model/format/hf-config.ts';
+import { toHfTensors } from '../model/format/weights.ts';
+import { hfTokenizerConfig } from '../model/tokenizer/index.ts';
+import { createRefBackend } from '../tensor/backend/ref.ts';
+import { Engine } from '../tensor/tensor.ts';
+import { DILOCO_INNER } from '../train/adamw.ts';
+import { ddpRunBytes } from '../train/diloco/comms.ts';
+import { planDilocoRun } from '../train/diloco/plan.ts';
+import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
+import { paramCount, splitFlat, wrapFlatParams } from '../train/unit.ts';
+import { decodeParamsBlob } from '../train/work/params-blob.ts';
+import type { RunView } from '../tracker/runs/diloco.ts';
+import { getBlob, putBlob } from '../tracker/storage/blobs.ts';
+import { createBackend, defaultThreads } from './engine.ts';
+import { parsePort, parsePositiveInt } from './flags.ts';
+import { swarmHome } from './identity.ts';
+import { startTracker } from './tracker.ts';
+import type { RunningTracker } from './tracker.ts';
 
-interface UpFlags {
+const BIN = fileURLToPath(new URL('../../bin/swarm.mjs', import.meta.url));
+
+/** Per-preset defaults that finish within ~5 minutes on 2 cores with every unit replicated twice. */
+export const UP_DEFAULTS: Record<string, { slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number }> = {
+  nano: { slots: 2, innerSteps: 50, rounds: 6, batch: 16, seqLen: 64, lr: 3e-3 },
+  micro: { slots: 2, innerSteps: 25, rounds: 5, batch: 16, seqLen: 64, lr: 4e-3 },
+  small: { slots: 2, innerSteps: 10, rounds: 3, batch: 8, seqLen: 128, lr: 1e-3 },
+};
+
+export interface UpFlags {
   preset: string;
-  steps?: number;
+  providers: number;
+  rounds?: number;
+  slots?: number;
+  innerSteps?: number;
   data?: string;
-  out?: string;
+  db?: string;
   port: number;
+  host: string;
   seed: number;
-  threads?: number;
+  replication: number;
+  aggregate: 'mean' | 'trimmed-mean' | 'centered-clip';
+  out?: string;
   json?: boolean;
   exitAfterTraining?: boolean;
 }
 
-async function upAction(o: UpFlags): Promise<void> {
-  const out = o.out ?? join('.swarm', 'up', o.preset);
-  const threads = o.threads ?? defaultThreads();
-  if (!o.json) process.stderr.write(`swarm up: training ${o.preset} on this machine (${threads} threads), then serving it\n`);
-  await trainAction({
-    local: true,
-    preset: o.preset,
-    ...(o.steps ? { steps: o.steps } : {}),
-    ...(o.data ? { data: o.data } : {}),
-    out,
-    warmup: 30,
-    seed: o.seed,
-    threads,
-    backend: ['wasm'],
-    evalEvery: 100,
-    ...(o.json ? { json: true } : {}),
+export interface UpReport {
+  rounds: number;
+  evalLoss: number | null;
+  entropyFloor: number | null;
+  unitsVerified: number;
+  unitsRejected: number;
+  bytesMoved: number;
+  ddpBytesEquivalent: number;
+  checkpointSha256: string;
+  wallSeconds: number;
+  url: string;
+  run: string;
+}
+
+function aggregateOf(kind: UpFlags['aggregate']): RoundAggregate {
+  if (kind === 'trimmed-mean') return { kind, trim: 0.25 };
+  if (kind === 'centered-clip') return { kind, tau: 1, iterations: 3, center: 'momentum' };
+  return { kind: 'mean' };
+}
+
+function spawnProvider(url: string, i: number, home: string): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'provide', '--tracker', url, '--threads', '1', '--json', '--name', `local-${i}`], {
+    env: { ...process.env, SWARM_HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  if (o.exitAfterTraining) return;
-  process.stderr.write(
-    `try: curl -s http://127.0.0.1:${o.port}/v1/completions -H 'content-type: application/json' ` +
-      `-d '{"model":"swarm-${o.preset}","prompt":"The farmer","max_tokens":40}'\n` +
-      `or:  npm run -s swarm -- chat --url http://127.0.0.1:${o.port}      (Ctrl-C stops the server)\n`,
+  child.stderr?.resume();
+  return child;
+}
+
+interface Stats {
+  verified: number;
+  rejected: number;
+  flops: number;
+  online: number;
+}
+
+async function runStats(t: RunningTracker, run: string, now: number): Promise<Stats> {
+  const rows = await t.db.query<{ verdict: string | null; n: string; flops: number | null }>(
+    `SELECT r.verdict, count(*) AS n, sum(u.flops) AS flops FROM replicas r JOIN units u ON u.id = r.unit_id WHERE u.run_id = $1 GROUP BY r.verdict`,
+    [run],
   );
-  await serveAction({ model: out, name: `swarm-${o.preset}`, port: o.port, host: '127.0.0.1', backend: 'wasm', threads, maxQueue: 16 });
+  const online = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM providers WHERE last_seen > $1', [now - 15_000]);
+  let verified = 0, rejected = 0, flops = 0;
+  for (const r of rows) {
+    if (r.verdict === 'valid') {
+      verified += Number(r.n);
+      flops += r.flops ?? 0;
+    } else if (r.verdict === 'invalid') rejected += Number(r.n);
+  }
+  return { verified, rejected, flops, online: Number(online[0]!.n) };
+}
+
+function fmtBytes(n: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(n < 10 && i > 0 ? 1 : 0)} ${u[i]}`;
+}
+
+function progressLine(v: RunView, s: Stats, elapsed: number): string {
+  const p = v.progress;
+  const done = p.history.length;
+  const lastEval = [...Object.entries(p.evalLoss)].sort((a, b) => Number(b[0]) - Number(a[0]))[0];
+  const floor = v.spec.entropyFloor;
+  const evalText = lastEval === undefined ? 'eval —' : `eval ${lastEval[1].toFixed(3)} (θ${lastEval[0]})${floor === null ? '' : ` floor ${floor.toFixed(3)} gap ${(lastEval[1] - floor).toFixed(3)}`}`;
+  const train = p.history.length === 0 ? 'train —' : `train ${(p.history[p.history.length - 1]!.trainLoss ?? NaN).toFixed(3)}`;
+  const bytes = p.history.reduce((a, r) => a + r.bytesDown + r.bytesUp, 0);
+  const eta = done === 0 ? '?' : `${Math.max(0, (elapsed / done) * (v.spec.rounds - done)).toFixed(0)}s`;
+  return `round ${Math.min(p.round + 1, v.spec.rounds)}/${v.spec.rounds} | ${train} | ${evalText} | providers ${s.online} | units ✓${s.verified} ✗${s.rejected} | ${(s.flops / Math.max(elapsed, 1e-9) / 1e9).toFixed(2)} GFLOP/s | moved ${fmtBytes(bytes)} | eta ${eta}`;
+}
+
+export async function upAction(o: UpFlags): Promise<UpReport> {
+  const started = performance.now();
+  const d = UP_DEFAULTS[o.preset];
+  if (d === undefined) throw new SwarmError('CLI_BAD_FLAG', `unknown preset "${o.preset}" (expected ${Object.keys(UP_DEFAULTS).join(', ')})`);
+  if (o.providers < o.replication) {
+    throw new SwarmError('CLI_BAD_FLAG', `--providers ${o.providers} cannot form a quorum of ${o.replication}; new identities are always verified by two`);
+  }
+  const log = (s: string): void => {
+    if (!o.json) process.stderr.write(`${s}\n`);
+  };
+  const home = swarmHome();
+  const work = mkdtempSync(join(tmpdir(), 'swarm-up-'));
+  // The gateway joins the tracker's server once a model exists.
+  let gateway: Hono | null = null;
+  const gatewayMount = new Hono();
+  gatewayMount.all('*', (c) => (gateway === null
+    ? c.json({ error: { message: 'the swarm is still training; the model is served when the run finishes', type: 'server_error', param: null, code: 'model_not_ready' } }, 503)
+    : gateway.fetch(c.req.raw)));
+  const tracker = await startTracker({
+    port: o.port,
+    host: o.host,
+    home,
+    db: o.db ?? join(work, 'db'),
+    mount: [{ path: '/v1', app: gatewayMount }],
+    onRunError: (run, e) => log(`swarm up: run ${run}: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const providers: ChildProcess[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const p of providers) p.kill('SIGKILL');
+    await tracker.close().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  };
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
+    const engine = new Engine(createRefBackend());
+    const innerSteps = o.innerSteps ?? d.innerSteps;
+    const plan = planDilocoRun(engine, {
+      preset: o.preset,
+      seed: o.seed,
+      slots: o.slots ?? d.slots,
+      innerSteps,
+      rounds: o.rounds ?? d.rounds,
+      batch: d.batch,
+      seqLen: d.seqLen,
+      ...(o.data === undefined ? {} : { data: o.data }),
+      adamw: { ...DILOCO_INNER, lr: d.lr },
+      outer: { lr: 0.7, momentum: 0.9 },
+      aggregate: aggregateOf(o.aggregate),
+      replication: o.replication,
+      quorumFraction: 0.5,
+      roundDeadlineMs: 30 * 60_000,
+      leaseMs: 120_000,
+      evalWindows: 64,
+    });
+    const now = systemClock.now();
+    for (const b of plan.blobs) await putBlob(tracker.db, b, undefined, { now });
+    const runId = `up-${o.preset}-${now}`;
+    await tracker.runs.create(tracker.key.keyId, runId, plan.spec);
+    log(`swarm up: run ${runId}: ${plan.spec.label}; ${paramCount(plan.setup.config).toLocaleString('en-US')} parameters, ` +
+      `${plan.spec.slots} slots × ${innerSteps} inner steps × ${plan.spec.rounds} rounds, ${o.providers} local providers`);
+    for (let i = 0; i < o.providers; i++) providers.push(spawnProvider(tracker.url, i, join(work, `provider-${i}`)));
+    const tty = process.stderr.isTTY === true;
+    let view: RunView;
+    let lastPrinted = 0;
+    for (;;) {
+      view = await tracker.runs.get(runId);
+      const elapsed = (performance.now() - started) / 1000;
+      const s = await runStats(tracker, runId, systemClock.now());
+      const finalEval = view.progress.evalLoss[String(view.spec.rounds)];
+      const line = progressLine(view, s, elapsed);
+      if (!o.json && (tty || performance.now() - lastPrinted > 10_000)) {
+        process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+        lastPrinted = performance.now();
+      }
+      if (view.progress.status === 'failed' || view.progress.status === 'stopped') throw new SwarmError('UP_RUN_FAILED', `the run ${view.progress.status}: ${view.progress.message ?? ''}`);
+      if (view.progress.status === 'finished' && (finalEval !== undefined || view.spec.eval === null)) break;
+      if (interrupted) throw new SwarmError('UP_INTERRUPTED', 'interrupted');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (tty && !o.json) process.stderr.write('\n');
+    for (const p of providers) p.kill('SIGTERM');
+    const stats = await runStats(tracker, runId, systemClock.now());
+    const config = view.spec.config;
+    const theta = decodeParamsBlob((await getBlob(tracker.db, view.progress.params)).bytes, config);
+    const roundsDone = view.progress.history.length;
+    const report: UpReport = {
+      rounds: roundsDone,
+      evalLoss: view.progress.evalLoss[String(roundsDone)] ?? null,
+      entropyFloor: view.spec.entropyFloor,
+      unitsVerified: stats.verified,
+      unitsRejected: stats.rejected,
+      bytesMoved: view.progress.history.reduce((a, r) => a + r.bytesDown + r.bytesUp, 0),
+      ddpBytesEquivalent: ddpRunBytes({ workers: view.spec.slots, paramCount: theta.length, steps: view.spec.innerSteps * roundsDone }).total,
+      checkpointSha256: view.progress.state,
+      wallSeconds: (performance.now() - started) / 1000,
+      url: tracker.url,
+      run: runId,
+    };
+    const out = o.out ?? join('.swarm', 'up', o.preset);
+    const tok = plan.setup.tokenizer;
+    await writeCheckpointDir(out, {
+      config: toHfLlamaConfig({ ...config, bosTokenId: tok.specialTokens.bos, eosTokenId: tok.specialTokens.eos }),
+      tensors: toHfTensors(config, splitFlat(config, theta)),
+      metadata: { format: 'pt', swarm_checkpoint: view.progress.state, swarm_run: runId },
+      tokenizerJson: tok.toHfJson(),
+      extraFiles: { 'tokenizer_config.json': `${JSON.stringify(hfTokenizerConfig(tok), null, 2)}\n` },
+    });
+    if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      log(`swarm up: trained ${roundsDone} rounds in ${report.wallSeconds.toFixed(0)}s: eval loss ${report.evalLoss?.toFixed(3) ?? '—'}` +
+        `${report.entropyFloor === null ? '' : ` (entropy floor ${report.entropyFloor.toFixed(3)})`}; ${report.unitsVerified} results verified, ${report.unitsRejected} rejected; ` +
+        `moved ${fmtBytes(report.bytesMoved)} (synchronous data parallelism: ${fmtBytes(report.ddpBytesEquivalent)}); checkpoint ${report.checkpointSha256.slice(0, 16)}… in ${out}`);
+    }
+    if (o.exitAfterTraining || interrupted) return report;
+    const backend = await createBackend('wasm', defaultThreads());
+    const serveEngine = new Engine(backend);
+    const model: ServedModel = {
+      id: `swarm-${o.preset}`,
+      config,
+      params: wrapFlatParams(serveEngine, config, theta).params,
+      constants: modelConstants(serveEngine, config),
+      tokenizer: tok,
+      created: Math.floor(systemClock.now() / 1000),
+    };
+    const app = createGatewayApp([model], { queue: { concurrency: 1, maxWaiting: 16 } });
+    // The gateway's routes live under /v1 in its own app: strip nothing, forward whole requests.
+    gateway = new Hono().route('/', app);
+    log(`swarm up: serving ${model.id} at ${tracker.url}/v1 (OpenAI-compatible). try:\n` +
+      `  curl -s ${tracker.url}/v1/completions -H 'content-type: application/json' -d '{"model":"${model.id}","prompt":"The farmer","max_tokens":40}'\n` +
+      `  npm run -s swarm -- chat --url ${tracker.url}      (Ctrl-C stops)`);
+    await new Promise<void>((done) => {
+      if (interrupted) return done();
+      process.once('SIGINT', () => done());
+      process.once('SIGTERM', () => done());
+    });
+    return report;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+function parseAggregate(v: string): UpFlags['aggregate'] {
+  if (v !== 'mean' && v !== 'trimmed-mean' && v !== 'centered-clip') throw new InvalidArgumentError('--aggregate must be mean, trimmed-mean or centered-clip');
+  return v;
 }
 
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description(
-      'the main job: train a model on the default synthetic corpus with live progress\n' +
-        '(loss against the entropy floor), then serve it with the OpenAI-compatible API\n' +
-        'until Ctrl-C. Swarm training over a tracker and providers replaces the local\n' +
-        'training step in a later release.',
+      'the main job: an embedded tracker, local providers (one per core, separate processes),\n' +
+        'a DiLoCo training run on the default synthetic corpus with live progress, then the\n' +
+        'trained model served with the OpenAI-compatible API on the same port until Ctrl-C.\n' +
+        'Every result is verified by a quorum; every checkpoint is a ledger entry.',
     )
     .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
-    .option('--steps <n>', 'training steps (default 250: micro gets within ~0.12 nats of the floor in about 4-5 minutes on 2 cores)', parsePositiveInt('--steps', 10_000_000))
+    .option('--providers <n>', 'local provider processes (default: one per core, at least 2)', parsePositiveInt('--providers', 256), Math.max(2, availableParallelism()))
+    .option('--rounds <n>', 'DiLoCo rounds (outer steps)', parsePositiveInt('--rounds', 10_000))
+    .option('--slots <n>', 'training units per round (K)', parsePositiveInt('--slots', 64))
+    .option('--inner-steps <n>', 'AdamW steps per unit (H)', parsePositiveInt('--inner-steps', 100_000))
+    .option('--replication <n>', 'minimum quorum of every unit (new identities are always checked by 2)', parsePositiveInt('--replication', 8), 1)
+    .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
     .option('--data <path>', 'train on real text instead of the synthetic corpus')
-    .option('--out <dir>', 'checkpoint directory (default .swarm/up/<preset>)')
-    .option('--port <n>', 'port of the OpenAI-compatible API', (v: string) => (v === '0' ? 0 : parsePositiveInt('--port', 65535)(v)), 8080)
+    .option('--db <url|dir>', 'tracker database (default: a fresh PGlite in a temp directory)')
+    .option('--port <n>', 'port of the tracker and the OpenAI-compatible API', parsePort, 8080)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of every random choice', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
-    .option('--exit-after-training', 'stop after writing the checkpoint instead of serving')
-    .option('--json', 'print the training report as one JSON line')
-    .action(upAction);
+    .option('--out <dir>', 'where the trained checkpoint is written (default .swarm/up/<preset>)')
+    .option('--exit-after-training', 'stop after training instead of serving')
+    .option('--json', 'print the final report as one JSON line')
+    .action(async (o: UpFlags) => {
+      await upAction(o);
+    });
 }
