@@ -29,6 +29,8 @@ import { decodeEntry } from '../ledger/entry.ts';
 import type { EntryKind } from '../ledger/entry.ts';
 import { leafHash, rootHash, verifyConsistency, verifyInclusion } from '../ledger/merkle.ts';
 import { isTreeHeadSignatureValid } from '../ledger/tree-head.ts';
+import { replayCheckpoints } from './replay.ts';
+import type { ReplayReport } from './replay.ts';
 import { LedgerClient } from './ledger-client.ts';
 import type { FetchLike } from './ledger-client.ts';
 import { processIo } from './witness.ts';
@@ -41,6 +43,8 @@ export interface AuditFlags {
   json?: boolean;
   /** inclusion proofs to check besides the first and last entry; 'all' for every entry */
   proofs?: number | 'all';
+  /** recompute every checkpoint from the ledger and the blobs */
+  replay?: boolean;
 }
 
 export interface AuditDeps {
@@ -63,6 +67,8 @@ export interface AuditCliReport {
   inclusionProofs: { checked: number; failed: number };
   consistency: { from: number; to: number; ok: boolean; message?: string }[];
   counts: Record<string, number>;
+  /** present with --replay */
+  replay?: ReplayReport;
 }
 
 function kindOf(leaf: Uint8Array): EntryKind | null {
@@ -84,11 +90,12 @@ export function proofIndices(size: number, proofs: number | 'all', seed: Uint8Ar
 }
 
 /** Runs the audit against a tracker; resolves to a report (throws for network/shape errors). */
-export async function auditTracker(tracker: string, proofs: number | 'all', fetchFn?: FetchLike): Promise<AuditCliReport> {
+export async function auditTracker(tracker: string, proofs: number | 'all', fetchFn?: FetchLike, options: { replay?: boolean } = {}): Promise<AuditCliReport> {
   const client = new LedgerClient(tracker, fetchFn === undefined ? {} : { fetch: fetchFn });
   const key = await client.key();
   const { head } = await client.sth();
   const leaves = await client.allEntries(head.treeSize);
+  const replay = options.replay === true ? await replayCheckpoints(tracker, leaves, fetchFn) : undefined;
   const pure = auditLog({ leafInputs: leaves, head, trackerKey: key.publicKey });
 
   // Inclusion proofs served by the tracker, checked against the signed head.
@@ -159,7 +166,7 @@ export async function auditTracker(tracker: string, proofs: number | 'all', fetc
   findings.sort((a, b) => a.index - b.index);
   const firstBad = findings[0] ?? null;
   return {
-    ok: pure.ok && failed === 0 && consistency.every((c) => c.ok),
+    ok: pure.ok && failed === 0 && consistency.every((c) => c.ok) && (replay === undefined || replay.failed === 0),
     tracker: client.base,
     treeSize: head.treeSize,
     rootHash: base64Encode(head.rootHash),
@@ -170,6 +177,7 @@ export async function auditTracker(tracker: string, proofs: number | 'all', fetc
     inclusionProofs: { checked, failed },
     consistency,
     counts: pure.counts,
+    ...(replay === undefined ? {} : { replay }),
   };
 }
 
@@ -183,6 +191,12 @@ function describe(r: AuditCliReport): string {
   for (const p of r.headProblems) lines.push(`  head: ${p.problem}: ${p.message}`);
   lines.push(`  inclusion proofs: ${r.inclusionProofs.checked} checked, ${r.inclusionProofs.failed} failed`);
   for (const c of r.consistency) lines.push(`  consistency ${c.from} -> ${c.to}: ${c.ok ? 'ok' : `FAILED (${c.message})`}`);
+  if (r.replay !== undefined) {
+    const rp = r.replay;
+    lines.push(`  replay: ${rp.checked} checkpoints recomputed, ${rp.failed} failed`);
+    if (rp.firstBad !== null) lines.push(`  first checkpoint that does not replay: #${rp.firstBad.index} (run ${rp.firstBad.run}, round ${rp.firstBad.round}): ${rp.firstBad.message}`);
+    for (const [run, sha] of Object.entries(rp.final)) lines.push(`  run ${run}: final checkpoint ${sha} reproduced bit for bit`);
+  }
   if (r.firstBad === null) {
     const counts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     lines.push(`  entries: ${counts === '' ? 'none' : counts}`);
@@ -195,7 +209,7 @@ export async function runAudit(flags: AuditFlags, deps: AuditDeps = {}): Promise
   const io = deps.io ?? processIo;
   let report: AuditCliReport;
   try {
-    report = await auditTracker(flags.tracker, flags.proofs ?? DEFAULT_PROOF_SAMPLE, deps.fetch);
+    report = await auditTracker(flags.tracker, flags.proofs ?? DEFAULT_PROOF_SAMPLE, deps.fetch, { replay: flags.replay === true });
   } catch (e) {
     if (!isSwarmError(e)) throw e;
     io.err(`swarm audit: error ${e.code}: ${e.message}\n`);
@@ -218,6 +232,7 @@ export function registerAudit(program: Command): void {
     .description("download a tracker's ledger and verify it: signatures, root, proofs, and that every credit and checkpoint is backed by verified results")
     .requiredOption('--tracker <url>', 'tracker base URL (http://host:port)')
     .option('--proofs <n|all>', `inclusion proofs to check besides the first and last entry (default ${DEFAULT_PROOF_SAMPLE})`, parseProofs)
+    .option('--replay', 'also recompute every DiLoCo checkpoint from the ledger and the blobs (bit for bit)')
     .option('--json', 'print the report as one JSON object')
     .action(async (o: AuditFlags) => {
       const code = await runAudit(o);

@@ -13,6 +13,7 @@ import { registerServe } from './serve.ts';
 import { registerTrain } from './train.ts';
 import { registerUp } from './up.ts';
 import { registerProvide } from './provide.ts';
+import { registerRun } from './run.ts';
 import { registerTracker } from './tracker.ts';
 import { registerWitness } from './witness.ts';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerChat(program);
   registerTracker(program);
   registerProvide(program);
+  registerRun(program);
   registerWitness(program);
   registerAudit(program);
   return program;
