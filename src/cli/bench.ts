@@ -12,6 +12,7 @@ import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
 import { benchLedger } from './bench-ledger.ts';
 import { benchTracker } from './bench-tracker.ts';
+import { benchDiloco } from './bench-diloco.ts';
 import { registerBenchServe } from './serve.ts';
 
 type Shape3 = [number, number, number];
@@ -125,6 +126,30 @@ export function registerBench(program: Command): void {
       });
       if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
       process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'tracker', ...r })}\n`);
+    });
+
+  bench
+    .command('diloco')
+    .description('the same tokens twice: one AdamW worker (batch K·B) vs DiLoCo (K slots × H steps) through the tracker; eval losses, their ratio, bytes moved vs synchronous data parallelism')
+    .option('--json', 'one JSON object')
+    .option('--preset <name>', 'model preset', 'nano')
+    .option('--slots <n>', 'K', parsePositiveInt('--slots', 64), 4)
+    .option('--inner-steps <n>', 'H', parsePositiveInt('--inner-steps', 100_000), 50)
+    .option('--rounds <n>', 'R', parsePositiveInt('--rounds', 10_000), 6)
+    .option('--batch <n>', 'rows per inner step per slot (B)', parsePositiveInt('--batch', 4096), 4)
+    .option('--seq-len <n>', 'tokens per row', parsePositiveInt('--seq-len', 8192), 64)
+    .option('--lr <x>', 'inner AdamW peak learning rate', parsePositiveNumber('--lr'), 3e-3)
+    .option('--warmup <n>', 'inner warm-up steps', (v: string) => (v === '0' ? 0 : parsePositiveInt('--warmup', 1_000_000)(v)), 20)
+    .option('--min-lr-ratio <x>', 'cosine floor as a fraction of the peak', parsePositiveNumber('--min-lr-ratio'), 0.1)
+    .option('--outer-lr <x>', 'outer Nesterov learning rate', parsePositiveNumber('--outer-lr'), 0.7)
+    .option('--momentum <x>', 'outer momentum', parsePositiveNumber('--momentum'), 0.9)
+    .option('--pretrain-steps <n>', 'steps of one worker before both arms (DiLoCo starts from a pretrained model)', (v: string) => (v === '0' ? 0 : parsePositiveInt('--pretrain-steps', 1_000_000)(v)), 300)
+    .option('--providers <n>', 'provider processes', parsePositiveInt('--providers', 64), 2)
+    .option('--eval-windows <n>', 'evaluation windows', parsePositiveInt('--eval-windows', 100_000), 320)
+    .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
+    .action(async (o: { json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
+      const r = await benchDiloco({ ...o, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
+      process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'diloco', ...r })}\n`);
     });
 
   addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(async (o: MatmulFlags) => {

@@ -36,6 +36,7 @@ export const DilocoRunSpecSchema = z
     batch: z.number().int().min(1).max(4096),
     seqLen: z.number().int().min(1).max(8192),
     adamw: AdamWHyperSchema,
+    schedule: z.strictObject({ maxLr: z.number().gt(0).max(1), minLr: z.number().min(0).max(1), warmupSteps: z.number().int().min(0), totalSteps: z.number().int().min(1) }).optional(),
     outer: z.strictObject({ lr: z.number().gt(0).max(10), momentum: z.number().min(0).lt(1) }),
     aggregate: RunAggregateSchema,
     /** BOINC min_quorum of every train unit (adaptive replication may raise it) */

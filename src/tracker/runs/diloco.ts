@@ -83,6 +83,7 @@ export class DilocoRuns {
         spec: {
           kind: 'train', v: 1, config: spec.config, params: p.params, opt: p.opt[k] ?? null, data: spec.shards[r]![k]!,
           steps: spec.innerSteps, batch: spec.batch, seqLen: spec.seqLen, adamw: spec.adamw,
+          ...(spec.schedule === undefined ? {} : { schedule: spec.schedule }),
         },
         minQuorum: spec.replication,
         leaseMs: spec.leaseMs,

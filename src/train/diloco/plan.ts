@@ -20,6 +20,7 @@ import { encodeParamsBlob } from '../work/params-blob.ts';
 import { evalShardBlob, trainShardBlob } from '../work/shard-blob.ts';
 import type { RoundAggregate } from './checkpoint.ts';
 import type { OuterOptions } from './outer.ts';
+import type { Schedule } from '../schedule.ts';
 
 export interface DilocoPlanOptions {
   preset: string;
@@ -31,6 +32,10 @@ export interface DilocoPlanOptions {
   batch: number;
   seqLen: number;
   adamw: AdamWHyper;
+  /** inner schedule by each slot's optimizer step (0 … H·R − 1); absent: constant adamw.lr */
+  schedule?: Schedule;
+  /** start from these parameters instead of a fresh initialisation (a pretrained θ_0) */
+  init?: Float32Array;
   outer: OuterOptions;
   aggregate: RoundAggregate;
   replication: number;
@@ -53,7 +58,7 @@ export interface DilocoPlan {
 export function planDilocoRun(engine: Engine, o: DilocoPlanOptions): DilocoPlan {
   const setup = setupRun({ preset: o.preset, seed: o.seed, batchSize: o.batch, seqLen: o.seqLen, ...(o.data === undefined ? {} : { data: o.data }) });
   const c = setup.config;
-  const theta0 = concatFlat(paramList(initParams(engine, c, Prng.fromSeed(o.seed).fork('init'))));
+  const theta0 = o.init ?? concatFlat(paramList(initParams(engine, c, Prng.fromSeed(o.seed).fork('init'))));
   const init = encodeParamsBlob(c, theta0);
   const blobs: Uint8Array[] = [init];
   const shards: string[][] = [];
@@ -78,7 +83,7 @@ export function planDilocoRun(engine: Engine, o: DilocoPlanOptions): DilocoPlan 
     label: `${o.preset} on ${o.data ?? 'the synthetic corpus'}, seed ${o.seed}`,
     config: c,
     slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
-    adamw: o.adamw, outer: o.outer, aggregate: o.aggregate,
+    adamw: o.adamw, ...(o.schedule === undefined ? {} : { schedule: o.schedule }), outer: o.outer, aggregate: o.aggregate,
     replication: o.replication, quorumFraction: o.quorumFraction, roundDeadlineMs: o.roundDeadlineMs, leaseMs: o.leaseMs,
     init: sha256Hex(init), shards, eval: evalSpec, entropyFloor: setup.entropyFloor,
   };

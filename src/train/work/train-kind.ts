@@ -57,6 +57,19 @@ export const TrainSpecSchema = z
     batch: int(1, MAX_BATCH),
     seqLen: int(1, MAX_SEQ_LEN),
     adamw: AdamWHyperSchema,
+    /**
+     * optional warm-up + cosine schedule (schedule.ts) indexed by the AdamW
+     * state's global step, so a slot's schedule runs on across DiLoCo rounds;
+     * absent: constant adamw.lr
+     */
+    schedule: z
+      .strictObject({
+        maxLr: z.number().gt(0).max(1),
+        minLr: z.number().min(0).max(1),
+        warmupSteps: z.number().int().min(0).max(10_000_000),
+        totalSteps: z.number().int().min(1).max(10_000_000),
+      })
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (s.seqLen > s.config.maxSeqLen) ctx.addIssue({ code: 'custom', path: ['seqLen'], message: `seqLen ${s.seqLen} exceeds the config's maxSeqLen ${s.config.maxSeqLen}` });
@@ -90,7 +103,7 @@ export const trainKind: UnitKindDef<TrainSpec> = {
     // same bits as one long one (test/train/unit.test.ts).
     for (let step = 0; step < s.steps; step++) {
       const rows = tokens.subarray(step * stepTokens, (step + 1) * stepTokens);
-      const out = runTrainUnit(engine, { config: c, params, opt, steps: 1, adamw: s.adamw, batchAt: () => toBatch(rows, s.seqLen) }, k);
+      const out = runTrainUnit(engine, { config: c, params, opt, steps: 1, adamw: s.adamw, batchAt: () => toBatch(rows, s.seqLen), ...(s.schedule === undefined ? {} : { schedule: s.schedule }) }, k);
       params = out.params;
       opt = out.opt;
       losses.push(out.metrics.losses[0]!);
