@@ -49,6 +49,8 @@ export interface BenchDilocoOptions {
   providers: number;
   seed: number;
   evalWindows: number;
+  /** providers keep their slot's AdamW state (DiLoCo's workers do); false moves it through the tracker */
+  keepOpt: boolean;
   log?: (s: string) => void;
 }
 
@@ -63,9 +65,16 @@ export interface BenchDilocoResult {
   singleEvalLoss: number;
   dilocoEvalLoss: number;
   lossRatio: number;
+  /** bytes every verified replica moved (quorum copies included) */
   dilocoBytes: number;
+  /** bytes of one replica per slot: DiLoCo's own communication */
+  dilocoBytesOneReplica: number;
   ddpBytes: number;
+  /** ddpBytes / dilocoBytesOneReplica: the algorithm's saving (the issue's yardstick) */
   commRatio: number;
+  /** ddpBytes / dilocoBytes: with the verification copies */
+  commRatioWithReplicas: number;
+  keepOpt: boolean;
   unitsVerified: number;
   checkpointSha256: string;
   dilocoSeconds: number;
@@ -81,7 +90,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
   let plan = planDilocoRun(engine, {
     preset: o.preset, seed: o.seed, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
     adamw: inner, schedule, outer: { lr: o.outerLr, momentum: o.momentum }, aggregate: { kind: 'mean' },
-    replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0,
+    replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, keepOpt: o.keepOpt,
   });
   const data = plan.setup.data;
   const c = plan.setup.config;
@@ -99,7 +108,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
     plan = planDilocoRun(engine, {
       preset: o.preset, seed: o.seed, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
       adamw: inner, schedule, outer: { lr: o.outerLr, momentum: o.momentum }, aggregate: { kind: 'mean' },
-      replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, init,
+      replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, init, keepOpt: o.keepOpt,
     });
   }
   const initialEvalLoss = evaluate(engine, c, init, data, evalBatches);
@@ -143,6 +152,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
     const dilocoEvalLoss = evaluate(engine, c, theta, data, evalBatches);
     const verified = await tracker.db.query<{ n: string }>(`SELECT count(*) AS n FROM replicas WHERE verdict = 'valid'`);
     const dilocoBytes = view.progress.history.reduce((a, r) => a + r.bytesDown + r.bytesUp, 0);
+    const dilocoBytesOneReplica = view.progress.history.reduce((a, r) => a + (r.bytesOneReplica ?? 0), 0);
     // DDP moves gradients every step and the same data; count the data once per worker-round like DiLoCo's shards
     const shardBytes = plan.blobs.length > 0 ? (await tracker.db.query<{ size: string }>('SELECT size FROM blobs WHERE sha256 = $1', [view.spec.shards[0]![0]!]))[0]!.size : '0';
     const ddpBytes = ddpRunBytes({ workers: o.slots, paramCount: theta.length, steps: o.innerSteps * o.rounds }).total + o.slots * o.rounds * Number(shardBytes);
@@ -158,8 +168,11 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
       dilocoEvalLoss,
       lossRatio: dilocoEvalLoss / single.evalLoss,
       dilocoBytes,
+      dilocoBytesOneReplica,
       ddpBytes,
-      commRatio: ddpBytes / dilocoBytes,
+      commRatio: ddpBytes / dilocoBytesOneReplica,
+      commRatioWithReplicas: ddpBytes / dilocoBytes,
+      keepOpt: o.keepOpt,
       unitsVerified: Number(verified[0]!.n),
       checkpointSha256: view.progress.state,
       dilocoSeconds,

@@ -147,8 +147,9 @@ export function registerBench(program: Command): void {
     .option('--providers <n>', 'provider processes', parsePositiveInt('--providers', 64), 2)
     .option('--eval-windows <n>', 'evaluation windows', parsePositiveInt('--eval-windows', 100_000), 320)
     .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .action(async (o: { json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
-      const r = await benchDiloco({ ...o, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
+    .option('--move-opt', 'move each slot\'s AdamW state through the tracker every round instead of keeping it with its providers')
+    .action(async (o: { moveOpt?: boolean; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
+      const r = await benchDiloco({ ...o, keepOpt: o.moveOpt !== true, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
       process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'diloco', ...r })}\n`);
     });
 

@@ -173,9 +173,12 @@ export const WorkAssignmentSchema = z.strictObject({
 });
 
 /** Reply to a work request: a unit, or none with a hint when to ask again. */
+/** Blobs the tracker asks this provider to upload (state it keeps that another provider needs). */
+const WantedSchema = z.array(Sha256HexSchema).max(16).optional();
+
 export const WorkResponseSchema = z.union([
-  z.strictObject({ unit: WorkAssignmentSchema }),
-  z.strictObject({ unit: z.null(), retryAfterMs: z.number().int().min(0).max(3_600_000) }),
+  z.strictObject({ unit: WorkAssignmentSchema, wanted: WantedSchema }),
+  z.strictObject({ unit: z.null(), retryAfterMs: z.number().int().min(0).max(3_600_000), wanted: WantedSchema }),
 ]);
 
 /** POST /api/heartbeat — still working; extends the lease. */

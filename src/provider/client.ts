@@ -119,7 +119,7 @@ export class TrackerClient {
     return parseWire(RegisterProviderResponseSchema, await this.json('POST', '/api/providers', body));
   }
 
-  async work(kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment } | { unit: null; retryAfterMs: number }> {
+  async work(kinds?: readonly UnitKind[]): Promise<({ unit: WorkAssignment } | { unit: null; retryAfterMs: number }) & { wanted?: string[] }> {
     return parseWire(WorkResponseSchema, await this.json('POST', '/api/work', kinds === undefined ? {} : { kinds }));
   }
 

@@ -25,6 +25,7 @@ import type { UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import type { BlobCache } from './blob-cache.ts';
 import type { TrackerClient } from './client.ts';
 import { isTransient } from './client.ts';
+import { finalizeOutput } from '../train/work/finalize.ts';
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
@@ -147,6 +148,7 @@ export class ProviderLoop {
         }
         const w = await this.o.client.work(this.o.kinds);
         attempt = 0;
+        await this.uploadWanted(w.wanted ?? []);
         if (w.unit === null) {
           this.set({ state: 'idle', unitId: null, kind: null, progress: 0 });
           const jitter = 0.75 + 0.5 * this.o.rng.nextFloat();
@@ -169,6 +171,18 @@ export class ProviderLoop {
     }
     this.set({ state: 'stopped', unitId: null, kind: null });
     return { ...this.status };
+  }
+
+  /**
+   * Blobs the tracker asks this provider for: kept AdamW states that another
+   * provider now needs (a holder left, or a unit needs one more replica).
+   * Best effort: a blob this provider no longer has is skipped.
+   */
+  private async uploadWanted(wanted: readonly string[]): Promise<void> {
+    for (const sha of wanted) {
+      const bytes = await this.o.cache.get(sha);
+      if (bytes !== null) await this.o.client.putBlob(bytes).catch(() => undefined);
+    }
   }
 
   /** Runs one leased unit; returns the compute time in ms. */
@@ -211,7 +225,9 @@ export class ProviderLoop {
     clearInterval(beat);
     const took = this.o.clock.now() - started;
     this.set({ state: 'uploading', progress: 1 });
-    const result = this.o.tamper ? this.o.tamper(out.result, unit) : out.result;
+    const fin = finalizeOutput(unit.spec, out.result);
+    for (const k of fin.keep) await this.o.cache.put(k.sha256, k.bytes);
+    const result = this.o.tamper ? this.o.tamper(fin.upload, unit) : fin.upload;
     await c.submit({ unitId: unit.unitId, runId: unit.runId, result, metrics: out.metrics });
     let credit: number | null = this.status.credit;
     let rep: number | null = this.status.reputation;

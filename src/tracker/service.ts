@@ -328,7 +328,7 @@ export class TrackerService {
    * present, ids new (TRACKER_CONFLICT otherwise). For createUnits and the
    * run manager.
    */
-  async insertUnits(tx: Queryable, run: string, units: CreateUnitsRequest['units'], now: number): Promise<void> {
+  async insertUnits(tx: Queryable, run: string, units: CreateUnitsRequest['units'], now: number, heldBy: Record<string, readonly string[]> = {}): Promise<void> {
     const ids = new Set<string>();
     const prepared = units.map((u) => {
       if (ids.has(u.id)) fail('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
@@ -347,15 +347,19 @@ export class TrackerService {
     const needed = [...new Set(prepared.flatMap((p) => p.info.inputs))];
     const present = await tx.query<{ sha256: string }>('SELECT sha256 FROM blobs WHERE sha256 = ANY($1::text[])', [needed]);
     const have = new Set(present.map((r) => r.sha256));
-    const missing = needed.filter((h) => !have.has(h));
-    if (missing.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: missing.slice(0, 8) });
+    // An input may be absent only when providers that hold it are named (a kept AdamW state).
+    const missingOf = (id: string, inputs: readonly string[]): string[] => inputs.filter((h) => !have.has(h));
+    const unheld = prepared.flatMap((p) => ((heldBy[p.u.id]?.length ?? 0) > 0 ? [] : missingOf(p.u.id, p.info.inputs)));
+    if (unheld.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: [...new Set(unheld)].slice(0, 8) });
     for (const { u, info, wu } of prepared) {
       const q = queueColumns(wu, now);
+      const missing = missingOf(u.id, info.inputs);
       const ins = await tx.query(
-        `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6)
+        `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at, missing_inputs, held_by)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6, $13::text[], $14::text[])
          ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [u.id, run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0],
+        [u.id, run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0,
+          missing, missing.length === 0 ? [] : [...(heldBy[u.id] ?? [])]],
       );
       if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
     }
@@ -416,6 +420,28 @@ export class TrackerService {
 
   // ---- the work loop --------------------------------------------------------
 
+  /**
+   * Inputs `provider` holds that the tracker lacks, of open units that need
+   * a replica this provider cannot take (it has one): only an upload lets
+   * someone else take it. Sent with the work response as `wanted`.
+   */
+  async wantedFrom(provider: string): Promise<string[]> {
+    const rows = await this.db.query<{ sha: string }>(
+      `SELECT DISTINCT m AS sha FROM units u, unnest(u.missing_inputs) AS m
+        WHERE u.state = 'open' AND cardinality(u.missing_inputs) > 0 AND $1 = ANY(u.held_by)
+          AND (u.needs_replica OR u.next_deadline < $2)
+          AND EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
+        LIMIT 8`,
+      [provider, this.now()],
+    );
+    return rows.map((r) => r.sha);
+  }
+
+  /** A blob arrived: units that waited for it as a held input may now go to anyone. */
+  async blobArrived(sha: string): Promise<void> {
+    await this.db.query(`UPDATE units SET missing_inputs = array_remove(missing_inputs, $1) WHERE $1 = ANY(missing_inputs)`, [sha]);
+  }
+
   /** Leases one replica to `provider`, or null when nothing needs it now. */
   async requestWork(provider: string, kinds?: readonly UnitKind[]): Promise<WorkAssignment | null> {
     const now = this.now();
@@ -438,6 +464,7 @@ export class TrackerService {
               AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
               AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
               AND NOT (u.id = ANY($4::text[]))
+              AND (cardinality(u.missing_inputs) = 0 OR $1 = ANY(u.held_by))
             ORDER BY u.created_at, u.id
             LIMIT 1
             FOR UPDATE OF u SKIP LOCKED`,

@@ -178,7 +178,9 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     const { who, json } = await signedJson(c);
     const req = parseWire(WorkRequestSchema, json);
     const unit = await svc.requestWork(who.keyId, req.kinds);
-    return c.json(unit === null ? { unit: null, retryAfterMs: NO_WORK_RETRY_MS } : { unit });
+    const wanted = await svc.wantedFrom(who.keyId);
+    const extra = wanted.length > 0 ? { wanted } : {};
+    return c.json(unit === null ? { unit: null, retryAfterMs: NO_WORK_RETRY_MS, ...extra } : { unit, ...extra });
   });
 
   app.post('/api/heartbeat', async (c) => {
@@ -221,6 +223,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     const { who, body } = await signed(c, maxBlob);
     await svc.checkUploader(who.keyId);
     const r = await putBlob(svc.db, body, sha, { maxBytes: maxBlob, now: o.clock.now() });
+    if (r.created) await svc.blobArrived(sha);
     return c.json({ sha256: r.sha256, size: r.size, created: r.created }, r.created ? 201 : 200);
   });
 

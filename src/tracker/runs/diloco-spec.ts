@@ -39,6 +39,12 @@ export const DilocoRunSpecSchema = z
     schedule: z.strictObject({ maxLr: z.number().gt(0).max(1), minLr: z.number().min(0).max(1), warmupSteps: z.number().int().min(0), totalSteps: z.number().int().min(1) }).optional(),
     outer: z.strictObject({ lr: z.number().gt(0).max(10), momentum: z.number().min(0).lt(1) }),
     aggregate: RunAggregateSchema,
+    /**
+     * providers keep their slot's AdamW state between rounds (DiLoCo workers
+     * do); only a head with its hash travels (train-result.ts). Default false:
+     * the state goes through the tracker as a blob every round.
+     */
+    keepOpt: z.boolean().optional(),
     /** BOINC min_quorum of every train unit (adaptive replication may raise it) */
     replication: z.number().int().min(1).max(8),
     /** a round closes once all slots are verified, or after its deadline with at least ceil(fraction · K) */
@@ -79,11 +85,15 @@ export interface RoundRecord {
   /** slots aggregated, in slot order, and those dropped */
   slots: number[];
   dropped: number[];
+  /** slots whose kept AdamW state was lost with their providers: they start afresh next round */
+  resets?: number[];
   /** mean of the verified units' last inner loss */
   trainLoss: number | null;
   /** bytes providers moved for this round's verified replicas: inputs down, results up */
   bytesDown: number;
   bytesUp: number;
+  /** the same for one replica per slot: what DiLoCo itself moves, without the verification copies */
+  bytesOneReplica?: number;
   closedAt: number;
 }
 

@@ -25,7 +25,7 @@ import { SwarmError } from '../../core/errors.ts';
 import { decodeGlobalState, encodeGlobalState, initGlobalState, outerRound } from '../../train/diloco/checkpoint.ts';
 import { decodeParamsBlob, encodeParamsBlob } from '../../train/work/params-blob.ts';
 import { encodeOptBlob } from '../../train/work/opt-blob.ts';
-import { decodeTrainResult } from '../../train/work/train-result.ts';
+import { decodeTrainOutput } from '../../train/work/train-result.ts';
 import { decodeEvalResult } from '../../train/work/eval-result.ts';
 import type { NewUnit } from '../../protocol/schemas.ts';
 import type { TrackerService } from '../service.ts';
@@ -84,6 +84,7 @@ export class DilocoRuns {
           kind: 'train', v: 1, config: spec.config, params: p.params, opt: p.opt[k] ?? null, data: spec.shards[r]![k]!,
           steps: spec.innerSteps, batch: spec.batch, seqLen: spec.seqLen, adamw: spec.adamw,
           ...(spec.schedule === undefined ? {} : { schedule: spec.schedule }),
+          ...(spec.keepOpt === true ? { keepOpt: true } : {}),
         },
         minQuorum: spec.replication,
         leaseMs: spec.leaseMs,
@@ -190,8 +191,8 @@ export class DilocoRuns {
         return false;
       }
       const r = p.round;
-      const units = await tx.query<{ id: string; slot: number; wu: WorkUnitState; state: string }>(
-        `SELECT id, slot, wu, state FROM units WHERE run_id = $1 AND round = $2 AND kind = 'train' ORDER BY slot`,
+      const units = await tx.query<{ id: string; slot: number; wu: WorkUnitState; state: string; held_by: string[] }>(
+        `SELECT id, slot, wu, state, held_by FROM units WHERE run_id = $1 AND round = $2 AND kind = 'train' ORDER BY slot`,
         [runId, r],
       );
       const valid = units.filter((u) => u.wu.status === 'valid');
@@ -219,11 +220,14 @@ export class DilocoRuns {
       let lossN = 0;
       let bytesDown = 0;
       let bytesUp = 0;
+      let oneCopy = 0;
       const aggregated: Array<{ unit: string; result: string }> = [];
       const newOpt = [...p.opt];
+      const heldBy: Record<string, string[]> = {};
+      const holders: Array<string[]> = Array.from({ length: spec.slots }, () => []);
       for (const u of valid) {
         const bytes = await blobBytes(tx, u.wu.canonicalHash!);
-        const res = decodeTrainResult(bytes, spec.config);
+        const res = decodeTrainOutput(bytes, spec.config);
         deltas.push(res.delta);
         slots.push(u.slot);
         aggregated.push({ unit: u.id, result: u.wu.canonicalHash! });
@@ -232,7 +236,13 @@ export class DilocoRuns {
           lossSum += last;
           lossN++;
         }
-        newOpt[u.slot] = (await putBlob(tx, encodeOptBlob(spec.config, res.opt), undefined, { now })).sha256;
+        if (res.opt !== null) {
+          newOpt[u.slot] = (await putBlob(tx, encodeOptBlob(spec.config, res.opt), undefined, { now })).sha256;
+        } else {
+          // kept by the providers whose results formed the quorum (they computed it)
+          newOpt[u.slot] = res.optSha256;
+          holders[u.slot] = u.wu.replicas.filter((x) => x.state === 'returned' && x.validateState === 'valid').map((x) => x.provider);
+        }
         // what the verified replicas moved: each downloaded the unit's inputs and uploaded the result
         const inputs = [p.params, p.opt[u.slot], spec.shards[r]![u.slot]!].filter((x): x is string => x !== null);
         const sizes = await tx.query<{ size: string }>('SELECT size FROM blobs WHERE sha256 = ANY($1::text[])', [inputs]);
@@ -240,15 +250,29 @@ export class DilocoRuns {
         const returned = u.wu.replicas.filter((x) => x.state === 'returned').length;
         bytesDown += down * returned;
         bytesUp += bytes.length * returned;
+        oneCopy += down + bytes.length;
       }
       const next = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate });
       const stateBlob = encodeGlobalState(next.state);
       const stateSha = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
       const paramsSha = (await putBlob(tx, encodeParamsBlob(spec.config, next.state.theta), undefined, { now })).sha256;
       const dropped = units.filter((u) => u.wu.status !== 'valid').map((u) => u.slot);
+      // A dropped slot keeps its previous state; if only providers held it, they still do (the dropped unit's holders).
+      const resets: number[] = [];
+      for (const u of units.filter((x) => x.wu.status !== 'valid')) {
+        const opt = p.opt[u.slot];
+        if (opt === null || opt === undefined) continue;
+        const stored = await tx.query('SELECT 1 FROM blobs WHERE sha256 = $1', [opt]);
+        if (stored.length > 0) continue;
+        const alive = u.held_by;
+        if (alive.length === 0) {
+          newOpt[u.slot] = null;
+          resets.push(u.slot);
+        } else holders[u.slot] = alive;
+      }
       await this.svc.cancelUnits(tx, units.filter((u) => u.wu.status === 'open').map((u) => u.id), now);
       const prevState = p.state;
-      const record: RoundRecord = { round: r, checkpoint: stateSha, slots, dropped, trainLoss: lossN === 0 ? null : lossSum / lossN, bytesDown, bytesUp, closedAt: now };
+      const record: RoundRecord = { round: r, checkpoint: stateSha, slots, dropped, ...(resets.length > 0 ? { resets } : {}), trainLoss: lossN === 0 ? null : lossSum / lossN, bytesDown, bytesUp, bytesOneReplica: oneCopy, closedAt: now };
       p.history.push(record);
       p.round = r + 1;
       p.state = stateSha;
@@ -258,9 +282,14 @@ export class DilocoRuns {
       const checkpointEntry = this.svc.sign('checkpoint-published', { run: runId, round: r + 1, checkpoint: stateSha, parents: [prevState], aggregated }, now);
       appended += await this.svc.append(tx, [checkpointEntry], now);
       const nextUnits: NewUnit[] = [...this.evalUnit(runId, spec, paramsSha, r + 1)];
-      if (p.round < spec.rounds) nextUnits.push(...this.roundUnits(runId, spec, p, p.round));
-      else p.status = 'finished';
-      await this.svc.insertUnits(tx, runId, nextUnits, now);
+      if (p.round < spec.rounds) {
+        const next = this.roundUnits(runId, spec, p, p.round);
+        next.forEach((nu, k) => {
+          if (holders[k]!.length > 0) heldBy[nu.id] = holders[k]!;
+        });
+        nextUnits.push(...next);
+      } else p.status = 'finished';
+      await this.svc.insertUnits(tx, runId, nextUnits, now, heldBy);
       changed = true;
       await tx.query('UPDATE runs SET progress = $2, state = $3, updated_at = $4 WHERE id = $1', [runId, JSON.stringify(p), p.status, now]);
       return true;

@@ -49,3 +49,18 @@ export const RUN_PROGRESS_MIGRATION: Migration = {
     `ALTER TABLE runs ADD COLUMN updated_at bigint NOT NULL DEFAULT 0`,
   ],
 };
+
+/**
+ * Migration 5: inputs a provider keeps instead of the tracker (a DiLoCo
+ * slot's AdamW state). A unit whose missing_inputs are not yet stored may
+ * only go to a provider in held_by, until a holder uploads them.
+ */
+export const HELD_INPUTS_MIGRATION: Migration = {
+  version: 5,
+  name: 'inputs held by providers',
+  statements: [
+    `ALTER TABLE units ADD COLUMN missing_inputs text[] NOT NULL DEFAULT '{}'`,
+    `ALTER TABLE units ADD COLUMN held_by text[] NOT NULL DEFAULT '{}'`,
+    `CREATE INDEX units_missing_idx ON units USING gin (missing_inputs) WHERE state = 'open'`,
+  ],
+};

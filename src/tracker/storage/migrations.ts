@@ -20,7 +20,7 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
-import { RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
+import { HELD_INPUTS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 
 export interface Migration {
   readonly version: number;
@@ -132,6 +132,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   WORK_QUEUE_MIGRATION,
   RUN_PROGRESS_MIGRATION,
+  HELD_INPUTS_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {

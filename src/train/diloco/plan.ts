@@ -42,6 +42,8 @@ export interface DilocoPlanOptions {
   quorumFraction: number;
   roundDeadlineMs: number;
   leaseMs: number;
+  /** providers keep their slot's AdamW state (default true, as DiLoCo workers do) */
+  keepOpt?: boolean;
   /** evaluation windows scored per round (default 64); 0 = no eval units */
   evalWindows?: number;
 }
@@ -84,6 +86,7 @@ export function planDilocoRun(engine: Engine, o: DilocoPlanOptions): DilocoPlan 
     config: c,
     slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
     adamw: o.adamw, ...(o.schedule === undefined ? {} : { schedule: o.schedule }), outer: o.outer, aggregate: o.aggregate,
+    keepOpt: o.keepOpt ?? true,
     replication: o.replication, quorumFraction: o.quorumFraction, roundDeadlineMs: o.roundDeadlineMs, leaseMs: o.leaseMs,
     init: sha256Hex(init), shards, eval: evalSpec, entropyFloor: setup.entropyFloor,
   };

@@ -8,7 +8,7 @@
 import { SwarmError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import type { ModelConfig } from '../../model/config.ts';
-import { decodeTrainResult } from '../work/train-result.ts';
+import { decodeTrainOutput } from '../work/train-result.ts';
 import { decodeGlobalState, encodeGlobalState, outerRound } from './checkpoint.ts';
 import type { OuterRoundOptions } from './checkpoint.ts';
 
@@ -25,7 +25,7 @@ export interface ReplayInput {
 export function replayCheckpoint(i: ReplayInput): { blob: Uint8Array; sha256: string } {
   if (i.results.length === 0) throw new SwarmError('DILOCO_NO_DELTAS', 'a checkpoint aggregates at least one unit');
   const state = decodeGlobalState(i.parent);
-  const deltas = i.results.map((r) => decodeTrainResult(r, i.config).delta);
+  const deltas = i.results.map((r) => decodeTrainOutput(r, i.config).delta);
   const blob = encodeGlobalState(outerRound(state, deltas, i.options).state);
   return { blob, sha256: sha256Hex(blob) };
 }

@@ -62,6 +62,11 @@ export const TrainSpecSchema = z
      * state's global step, so a slot's schedule runs on across DiLoCo rounds;
      * absent: constant adamw.lr
      */
+    /**
+     * the provider keeps the new AdamW state and uploads only the head
+     * (train-result.ts splitTrainResult); the quorum compares heads
+     */
+    keepOpt: z.boolean().optional(),
     schedule: z
       .strictObject({
         maxLr: z.number().gt(0).max(1),

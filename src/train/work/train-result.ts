@@ -24,8 +24,11 @@ import { paramShapes } from '../../model/llama.ts';
 import { dequantizeRows, rowLengths } from '../diloco/quantize.ts';
 import { paramCount } from '../unit.ts';
 import type { FlatAdamState } from '../unit.ts';
+import { utf8Decode } from '../../core/encoding.ts';
+import { sha256Hex } from '../../core/sha256.ts';
+import { encodeOptBlob } from './opt-blob.ts';
 import {
-  MAX_BLOB_HEADER_BYTES, blobError, checkFinite, checkTensorNames, decodeContainer, encodeContainer, parseCanonicalJson, parseCount, tensorOf,
+  FORMAT_PREFIX, MAX_BLOB_HEADER_BYTES, blobError, checkFinite, checkTensorNames, decodeContainer, encodeContainer, parseCanonicalJson, parseCount, tensorOf,
 } from './container.ts';
 import { MAX_SHARD_TOKENS, MAX_STEPS } from './limits.ts';
 
@@ -89,6 +92,28 @@ export function encodeTrainResult(config: ModelConfig, r: TrainResultParts): Uin
   );
 }
 
+/** Codes in [-127, 127] (the quantizer never makes -128); a zero scale only over an all-zero row. */
+function checkCodes(q: Int8Array, scales: Float32Array, layout: readonly number[], what: string): void {
+  let at = 0;
+  for (let r = 0; r < layout.length; r++) {
+    const len = layout[r]!;
+    for (let i = at; i < at + len; i++) {
+      const c = q[i]!;
+      if (c === -128) blobError('WORK_BLOB_CORRUPT', what, `code -128 at ${i} (codes are in [-127, 127])`, { index: i });
+      if (c !== 0 && scales[r] === 0) blobError('WORK_BLOB_CORRUPT', what, `row ${r} has scale 0 but a non-zero code at ${i}`, { row: r, index: i });
+    }
+    at += len;
+  }
+}
+
+/** Whether a container's metadata names `format` (a cheap peek; the decoders check everything). */
+function isFormat(bytes: Uint8Array, format: string): boolean {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 8) return false;
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > MAX_BLOB_HEADER_BYTES + 128 * MAX_STEPS || 8 + n > bytes.length) return false;
+  return utf8Decode(bytes.subarray(8, 8 + n)).includes(`"format":"${FORMAT_PREFIX}${format}"`);
+}
+
 /** Strict decode of a train result for `config`; see the module comment for what is checked. */
 export function decodeTrainResult(bytes: Uint8Array, config: ModelConfig): DecodedTrainResult {
   const n = paramCount(config);
@@ -111,19 +136,93 @@ export function decodeTrainResult(bytes: Uint8Array, config: ModelConfig): Decod
   checkFinite(scales, WHAT, 'delta.scales', true);
   checkFinite(m, WHAT, 'opt.m');
   checkFinite(v, WHAT, 'opt.v', true);
-  let at = 0;
-  for (let r = 0; r < rows; r++) {
-    const len = layout[r]!;
-    for (let i = at; i < at + len; i++) {
-      const c = q[i]!;
-      if (c === -128) blobError('WORK_BLOB_CORRUPT', WHAT, `code -128 at ${i} (codes are in [-127, 127])`, { index: i });
-      if (c !== 0 && scales[r] === 0) blobError('WORK_BLOB_CORRUPT', WHAT, `row ${r} has scale 0 but a non-zero code at ${i}`, { row: r, index: i });
-    }
-    at += len;
-  }
+  checkCodes(q, scales, layout, WHAT);
   const step = parseCount(d.metadata['opt.step'], WHAT, 'opt.step');
   const raw = parseCanonicalJson(d.metadata.metrics, WHAT, 'metrics');
   const parsed = MetricsSchema.safeParse(raw);
   if (!parsed.success) blobError('WORK_BLOB_CORRUPT', WHAT, `bad metrics: ${parsed.error.issues[0]!.message}`);
   return { q, scales, delta: dequantizeRows({ q, scales }, layout), opt: { step, m, v }, metrics: parsed.data };
+}
+
+// ---------------------------------------------------------------------------
+// The head form: the slot's AdamW state stays with the provider.
+//
+// DiLoCo workers keep their inner optimizer state between rounds (Douillard
+// et al., arXiv 2311.08105, Algorithm 1: each worker's inner optimizer runs
+// on); moving it through the tracker every round costs 8 bytes per parameter
+// each way, four times the f32 parameters and eight times the int8 delta.
+// A train unit whose spec says keepOpt returns only its head:
+//   delta.q, delta.scales   as in the full result
+//   metadata                metrics, opt.step, and opt.sha256: the SHA-256 of
+//                           the opt blob (opt-blob.ts) of the new state
+// and the provider keeps the opt blob itself. The head commits to the state
+// through its hash, so replicas that agree on the head agree on the state,
+// and the next round's unit names that hash as its `opt` input: the
+// providers that computed it already hold it; anyone else fetches it once a
+// holder has uploaded it.
+
+export const TRAIN_HEAD_FORMAT = 'train-head/v1';
+const HEAD_WHAT = 'train head';
+
+export interface SplitTrainResult {
+  /** what is uploaded and compared by the quorum */
+  head: Uint8Array;
+  /** the new AdamW state as an opt blob, kept by the provider */
+  optBlob: Uint8Array;
+  optSha256: string;
+}
+
+/** Splits a full train result into its head and its opt blob (canonical, deterministic). */
+export function splitTrainResult(bytes: Uint8Array, config: ModelConfig): SplitTrainResult {
+  const r = decodeTrainResult(bytes, config);
+  const optBlob = encodeOptBlob(config, r.opt);
+  const optSha256 = sha256Hex(optBlob);
+  const head = encodeContainer(
+    TRAIN_HEAD_FORMAT,
+    [
+      { name: 'delta.q', dtype: 'I8', shape: [r.q.length], data: r.q },
+      { name: 'delta.scales', dtype: 'F32', shape: [r.scales.length], data: r.scales },
+    ],
+    { metrics: canonicalize(r.metrics), 'opt.step': String(r.opt.step), 'opt.sha256': optSha256 },
+  );
+  return { head, optBlob, optSha256 };
+}
+
+export interface DecodedTrainOutput {
+  delta: Float32Array;
+  metrics: TrainMetrics;
+  /** the new AdamW state when the result carries it (full form) */
+  opt: FlatAdamState | null;
+  /** SHA-256 of the opt blob of the new state (both forms) */
+  optSha256: string;
+}
+
+/** Strict decode of a train head for `config`. */
+export function decodeTrainHead(bytes: Uint8Array, config: ModelConfig): Omit<DecodedTrainOutput, 'opt'> & { optStep: number } {
+  const n = paramCount(config);
+  const layout = deltaRows(config);
+  const rows = layout.length;
+  const maxHeaderBytes = MAX_BLOB_HEADER_BYTES + 128 * MAX_STEPS;
+  const d = decodeContainer(bytes, HEAD_WHAT, { format: TRAIN_HEAD_FORMAT, metadataKeys: ['metrics', 'opt.step', 'opt.sha256'], maxHeaderBytes, maxBytes: 8 + maxHeaderBytes + n + 4 * rows });
+  checkTensorNames(d, HEAD_WHAT, ['delta.q', 'delta.scales']);
+  const q = tensorOf<Int8Array>(d, HEAD_WHAT, 'delta.q', 'I8', [n]);
+  const scales = tensorOf<Float32Array>(d, HEAD_WHAT, 'delta.scales', 'F32', [rows]);
+  checkFinite(scales, HEAD_WHAT, 'delta.scales', true);
+  checkCodes(q, scales, layout, HEAD_WHAT);
+  const optSha256 = d.metadata['opt.sha256']!;
+  if (!/^[0-9a-f]{64}$/.test(optSha256)) blobError('WORK_BLOB_CORRUPT', HEAD_WHAT, 'opt.sha256 is not a SHA-256 hex digest');
+  const optStep = parseCount(d.metadata['opt.step'], HEAD_WHAT, 'opt.step');
+  const parsed = MetricsSchema.safeParse(parseCanonicalJson(d.metadata.metrics, HEAD_WHAT, 'metrics'));
+  if (!parsed.success) blobError('WORK_BLOB_CORRUPT', HEAD_WHAT, `bad metrics: ${parsed.error.issues[0]!.message}`);
+  return { delta: dequantizeRows({ q, scales }, layout), metrics: parsed.data, optSha256, optStep };
+}
+
+/** Either form of a train unit's output (the tracker's aggregation and the replay read both). */
+export function decodeTrainOutput(bytes: Uint8Array, config: ModelConfig): DecodedTrainOutput {
+  if (isFormat(bytes, TRAIN_HEAD_FORMAT)) {
+    const h = decodeTrainHead(bytes, config);
+    return { delta: h.delta, metrics: h.metrics, opt: null, optSha256: h.optSha256 };
+  }
+  const r = decodeTrainResult(bytes, config);
+  return { delta: r.delta, metrics: r.metrics, opt: r.opt, optSha256: sha256Hex(encodeOptBlob(config, r.opt)) };
 }
