@@ -22,7 +22,7 @@ import { Prng } from '../core/prng.ts';
 import { createEntry, encodeEntry } from '../ledger/entry.ts';
 import { keyPairFromSeed } from '../ledger/keys.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../ledger/merkle.ts';
-import { HashTree } from '../tracker/ledger/hash-tree.ts';
+import { HashTree } from '../ledger/hash-tree.ts';
 
 export interface LedgerBenchOptions {
   /** leaves appended (default 1,000,000) */

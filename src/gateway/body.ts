@@ -4,33 +4,12 @@
  * get past it (413, as OpenAI answers oversized requests).
  */
 import { SwarmError } from '../core/errors.ts';
+import { readCappedBody } from '../core/read-capped.ts';
 
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
   const tooLarge = (): SwarmError =>
     new SwarmError('GATEWAY_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (req.body !== null) {
-    const reader = req.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const bytes = await readCappedBody(req, maxBytes, tooLarge);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

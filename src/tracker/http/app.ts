@@ -30,6 +30,7 @@ import type { Context } from 'hono';
 import type { Clock } from '../../core/clock.ts';
 import { base64UrlEncode } from '../../core/encoding.ts';
 import { SwarmError } from '../../core/errors.ts';
+import { readCappedBody } from '../../core/read-capped.ts';
 import { verifyRequest } from '../../protocol/signing.ts';
 import type { VerifiedRequest } from '../../protocol/signing.ts';
 import type { NonceStore } from '../../protocol/nonce-store.ts';
@@ -85,31 +86,8 @@ export function parseRange(header: string, size: number): { start: number; end: 
   return { start, end };
 }
 
-async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = (): SwarmError => new SwarmError('TRACKER_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`, { maxBytes });
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  if (req.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  return readCappedBody(req, maxBytes, () => new SwarmError('TRACKER_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`, { maxBytes }));
 }
 
 function parseJson(c: Context, bytes: Uint8Array): unknown {

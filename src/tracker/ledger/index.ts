@@ -1,5 +1,5 @@
 /** The tracker's ledger: the database-backed Merkle log, batched signed heads, witness cosignatures, and /ledger/v1. */
-export { HashTree } from './hash-tree.ts';
+export { HashTree } from '../../ledger/hash-tree.ts';
 export { LedgerStore } from './store.ts';
 export type { LedgerStoreOptions, StoredLeaf } from './store.ts';
 export { TreeHeadSigner, latestHead, headAt, HEADS_LOCK_KEY, DEFAULT_BATCH_SIZE, DEFAULT_MAX_DELAY_MS } from './heads.ts';

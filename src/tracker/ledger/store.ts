@@ -25,7 +25,7 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { Queryable } from '../storage/db.ts';
-import { HashTree } from './hash-tree.ts';
+import { HashTree } from '../../ledger/hash-tree.ts';
 
 export interface LedgerStoreOptions {
   /** Rows read per catch-up query (default 10,000). */

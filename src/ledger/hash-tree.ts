@@ -12,8 +12,8 @@
  * aligned, so it is one cached node when complete and at most log2(n) cached
  * nodes folded together on the right edge.
  */
-import { SwarmError } from '../../core/errors.ts';
-import { HASH_BYTES, consistencyProofWith, emptyRootHash, inclusionProofWith, nodeHash } from '../../ledger/merkle.ts';
+import { SwarmError } from '../core/errors.ts';
+import { HASH_BYTES, consistencyProofWith, emptyRootHash, inclusionProofWith, nodeHash } from './merkle.ts';
 
 /** Hashes of one level, back to back in a growable buffer. */
 class HashLevel {

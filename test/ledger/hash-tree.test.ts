@@ -1,10 +1,10 @@
 /** The tracker's in-memory tree of leaf hashes against src/ledger/merkle.ts (itself checked against RFC 6962 vectors). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { consistencyProof, emptyRootHash, inclusionProof, leafHash, rootHash, verifyConsistency, verifyInclusion } from '../../../src/ledger/merkle.ts';
-import { HashTree } from '../../../src/tracker/ledger/hash-tree.ts';
-import { codeOf } from '../../helpers/errors.ts';
-import { makeLeaves } from '../../ledger/helpers.ts';
+import { consistencyProof, emptyRootHash, inclusionProof, leafHash, rootHash, verifyConsistency, verifyInclusion } from '../../src/ledger/merkle.ts';
+import { HashTree } from '../../src/ledger/hash-tree.ts';
+import { codeOf } from '../helpers/errors.ts';
+import { makeLeaves } from './helpers.ts';
 
 const LEAVES = makeLeaves(300).map(leafHash);
 
