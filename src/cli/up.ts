@@ -197,7 +197,12 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
       seqLen: d.seqLen,
       ...(o.data === undefined ? {} : { data: o.data }),
       adamw: { ...DILOCO_INNER, lr: d.lr },
-      outer: { lr: 0.7, momentum: 0.9 },
+      // warm-up then cosine to a tenth, by each slot's own optimizer step across rounds
+      schedule: { maxLr: d.lr, minLr: d.lr / 10, warmupSteps: 20, totalSteps: innerSteps * (o.rounds ?? d.rounds) },
+      // A short run from scratch: plain averaging of the deltas (outer lr 1, no momentum) beat DiLoCo's
+      // 0.7/0.9 in our nano study (ratio to the single worker 1.13 vs 1.32 after 6 rounds); the paper's
+      // values start from a pretrained model (arXiv 2311.08105 §3), where Nesterov helped here too.
+      outer: { lr: 1, momentum: 0 },
       aggregate: aggregateOf(o.aggregate),
       replication: o.replication,
       quorumFraction: 0.5,

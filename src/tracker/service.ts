@@ -81,6 +81,8 @@ export interface TrackerServiceOptions {
 }
 
 export const DEFAULT_LEASE_MS = 120_000;
+/** A holder of a kept input not seen for this long is taken to be gone (wantedFrom). */
+export const HOLDER_GONE_MS = 20_000;
 /** Hint to a provider that found no work. */
 export const NO_WORK_RETRY_MS = 2_000;
 const CANDIDATE_TRIES = 16;
@@ -422,17 +424,25 @@ export class TrackerService {
 
   /**
    * Inputs `provider` holds that the tracker lacks, of open units that need
-   * a replica this provider cannot take (it has one): only an upload lets
-   * someone else take it. Sent with the work response as `wanted`.
+   * a replica which no live holder can still take: this provider has a
+   * replica already, and every other holder either has one too or has not
+   * been seen for HOLDER_GONE_MS. Only an upload then lets someone else take
+   * the unit. Sent with the work response as `wanted`; in steady state (the
+   * holders take the replicas) nothing is asked and kept state never moves.
    */
   async wantedFrom(provider: string): Promise<string[]> {
+    const now = this.now();
     const rows = await this.db.query<{ sha: string }>(
       `SELECT DISTINCT m AS sha FROM units u, unnest(u.missing_inputs) AS m
         WHERE u.state = 'open' AND cardinality(u.missing_inputs) > 0 AND $1 = ANY(u.held_by)
           AND (u.needs_replica OR u.next_deadline < $2)
           AND EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
+          AND NOT EXISTS (
+            SELECT 1 FROM unnest(u.held_by) AS h JOIN providers p ON p.key_id = h
+             WHERE p.last_seen > $3
+               AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = h))
         LIMIT 8`,
-      [provider, this.now()],
+      [provider, now, now - HOLDER_GONE_MS],
     );
     return rows.map((r) => r.sha);
   }
@@ -520,6 +530,8 @@ export class TrackerService {
       const r = this.replicaOf(row.wu, provider);
       const wu = wuHeartbeat(row.wu, r.id, now);
       await this.writeUnit(tx, row, wu, now);
+      // a provider busy with a long unit is alive (wantedFrom's holder liveness)
+      await tx.query('UPDATE providers SET last_seen = $2 WHERE key_id = $1', [provider, now]);
       return wu.replicas.find((x) => x.id === r.id)!.deadline;
     });
   }
