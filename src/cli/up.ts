@@ -49,7 +49,7 @@ const BIN = fileURLToPath(new URL('../../bin/swarm.mjs', import.meta.url));
 /** Per-preset defaults that finish within ~5 minutes on 2 cores with every unit replicated twice. */
 export const UP_DEFAULTS: Record<string, { slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number }> = {
   nano: { slots: 2, innerSteps: 50, rounds: 6, batch: 16, seqLen: 64, lr: 3e-3 },
-  micro: { slots: 2, innerSteps: 25, rounds: 5, batch: 16, seqLen: 64, lr: 4e-3 },
+  micro: { slots: 2, innerSteps: 25, rounds: 3, batch: 16, seqLen: 64, lr: 4e-3 },
   small: { slots: 2, innerSteps: 10, rounds: 3, batch: 8, seqLen: 128, lr: 1e-3 },
 };
 
@@ -112,7 +112,12 @@ async function runStats(t: RunningTracker, run: string, now: number): Promise<St
     `SELECT r.verdict, count(*) AS n, sum(u.flops) AS flops FROM replicas r JOIN units u ON u.id = r.unit_id WHERE u.run_id = $1 GROUP BY r.verdict`,
     [run],
   );
-  const online = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM providers WHERE last_seen > $1', [now - 15_000]);
+  // online: asked for work lately, or holding a live lease (busy providers only heartbeat)
+  const online = await t.db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM providers p WHERE p.last_seen > $1
+        OR EXISTS (SELECT 1 FROM replicas r WHERE r.provider = p.key_id AND r.state = 'in_progress' AND r.deadline > $2)`,
+    [now - 15_000, now],
+  );
   let verified = 0, rejected = 0, flops = 0;
   for (const r of rows) {
     if (r.verdict === 'valid') {

@@ -81,8 +81,6 @@ export interface TrackerServiceOptions {
 }
 
 export const DEFAULT_LEASE_MS = 120_000;
-/** A holder of a kept input not seen for this long is taken to be gone (wantedFrom). */
-export const HOLDER_GONE_MS = 20_000;
 /** Hint to a provider that found no work. */
 export const NO_WORK_RETRY_MS = 2_000;
 const CANDIDATE_TRIES = 16;
@@ -426,7 +424,8 @@ export class TrackerService {
    * Inputs `provider` holds that the tracker lacks, of open units that need
    * a replica which no live holder can still take: this provider has a
    * replica already, and every other holder either has one too or has not
-   * been seen for HOLDER_GONE_MS. Only an upload then lets someone else take
+   * been seen for a whole lease of the unit (a working provider heartbeats
+   * three times a lease). Only an upload then lets someone else take
    * the unit. Sent with the work response as `wanted`; in steady state (the
    * holders take the replicas) nothing is asked and kept state never moves.
    */
@@ -439,10 +438,10 @@ export class TrackerService {
           AND EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
           AND NOT EXISTS (
             SELECT 1 FROM unnest(u.held_by) AS h JOIN providers p ON p.key_id = h
-             WHERE p.last_seen > $3
+             WHERE p.last_seen > $2 - COALESCE((u.params->>'leaseMs')::bigint, 120000)
                AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = h))
         LIMIT 8`,
-      [provider, now, now - HOLDER_GONE_MS],
+      [provider, now],
     );
     return rows.map((r) => r.sha);
   }
