@@ -93,12 +93,18 @@ describe('swarm CLI', () => {
     expect(nd.err).toContain('DATA_NOT_FOUND');
   });
 
-  it('up --exit-after-training trains and writes the checkpoint the server would load', () => {
+  it('up --exit-after-training: tracker, provider processes, a verified DiLoCo run, the final report and the checkpoint the server would load', () => {
     const out = join(tmp, 'up');
-    const r = swarm('up', '--preset', 'nano', '--steps', '3', '--exit-after-training', '--json', '--out', out);
-    expect(r.code).toBe(0);
-    const j = lastJson(r.out);
-    expect(j).toMatchObject({ preset: 'nano', steps: 3, checkpoint: out });
+    const r = spawnSync(process.execPath, [BIN, 'up', '--preset', 'nano', '--rounds', '2', '--inner-steps', '3', '--port', '0', '--exit-after-training', '--json', '--out', out], {
+      encoding: 'utf8', timeout: 240_000, env: { ...process.env, CI: 'true', SWARM_HOME: join(tmp, 'up-home') },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j).toMatchObject({ rounds: 2, unitsRejected: 0 });
+    expect(j.unitsVerified as number).toBeGreaterThanOrEqual(2 * 2 * 2); // 2 rounds × 2 slots, each by 2 new identities
+    expect(j.evalLoss as number).toBeLessThan(5.5); // from ln(256) ≈ 5.55 at initialisation
+    expect(j.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(j.ddpBytesEquivalent as number).toBeGreaterThan(j.bytesMoved as number);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
   });
 
