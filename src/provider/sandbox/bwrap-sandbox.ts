@@ -94,9 +94,17 @@ export function bwrapArgv(command: readonly string[], o: BwrapArgvOptions = {}):
     '--ro-bind', '/', '/',
     '--dev', '/dev',
     '--proc', '/proc',
-    '--tmpfs', '/tmp',
-    ...hide.flatMap((p) => ['--tmpfs', p]),
-    ...rebinds.flatMap((p) => ['--ro-bind', p, p]),
+    // Later mounts shadow earlier ones, so they go shallowest first: a kept
+    // path inside a masked one (node under a hidden home) is bound after the
+    // mask, and a hidden path inside a kept one (a checkout under /tmp) is
+    // masked after the keep is bound.
+    ...[
+      { path: '/tmp', args: ['--tmpfs', '/tmp'] },
+      ...hide.map((p) => ({ path: p, args: ['--tmpfs', p] })),
+      ...rebinds.map((p) => ({ path: p, args: ['--ro-bind', p, p] })),
+    ]
+      .sort((a, b) => a.path.split(sep).length - b.path.split(sep).length)
+      .flatMap((m) => m.args),
     ...hide.flatMap((p) => ['--remount-ro', p]),
     '--clearenv',
     '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
