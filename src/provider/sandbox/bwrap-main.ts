@@ -6,6 +6,7 @@
  * writes there (bwrap-entry.mjs sends console output to stderr).
  */
 import { writeSync } from 'node:fs';
+import { concatBytes } from '../../core/encoding.ts';
 import { runUnit } from '../../train/work/run-unit.ts';
 import { decodeRequest, errorFrame, progressFrame, resultFrame } from './framing.ts';
 import { toWireError } from './sandbox.ts';
@@ -24,19 +25,8 @@ function writeAll(bytes: Uint8Array): void {
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of process.stdin) {
-    const b = c as Uint8Array;
-    chunks.push(b);
-    n += b.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  for await (const c of process.stdin) chunks.push(c as Uint8Array);
+  return concatBytes(...chunks);
 }
 
 try {
