@@ -70,7 +70,9 @@ const EXACT: Record<string, number> = {
 export function statusOf(code: string): number {
   const exact = EXACT[code];
   if (exact !== undefined) return exact;
-  if (/^(PROTOCOL|TRACKER|LEDGER|WU|BLOB)_/.test(code)) return 400;
+  // A run spec or unit spec a client sent that does not parse (RUN_BAD_SPEC, WORK_BAD_SPEC, WORK_BLOB_* for
+  // blobs it names) is the client's mistake, like every protocol and tracker rejection.
+  if (/^(PROTOCOL|TRACKER|LEDGER|WU|BLOB|RUN|WORK)_/.test(code)) return 400;
   return 500;
 }
 
