@@ -13,7 +13,7 @@ import { InvalidArgumentError } from 'commander';
 import { systemClock } from '../core/clock.ts';
 import { Prng } from '../core/prng.ts';
 import { DiskBlobCache } from '../provider/blob-cache.ts';
-import { TrackerClient } from '../provider/client.ts';
+import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { idleProbe } from '../provider/idle.ts';
 import { ProviderLoop } from '../provider/loop.ts';
 import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../provider/loop.ts';
@@ -55,6 +55,7 @@ function statusText(s: ProviderStatusLine): string {
 }
 
 export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
+  normaliseTrackerUrl(o.tracker); // a bad URL fails before anything is created on disk
   const home = o.home ?? swarmHome();
   const identity = await loadOrCreateIdentity(home);
   const sandbox = o.sandbox === 'bwrap' ? createBwrapSandbox({ backend: o.backend ?? 'wasm' }) : createWorkerSandbox({ backend: o.backend ?? 'wasm' });

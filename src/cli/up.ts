@@ -154,8 +154,10 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   const started = performance.now();
   const d = UP_DEFAULTS[o.preset];
   if (d === undefined) throw new SwarmError('CLI_BAD_FLAG', `unknown preset "${o.preset}" (expected ${Object.keys(UP_DEFAULTS).join(', ')})`);
-  if (o.providers < o.replication) {
-    throw new SwarmError('CLI_BAD_FLAG', `--providers ${o.providers} cannot form a quorum of ${o.replication}; new identities are always verified by two`);
+  // New identities are always checked by two (adaptive replication), and local providers are new.
+  const quorum = Math.max(2, o.replication);
+  if (o.providers < quorum) {
+    throw new SwarmError('CLI_BAD_FLAG', `--providers ${o.providers} cannot form a quorum of ${quorum}: new identities are always verified by at least two`);
   }
   const log = (s: string): void => {
     if (!o.json) process.stderr.write(`${s}\n`);

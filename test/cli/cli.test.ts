@@ -43,6 +43,15 @@ describe('swarm CLI', () => {
     const g = swarm('generate', '--model', join(tmp, 'missing'), '--prompt', 'x');
     expect(g.code).toBe(1);
     expect(g.err).toContain('CHECKPOINT_NOT_FOUND');
+    const one = swarm('up', '--providers', '1', '--exit-after-training');
+    expect(one.code).toBe(1);
+    expect(one.err).toContain('cannot form a quorum of 2');
+    const tr = swarm('tracker', '--port', '70000');
+    expect(tr.code).not.toBe(0);
+    expect(tr.err).toContain('--port must be an integer from 0 to 65535');
+    const pv = swarm('provide', '--tracker', 'ftp://x', '--units', '1');
+    expect(pv.code).toBe(1);
+    expect(pv.err).toContain('TRACKER_BAD_URL');
   });
 
   it('demo --json: the ref and wasm backends train the same bits', () => {
