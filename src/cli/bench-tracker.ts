@@ -109,7 +109,7 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
           if (w.unit === null) return;
           assignments++;
           const result = utf8Encode(`result of ${w.unit.unitId}`);
-          await timed(() => c.submit({ unitId: w.unit!.unitId, runId: w.unit!.runId, result, metrics: {} }).then((r) => r));
+          await timed(() => c.submit({ unitId: w.unit!.unitId, runId: w.unit!.runId, result, metrics: {} }));
           submissions++;
           o.onProgress?.(submissions, total);
         }

@@ -12,12 +12,11 @@ import { TrackerClient } from '../provider/client.ts';
 import { createRefBackend } from '../tensor/backend/ref.ts';
 import { Engine } from '../tensor/tensor.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
-import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
 import { parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
-import { UP_DEFAULTS } from './up.ts';
+import { UP_DEFAULTS, aggregateOf, parseAggregate } from './up.ts';
 
 interface CreateFlags {
   tracker: string;
@@ -38,12 +37,6 @@ interface CreateFlags {
 async function client(tracker: string): Promise<TrackerClient> {
   const id = await loadOrCreateIdentity(swarmHome());
   return new TrackerClient({ baseUrl: tracker, key: id.keyPair, clock: systemClock });
-}
-
-function aggregateOf(kind: CreateFlags['aggregate']): RoundAggregate {
-  if (kind === 'trimmed-mean') return { kind, trim: 0.25 };
-  if (kind === 'centered-clip') return { kind, tau: 1, iterations: 3, center: 'momentum' };
-  return { kind: 'mean' };
 }
 
 function summary(v: RunView): string {
@@ -70,10 +63,7 @@ export function registerRun(program: Command): void {
     .option('--inner-steps <n>', 'AdamW steps per unit (H)', parsePositiveInt('--inner-steps', 100_000))
     .option('--rounds <n>', 'outer steps (R)', parsePositiveInt('--rounds', 10_000))
     .option('--replication <n>', 'minimum quorum per unit', parsePositiveInt('--replication', 8), 1)
-    .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', (v: string) => {
-      if (v !== 'mean' && v !== 'trimmed-mean' && v !== 'centered-clip') throw new InvalidArgumentError('--aggregate must be mean, trimmed-mean or centered-clip');
-      return v;
-    }, 'mean')
+    .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
     .option('--lr <x>', 'inner AdamW learning rate', parsePositiveNumber('--lr'))
     .option('--outer-lr <x>', 'outer Nesterov learning rate', parsePositiveNumber('--outer-lr'), 0.7)
     .option('--id <id>', 'run id (default: <preset>-<time>)')

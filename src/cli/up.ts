@@ -85,7 +85,8 @@ export interface UpReport {
   run: string;
 }
 
-function aggregateOf(kind: UpFlags['aggregate']): RoundAggregate {
+/** The aggregator options behind --aggregate (shared by `swarm up` and `swarm run create`). */
+export function aggregateOf(kind: UpFlags['aggregate']): RoundAggregate {
   if (kind === 'trimmed-mean') return { kind, trim: 0.25 };
   if (kind === 'centered-clip') return { kind, tau: 1, iterations: 3, center: 'momentum' };
   return { kind: 'mean' };
@@ -306,7 +307,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   }
 }
 
-function parseAggregate(v: string): UpFlags['aggregate'] {
+export function parseAggregate(v: string): UpFlags['aggregate'] {
   if (v !== 'mean' && v !== 'trimmed-mean' && v !== 'centered-clip') throw new InvalidArgumentError('--aggregate must be mean, trimmed-mean or centered-clip');
   return v;
 }

@@ -198,11 +198,10 @@ export class ProviderLoop {
       }
       blobs.set(sha, bytes);
     }
-    let deadline = unit.leaseDeadlineMs;
-    const leaseMs = Math.max(1_000, deadline - this.o.clock.now());
+    const leaseMs = Math.max(1_000, unit.leaseDeadlineMs - this.o.clock.now());
     // Heartbeat at a third of the lease so two lost beats still leave time.
     const beat = setInterval(() => {
-      c.heartbeat(unit.unitId, this.status.progress).then((d) => { deadline = d; }, () => undefined);
+      c.heartbeat(unit.unitId, this.status.progress).catch(() => undefined);
     }, Math.max(250, Math.floor(leaseMs / 3)));
     const started = this.o.clock.now();
     this.set({ state: 'running' });
@@ -239,7 +238,6 @@ export class ProviderLoop {
       // the status line is best effort
     }
     this.set({ completed: this.status.completed + 1, credit, reputation: rep, unitId: null, kind: null });
-    void deadline;
     return took;
   }
 }

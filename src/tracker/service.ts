@@ -138,7 +138,7 @@ function fail(code: string, message: string, details?: Record<string, unknown>):
 }
 
 /** The indexes the assignment query filters on, from the authoritative state. */
-function queueColumns(wu: WorkUnitState, now: number): { needs: boolean; nextDeadline: number | null } {
+function queueColumns(wu: WorkUnitState): { needs: boolean; nextDeadline: number | null } {
   let inProgress = 0;
   let returned = 0;
   let next: number | null = null;
@@ -148,7 +148,6 @@ function queueColumns(wu: WorkUnitState, now: number): { needs: boolean; nextDea
       next = next === null ? r.deadline : Math.min(next, r.deadline);
     } else if (r.state === 'returned') returned++;
   }
-  void now;
   return { needs: wu.status === 'open' && wu.targetResults - inProgress - returned > 0, nextDeadline: next };
 }
 
@@ -352,7 +351,7 @@ export class TrackerService {
     const unheld = prepared.flatMap((p) => ((heldBy[p.u.id]?.length ?? 0) > 0 ? [] : missingOf(p.u.id, p.info.inputs)));
     if (unheld.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: [...new Set(unheld)].slice(0, 8) });
     for (const { u, info, wu } of prepared) {
-      const q = queueColumns(wu, now);
+      const q = queueColumns(wu);
       const missing = missingOf(u.id, info.inputs);
       const ins = await tx.query(
         `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at, missing_inputs, held_by)
@@ -396,7 +395,7 @@ export class TrackerService {
   }
 
   private async writeUnit(tx: Queryable, before: UnitRow, wu: WorkUnitState, now: number): Promise<void> {
-    const q = queueColumns(wu, now);
+    const q = queueColumns(wu);
     await tx.query(
       `UPDATE units SET wu = $2, state = $3, canonical_hash = $4, needs_replica = $5, next_deadline = $6, updated_at = $7 WHERE id = $1`,
       [before.id, JSON.stringify(wu), wu.status, wu.canonicalHash ?? null, q.needs, q.nextDeadline, now],
@@ -658,9 +657,4 @@ export class TrackerService {
     await this.providerRow(this.db, keyId);
   }
 
-  /** Whether `keyId` holds an unexpired in-progress replica of `unitId` (for blob uploads, dashboards). */
-  async holdsReplica(keyId: string, unitId: string): Promise<boolean> {
-    const rows = await this.db.query('SELECT 1 FROM replicas WHERE unit_id = $1 AND provider = $2', [unitId, keyId]);
-    return rows.length > 0;
-  }
 }
