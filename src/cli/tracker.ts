@@ -112,7 +112,10 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
     const next = prev.then(() => runs.advance(runId)).catch((e: unknown) => o.onRunError?.(runId, e));
     advancing.set(runId, next);
   }
+  // Entries a crash left in the ledger queue are sequenced before serving.
+  await service.flushLedger();
   const timer = setInterval(() => {
+    service.flushLedger().catch(() => undefined);
     service.sweep().catch(() => undefined);
     runs.advanceAll().catch((e: unknown) => o.onRunError?.('*', e));
     signer.tick().catch(() => undefined);
@@ -136,6 +139,7 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
     async close() {
       clearInterval(timer);
       await server.close();
+      await service.flushLedger().catch(() => undefined);
       await signer.tick().catch(() => undefined);
       await db.close();
     },

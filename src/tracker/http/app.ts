@@ -47,7 +47,7 @@ import {
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { TrackerService } from '../service.ts';
 import { NO_WORK_RETRY_MS } from '../service.ts';
-import { DEFAULT_MAX_BLOB_BYTES, blobInfo, getBlob, isBlobHash, putBlob } from '../storage/blobs.ts';
+import { DEFAULT_MAX_BLOB_BYTES, blobInfo, getBlob, isBlobHash } from '../storage/blobs.ts';
 import type { DilocoRuns } from '../runs/diloco.ts';
 import { trackerErrorResponse } from './errors.ts';
 
@@ -155,8 +155,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   app.post('/api/work', async (c) => {
     const { who, json } = await signedJson(c);
     const req = parseWire(WorkRequestSchema, json);
-    const unit = await svc.requestWork(who.keyId, req.kinds);
-    const wanted = await svc.wantedFrom(who.keyId);
+    const { unit, wanted } = await svc.work(who.keyId, req.kinds);
     const extra = wanted.length > 0 ? { wanted } : {};
     return c.json(unit === null ? { unit: null, retryAfterMs: NO_WORK_RETRY_MS, ...extra } : { unit, ...extra });
   });
@@ -199,9 +198,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     const sha = c.req.param('sha');
     if (!isBlobHash(sha)) throw new SwarmError('BLOB_BAD_HASH', 'a blob address is 64 lower-case hex characters (SHA-256)');
     const { who, body } = await signed(c, maxBlob);
-    await svc.checkUploader(who.keyId);
-    const r = await putBlob(svc.db, body, sha, { maxBytes: maxBlob, now: o.clock.now() });
-    if (r.created) await svc.blobArrived(sha);
+    const r = await svc.storeUpload(who.keyId, body, sha, maxBlob);
     return c.json({ sha256: r.sha256, size: r.size, created: r.created }, r.created ? 201 : 200);
   });
 

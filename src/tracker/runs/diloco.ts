@@ -294,7 +294,7 @@ export class DilocoRuns {
       await tx.query('UPDATE runs SET progress = $2, state = $3, updated_at = $4 WHERE id = $1', [runId, JSON.stringify(p), p.status, now]);
       return true;
     });
-    this.svc.committed(appended);
+    await this.svc.committed(appended);
     return closed;
   }
 

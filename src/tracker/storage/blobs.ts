@@ -47,6 +47,25 @@ export interface PutBlobResult {
 }
 
 /**
+ * The checks of an upload, before any storage: bytes, size (checked before
+ * hashing, so an oversize upload costs no hashing), and the claimed address.
+ * Returns the SHA-256 hex of the bytes.
+ */
+export function checkBlobBytes(bytes: Uint8Array, expectedSha256?: string, maxBytesOption?: number): string {
+  if (!(bytes instanceof Uint8Array)) throw new SwarmError('STORAGE_INVALID_ARGUMENT', 'blob bytes must be a Uint8Array');
+  if (expectedSha256 !== undefined) checkHash(expectedSha256);
+  const maxBytes = Math.min(maxBytesOption ?? DEFAULT_MAX_BLOB_BYTES, MAX_BLOB_BYTES_CEILING);
+  if (bytes.length > maxBytes) {
+    throw new SwarmError('STORAGE_TOO_LARGE', `blob exceeds the ${maxBytes}-byte limit`, { size: bytes.length, maxBytes });
+  }
+  const sha = sha256Hex(bytes);
+  if (expectedSha256 !== undefined && sha !== expectedSha256) {
+    throw new SwarmError('STORAGE_HASH_MISMATCH', 'blob bytes do not match their claimed SHA-256', { expected: expectedSha256, actual: sha });
+  }
+  return sha;
+}
+
+/**
  * Stores `bytes` under their SHA-256. If `expectedSha256` is given (the
  * address the uploader claims), the bytes must hash to it. Size is checked
  * before hashing so an oversize upload costs no hashing.
@@ -57,28 +76,20 @@ export async function putBlob(
   expectedSha256?: string,
   options: PutBlobOptions = {},
 ): Promise<PutBlobResult> {
-  if (!(bytes instanceof Uint8Array)) throw new SwarmError('STORAGE_INVALID_ARGUMENT', 'blob bytes must be a Uint8Array');
-  if (expectedSha256 !== undefined) checkHash(expectedSha256);
-  const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES, MAX_BLOB_BYTES_CEILING);
-  if (bytes.length > maxBytes) {
-    throw new SwarmError('STORAGE_TOO_LARGE', `blob exceeds the ${maxBytes}-byte limit`, { size: bytes.length, maxBytes });
-  }
-  const sha = sha256Hex(bytes);
-  if (expectedSha256 !== undefined && sha !== expectedSha256) {
-    throw new SwarmError('STORAGE_HASH_MISMATCH', 'blob bytes do not match their claimed SHA-256', { expected: expectedSha256, actual: sha });
-  }
+  const sha = checkBlobBytes(bytes, expectedSha256, options.maxBytes);
   const now = options.now ?? 0;
-  return db.transaction(async (tx) => {
-    // ON CONFLICT DO NOTHING: two concurrent uploads of one blob both succeed;
-    // the loser's row insert is skipped (same bytes by construction).
-    const ins = await tx.query(
-      'INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING RETURNING sha256',
-      [sha, bytes.length, now],
-    );
-    if (ins.length === 0) return { sha256: sha, size: bytes.length, created: false };
-    await tx.query('INSERT INTO blob_data (sha256, bytes) VALUES ($1, $2)', [sha, bytes]);
-    return { sha256: sha, size: bytes.length, created: true };
-  });
+  // One statement (combine.ts: a round trip costs more than the inserts):
+  // ON CONFLICT DO NOTHING lets two concurrent uploads of one blob both
+  // succeed; only the winner's row feeds the blob_data insert (same bytes by
+  // construction). A single statement is atomic, so a blob row never exists
+  // without its bytes.
+  const rows = await db.query<{ created: string }>(
+    `WITH b AS (INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING RETURNING sha256),
+          d AS (INSERT INTO blob_data (sha256, bytes) SELECT sha256, $4 FROM b)
+     SELECT count(*) AS created FROM b`,
+    [sha, bytes.length, now, bytes],
+  );
+  return { sha256: sha, size: bytes.length, created: Number(rows[0]!.created) === 1 };
 }
 
 export interface BlobInfo {

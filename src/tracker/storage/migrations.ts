@@ -20,6 +20,7 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
+import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
 import { HELD_INPUTS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 
 export interface Migration {
@@ -133,6 +134,7 @@ export const MIGRATIONS: readonly Migration[] = [
   WORK_QUEUE_MIGRATION,
   RUN_PROGRESS_MIGRATION,
   HELD_INPUTS_MIGRATION,
+  LEDGER_QUEUE_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {
