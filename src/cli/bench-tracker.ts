@@ -9,22 +9,26 @@
  * twice (new identities are always replicated), so one unit costs two
  * assignments, two blob uploads and two submissions.
  *
- * The load generator shares the machine (and, here, the process) with the
- * tracker and the database, so the figures are a lower bound for a tracker
- * on its own machine.
+ * The simulated providers run on their own worker threads
+ * (bench-tracker-load.ts; --load-threads, default 1) so the tracker's event
+ * loop only serves, as it would with its providers elsewhere; they still
+ * share this machine's cores with the tracker and the database, so the
+ * figures are a lower bound for a tracker on its own machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
-import { utf8Encode } from '../core/encoding.ts';
 import { keyPairFromSeed } from '../ledger/keys.ts';
 import { preset } from '../model/config.ts';
+import { Worker } from 'node:worker_threads';
 import { TrackerClient } from '../provider/client.ts';
 import { sha256Hex } from '../core/sha256.ts';
 import { paramCount } from '../train/unit.ts';
 import { encodeParamsBlob } from '../train/work/params-blob.ts';
 import { encodeShardBlob } from '../train/work/shard-blob.ts';
+import { seedOf } from './bench-tracker-load.ts';
+import type { LoadThreadData, LoadThreadResult } from './bench-tracker-load.ts';
 import { startTracker } from './tracker.ts';
 
 export interface BenchTrackerOptions {
@@ -32,7 +36,38 @@ export interface BenchTrackerOptions {
   db?: string;
   providers: number;
   units: number;
+  /** worker threads the simulated providers are spread over (default 1) */
+  loadThreads?: number;
+  /** submissions so far (in steps of 50) of the expected total (two per unit) */
   onProgress?: (done: number, total: number) => void;
+}
+
+const LOAD_ENTRY = new URL('./bench-tracker-load.mjs', import.meta.url);
+
+interface LoadThread {
+  worker: Worker;
+  ready: Promise<void>;
+  done: Promise<LoadThreadResult>;
+}
+
+function startLoadThread(data: LoadThreadData, onProgress: (n: number) => void): LoadThread {
+  // The entry registers tsx itself; the parent's flags (vitest's, tsx's) are not for it.
+  const worker = new Worker(LOAD_ENTRY, { workerData: data, execArgv: [] });
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  const done = new Promise<LoadThreadResult>((resolve, reject) => {
+    worker.on('message', (m: unknown) => {
+      if (m === 'ready') return onReady();
+      if (typeof m === 'object' && m !== null && 'progress' in m) return onProgress((m as { progress: number }).progress);
+      const r = m as ({ ok: true } & LoadThreadResult) | { ok: false; error: string };
+      if (r.ok) resolve(r);
+      else reject(new Error(`bench load thread failed: ${r.error}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`bench load thread exited with code ${code}`)));
+  });
+  done.catch(() => undefined);
+  return { worker, ready, done };
 }
 
 export interface BenchTrackerResult {
@@ -46,6 +81,7 @@ export interface BenchTrackerResult {
   submissions: number;
   units: number;
   providers: number;
+  loadThreads: number;
   wallSeconds: number;
 }
 
@@ -86,36 +122,32 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
         const ids = Array.from({ length: Math.min(64, o.units - at) }, (_, i) => `b${at + i}`);
         await trainer.createUnits({ run: 'bench', units: ids.map((id) => ({ id, kind: 'eval' as const, spec })) });
       }
-      const clients = Array.from({ length: o.providers }, (_, i) => {
-        const seed = new Uint8Array(32);
-        new DataView(seed.buffer).setUint32(0, i + 1);
-        return new TrackerClient({ baseUrl: tracker.url, key: keyPairFromSeed(seed), clock: systemClock });
-      });
-      for (const [i, c] of clients.entries()) await c.register(`bench-${i}`, { threads: 1, memoryBytes: 1 });
-      const latencies: number[] = [];
-      let assignments = 0;
-      let submissions = 0;
-      const total = o.units * 2;
-      const timed = async <T>(f: () => Promise<T>): Promise<T> => {
-        const t = performance.now();
-        const v = await f();
-        latencies.push(performance.now() - t);
-        return v;
+      for (let i = 0; i < o.providers; i++) {
+        const c = new TrackerClient({ baseUrl: tracker.url, key: keyPairFromSeed(seedOf(i)), clock: systemClock });
+        await c.register(`bench-${i}`, { threads: 1, memoryBytes: 1 });
+      }
+      const nThreads = Math.max(1, Math.min(o.loadThreads ?? 1, o.providers));
+      let done = 0;
+      const progress = (n: number): void => {
+        done += n;
+        o.onProgress?.(done, o.units * 2);
       };
-      const start = performance.now();
-      await Promise.all(clients.map(async (c) => {
-        for (;;) {
-          const w = await timed(() => c.work());
-          if (w.unit === null) return;
-          assignments++;
-          const result = utf8Encode(`result of ${w.unit.unitId}`);
-          await timed(() => c.submit({ unitId: w.unit!.unitId, runId: w.unit!.runId, result, metrics: {} }));
-          submissions++;
-          o.onProgress?.(submissions, total);
-        }
-      }));
-      const wall = (performance.now() - start) / 1000;
-      latencies.sort((a, b) => a - b);
+      const threads = Array.from({ length: nThreads }, (_, t) =>
+        startLoadThread({ url: tracker.url, providers: Array.from({ length: o.providers }, (_, i) => i).filter((i) => i % nThreads === t) }, progress));
+      let results: LoadThreadResult[];
+      let wall: number;
+      try {
+        await Promise.race([Promise.all(threads.map((t) => t.ready)), Promise.all(threads.map((t) => t.done))]);
+        const start = performance.now();
+        for (const t of threads) t.worker.postMessage('go');
+        results = await Promise.all(threads.map((t) => t.done));
+        wall = (performance.now() - start) / 1000;
+      } finally {
+        await Promise.all(threads.map((t) => t.worker.terminate()));
+      }
+      const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+      const assignments = results.reduce((a, r) => a + r.assignments, 0);
+      const submissions = results.reduce((a, r) => a + r.submissions, 0);
       return {
         db: tracker.db.driver,
         assignPerSecond: assignments / wall,
@@ -127,6 +159,7 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
         submissions,
         units: o.units,
         providers: o.providers,
+        loadThreads: nThreads,
         wallSeconds: wall,
       };
     } finally {

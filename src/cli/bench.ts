@@ -115,10 +115,12 @@ export function registerBench(program: Command): void {
     .option('--db <url>', 'postgres://… (its public schema is wiped); default: a fresh PGlite in a temp directory')
     .option('--providers <n>', 'simulated providers working at once', parsePositiveInt('--providers', 4096), 32)
     .option('--units <n>', 'units in the queue (each is assigned and submitted twice)', parsePositiveInt('--units', 1_000_000), 1000)
-    .action(async (o: { json?: boolean; db?: string; providers: number; units: number }) => {
+    .option('--load-threads <n>', 'worker threads the simulated providers run on (the tracker keeps the main one)', parsePositiveInt('--load-threads', 64), 1)
+    .action(async (o: { json?: boolean; db?: string; providers: number; units: number; loadThreads: number }) => {
       const r = await benchTracker({
         providers: o.providers,
         units: o.units,
+        loadThreads: o.loadThreads,
         ...(o.db === undefined ? {} : { db: o.db }),
         onProgress: (done, total) => {
           if (!o.json && process.stderr.isTTY && done % 50 === 0) process.stderr.write(`\rswarm bench tracker: ${done}/${total} submissions`);
