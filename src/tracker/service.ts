@@ -270,9 +270,9 @@ export class TrackerService {
     return { providerId: signer.keyId, created };
   }
 
-  private async providerRow(q: Queryable, keyId: string, lock = false): Promise<ProviderRow> {
+  private async providerRow(q: Queryable, keyId: string): Promise<ProviderRow> {
     const rows = await q.query<ProviderRow & Record<string, unknown>>(
-      `SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers WHERE key_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      'SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers WHERE key_id = $1',
       [keyId],
     );
     if (rows.length === 0) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
@@ -494,12 +494,6 @@ export class TrackerService {
       [provider, now],
     );
     return rows.map((r) => r.sha);
-  }
-
-  /** A blob arrived: units that waited for it as a held input may now go to anyone. */
-  async blobArrived(sha: string): Promise<void> {
-    // Only open units read missing_inputs; `@>` on open units is what the partial GIN index serves.
-    await this.db.query(`UPDATE units SET missing_inputs = array_remove(missing_inputs, $1) WHERE state = 'open' AND missing_inputs @> ARRAY[$1]::text[]`, [sha]);
   }
 
   /** Leases one replica to `provider`, or null when nothing needs it now. */
@@ -759,18 +753,12 @@ export class TrackerService {
     });
   }
 
-  /** Blob uploads are open to registered providers and trainers only (no anonymous storage). */
-  async checkUploader(keyId: string): Promise<void> {
-    if (this.isTrainer(keyId)) return;
-    await this.providerRow(this.db, keyId);
-  }
-
   /**
    * PUT /api/blobs/:sha in one statement: the uploader must be a trainer or
-   * a registered provider (checkUploader's rule), the blob row and its bytes
+   * a registered provider (no anonymous storage), the blob row and its bytes
    * are stored (ON CONFLICT: a second upload of the same bytes is a no-op),
-   * and units that waited for these bytes as a held input (blobArrived) may
-   * go to anyone. The bytes are checked first (checkBlobBytes).
+   * and units that waited for these bytes as a held input may now go to
+   * anyone. The bytes are checked first (checkBlobBytes).
    */
   async storeUpload(keyId: string, bytes: Uint8Array, expectedSha256: string, maxBytes: number): Promise<{ sha256: string; size: number; created: boolean }> {
     const sha = checkBlobBytes(bytes, expectedSha256, maxBytes);
