@@ -30,6 +30,26 @@ export interface OuterOptions {
 /** DiLoCo's outer optimizer settings (arXiv 2311.08105 §3). */
 export const DILOCO_OUTER: OuterOptions = { lr: 0.7, momentum: 0.9 };
 
+/**
+ * Outer learning-rate warm-up (optional; the tracker does not use it): the
+ * settings of outer step `round` (0-based) when the outer lr ramps linearly
+ * over the first `rounds` outer steps, lr_r = lr·min(1, (r+1)/rounds), the
+ * momentum unchanged. Why: PyTorch-style Nesterov's first step is
+ * lr·(1+μ)·g (b_1 = g_1), 1.33·g at DiLoCo's 0.7/0.9, and from a pretrained
+ * start the first outer gradient already overshoots at 1·g (a line search
+ * along it finds its minimum below 1); a warm-up, as for the inner optimizer
+ * (Goyal et al., arXiv 1706.02677), removes that first overshoot. Measured on
+ * nano (issue 7 study, scripts/diloco-study.ts --outer-warmup): it does NOT
+ * close the gap to the baseline (the momentum re-applies g_1 in round 2), so
+ * it stays a study option. Throws DILOCO_BAD_OPTION.
+ */
+export function outerWarmup(o: OuterOptions, rounds: number, round: number): OuterOptions {
+  checkOuterOptions(o);
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new SwarmError('DILOCO_BAD_OPTION', `warm-up rounds must be an integer ≥ 1, got ${String(rounds)}`);
+  if (!Number.isSafeInteger(round) || round < 0) throw new SwarmError('DILOCO_BAD_OPTION', `round must be an integer ≥ 0, got ${String(round)}`);
+  return round + 1 >= rounds ? { lr: o.lr, momentum: o.momentum } : { lr: (o.lr * (round + 1)) / rounds, momentum: o.momentum };
+}
+
 export interface OuterStepResult {
   theta: Float32Array;
   momentum: Float32Array;

@@ -55,6 +55,12 @@ export interface SimCommon {
 
 export interface DilocoSimOptions extends SimCommon {
   outer: OuterOptions;
+  /**
+   * Optional per-round outer settings (round = the 0-based index of the outer
+   * step, e.g. outerWarmup in outer.ts); absent: `outer` every round. Off by
+   * default: the swarm's tracker uses one fixed `outer`.
+   */
+  outerAt?: (round: number) => OuterOptions;
   aggregate: RoundAggregate;
   onRound?: (r: SimRoundReport) => void;
 }
@@ -135,7 +141,7 @@ export function simulateDiloco(engine: Engine, o: DilocoSimOptions): DilocoSimRe
       losses.push(mean(out.metrics.losses));
       deltas.push(dequantizeRows(quantizeRows(outerDelta(state.theta, out.params), rows), rows));
     }
-    state = outerRound(state, deltas, { outer: o.outer, aggregate: o.aggregate }).state;
+    state = outerRound(state, deltas, { outer: o.outerAt ? o.outerAt(r) : o.outer, aggregate: o.aggregate }).state;
     const ev = shouldEval(o, r + 1) ? evaluate(engine, c, state.theta, o.data, o.evalBatches ?? Infinity, consts) : null;
     if (ev !== null) evalLoss = ev;
     const report = { round: r + 1, trainLoss: mean(losses), evalLoss: ev };

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.ts';
 import { sha256Hex } from '../../../src/core/sha256.ts';
-import { DILOCO_OUTER, outerDelta, outerStep } from '../../../src/train/diloco/outer.ts';
+import { DILOCO_OUTER, outerDelta, outerStep, outerWarmup } from '../../../src/train/diloco/outer.ts';
 import { expectCode } from '../../helpers/errors.ts';
 
 const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -88,3 +88,25 @@ describe('outer Nesterov SGD step', () => {
 
 // sha256 of the step's θ bytes above: a change of arithmetic order, rounding or fusion changes it
 const PINNED_THETA = '64a091bbb513908852b2b28a7b63978e0f28de60e556527cd1be437acdad3306';
+
+describe('outerWarmup (optional outer lr warm-up)', () => {
+  it('ramps lr linearly over the first rounds, keeps μ, then holds the base settings', () => {
+    const o = { lr: 0.6, momentum: 0.9 };
+    [0.2, 0.4, 0.6, 0.6, 0.6].forEach((want, i) => expect(outerWarmup(o, 3, [0, 1, 2, 3, 10][i]!).lr).toBeCloseTo(want, 15));
+    expect(outerWarmup(o, 3, 2).lr).toBe(0.6);
+    expect([0, 1, 5].map((r) => outerWarmup(o, 3, r).momentum)).toEqual([0.9, 0.9, 0.9]);
+    // one warm-up round is no warm-up
+    expect(outerWarmup(o, 1, 0)).toEqual(o);
+    // the first step from zero momentum with W rounds is θ − (lr/W)(1+μ)g: here 0.25·1.5·g, dyadic and exact
+    const r1 = outerStep(Float32Array.from([1]), new Float32Array(1), Float32Array.from([0.5]), outerWarmup({ lr: 0.5, momentum: 0.5 }, 2, 0));
+    expect([...r1.theta]).toEqual([1 - 0.25 * 1.5 * 0.5]);
+  });
+
+  it('rejects bad settings with coded errors', () => {
+    expectCode(() => outerWarmup(DILOCO_OUTER, 0, 0), 'DILOCO_BAD_OPTION');
+    expectCode(() => outerWarmup(DILOCO_OUTER, 2.5, 0), 'DILOCO_BAD_OPTION');
+    expectCode(() => outerWarmup(DILOCO_OUTER, 3, -1), 'DILOCO_BAD_OPTION');
+    expectCode(() => outerWarmup(DILOCO_OUTER, 3, 0.5), 'DILOCO_BAD_OPTION');
+    expectCode(() => outerWarmup({ lr: 0.7, momentum: 1 }, 3, 0), 'DILOCO_BAD_OPTION');
+  });
+});

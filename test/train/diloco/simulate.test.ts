@@ -6,7 +6,7 @@ import { createRefBackend } from '../../../src/tensor/backend/ref.ts';
 import { Engine } from '../../../src/tensor/tensor.ts';
 import { createWasmBackend } from '../../../src/tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../../../src/train/adamw.ts';
-import { DILOCO_OUTER } from '../../../src/train/diloco/outer.ts';
+import { DILOCO_OUTER, outerWarmup } from '../../../src/train/diloco/outer.ts';
 import { simulateBaseline, simulateDiloco } from '../../../src/train/diloco/simulate.ts';
 import type { DilocoSimOptions } from '../../../src/train/diloco/simulate.ts';
 import { setupRun } from '../../../src/train/run-setup.ts';
@@ -45,6 +45,23 @@ describe('simulateDiloco', () => {
     }
     // another aggregator or outer setting is another state
     expect(simulateDiloco(e, { ...options(e), outer: { lr: 1, momentum: 0 } }).stateSha256).not.toBe(a.stateSha256);
+  });
+
+  it('outerAt: the outer settings per round; returning `outer` every round changes nothing', () => {
+    const e = new Engine(createRefBackend());
+    const o = options(e);
+    const plain = simulateDiloco(e, o);
+    const asked: number[] = [];
+    const same = simulateDiloco(e, { ...o, outerAt: (r) => (asked.push(r), o.outer) });
+    expect(asked).toEqual([0, 1]);
+    expect(same.stateSha256).toBe(plain.stateSha256);
+    // a warm-up on round 0 only: round 1 starts from another θ, so another final state
+    const warm = simulateDiloco(e, { ...o, outerAt: (r) => outerWarmup(o.outer, 2, r) });
+    expect(warm.stateSha256).not.toBe(plain.stateSha256);
+    // the warmed first round equals a one-round run with lr/2
+    const one = simulateDiloco(e, { ...o, rounds: 1, outer: { lr: o.outer.lr / 2, momentum: o.outer.momentum } });
+    const warm1 = simulateDiloco(e, { ...o, rounds: 1, outerAt: (r) => outerWarmup(o.outer, 2, r) });
+    expect(warm1.stateSha256).toBe(one.stateSha256);
   });
 
   it('the baseline reads the same tokens as one batch of K·B rows, and evaluates per round', () => {
