@@ -41,6 +41,8 @@ export interface BenchDilocoOptions {
   batch: number;
   seqLen: number;
   lr: number;
+  /** the single worker's peak lr (default: lr), to compare against a baseline tuned on its own */
+  baselineLr?: number;
   warmup: number;
   minLrRatio: number;
   outerLr: number;
@@ -62,6 +64,9 @@ export interface BenchDilocoResult {
   tokens: number;
   pretrainSteps: number;
   initialEvalLoss: number;
+  /** peak lr of each arm */
+  singleLr: number;
+  dilocoLr: number;
   singleEvalLoss: number;
   dilocoEvalLoss: number;
   lossRatio: number;
@@ -113,9 +118,13 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
   }
   const initialEvalLoss = evaluate(engine, c, init, data, evalBatches);
 
-  // 1. the single worker
+  // 1. the single worker (its own lr when asked: each arm at its best is the fair comparison)
+  const bLr = o.baselineLr ?? o.lr;
   let t = performance.now();
-  const single = simulateBaseline(engine, { config: c, data, init, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, inner, innerSchedule: schedule, evalEvery: o.rounds, evalBatches });
+  const single = simulateBaseline(engine, {
+    config: c, data, init, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, evalEvery: o.rounds, evalBatches,
+    inner: { ...inner, lr: bLr }, innerSchedule: { ...schedule, maxLr: bLr, minLr: bLr * o.minLrRatio },
+  });
   const singleSeconds = (performance.now() - t) / 1000;
   log(`single worker: eval ${single.evalLoss.toFixed(4)} in ${singleSeconds.toFixed(0)}s`);
 
@@ -164,6 +173,8 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
       tokens: o.slots * o.innerSteps * o.rounds * o.batch * o.seqLen,
       pretrainSteps: o.pretrainSteps,
       initialEvalLoss,
+      singleLr: bLr,
+      dilocoLr: o.lr,
       singleEvalLoss: single.evalLoss,
       dilocoEvalLoss,
       lossRatio: dilocoEvalLoss / single.evalLoss,

@@ -141,6 +141,7 @@ export function registerBench(program: Command): void {
     .option('--batch <n>', 'rows per inner step per slot (B)', parsePositiveInt('--batch', 4096), 4)
     .option('--seq-len <n>', 'tokens per row', parsePositiveInt('--seq-len', 8192), 64)
     .option('--lr <x>', 'inner AdamW peak learning rate', parsePositiveNumber('--lr'), 3e-3)
+    .option('--baseline-lr <x>', 'the single worker\'s peak learning rate, to compare against a baseline at its own best (default: --lr)', parsePositiveNumber('--baseline-lr'))
     .option('--warmup <n>', 'inner warm-up steps', (v: string) => (v === '0' ? 0 : parsePositiveInt('--warmup', 1_000_000)(v)), 20)
     .option('--min-lr-ratio <x>', 'cosine floor as a fraction of the peak', parsePositiveNumber('--min-lr-ratio'), 0.1)
     .option('--outer-lr <x>', 'outer Nesterov learning rate', parsePositiveNumber('--outer-lr'), 0.7)
@@ -150,7 +151,7 @@ export function registerBench(program: Command): void {
     .option('--eval-windows <n>', 'evaluation windows', parsePositiveInt('--eval-windows', 100_000), 320)
     .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--move-opt', 'move each slot\'s AdamW state through the tracker every round instead of keeping it with its providers')
-    .action(async (o: { moveOpt?: boolean; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
+    .action(async (o: { moveOpt?: boolean; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; baselineLr?: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
       const r = await benchDiloco({ ...o, keepOpt: o.moveOpt !== true, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
       process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'diloco', ...r })}\n`);
     });

@@ -66,6 +66,35 @@ async function blobBytes(tx: Queryable, sha: string): Promise<Uint8Array> {
   return (await getBlob(tx, sha)).bytes;
 }
 
+/**
+ * Bytes a verified train unit moved (issue 7's communication accounting):
+ * every returned replica downloaded θ_r and its shard (`commonDown`) and
+ * uploaded its result. The slot's AdamW state (`optSize` bytes, 0 when the
+ * tracker never had it) was downloaded only by replicas whose provider did
+ * not keep it (`keptBy`); when the tracker has a state that providers kept,
+ * one of them uploaded it (`wanted`): one upload. `oneReplica` is DiLoCo's
+ * own traffic for the slot: one replica, a keeper's when a keeper's result
+ * is valid.
+ */
+export function replicaTraffic(o: {
+  commonDown: number;
+  optSize: number;
+  keptBy: readonly string[];
+  resultBytes: number;
+  replicas: ReadonlyArray<Pick<WorkUnitState['replicas'][number], 'provider' | 'state' | 'validateState'>>;
+}): { down: number; up: number; oneReplica: number } {
+  const kept = new Set(o.keptBy);
+  const returned = o.replicas.filter((x) => x.state === 'returned');
+  const optUpload = o.optSize > 0 && kept.size > 0 ? o.optSize : 0;
+  const optDownloads = returned.filter((x) => !kept.has(x.provider)).length;
+  const keeperValid = returned.some((x) => x.validateState === 'valid' && kept.has(x.provider));
+  return {
+    down: o.commonDown * returned.length + o.optSize * optDownloads,
+    up: o.resultBytes * returned.length + optUpload,
+    oneReplica: o.commonDown + o.resultBytes + (keeperValid ? 0 : o.optSize) + optUpload,
+  };
+}
+
 export class DilocoRuns {
   constructor(private readonly svc: TrackerService) {}
 
@@ -243,14 +272,21 @@ export class DilocoRuns {
           newOpt[u.slot] = res.optSha256;
           holders[u.slot] = u.wu.replicas.filter((x) => x.state === 'returned' && x.validateState === 'valid').map((x) => x.provider);
         }
-        // what the verified replicas moved: each downloaded the unit's inputs and uploaded the result
-        const inputs = [p.params, p.opt[u.slot], spec.shards[r]![u.slot]!].filter((x): x is string => x !== null);
-        const sizes = await tx.query<{ size: string }>('SELECT size FROM blobs WHERE sha256 = ANY($1::text[])', [inputs]);
-        const down = sizes.reduce((s, x) => s + Number(x.size), 0);
-        const returned = u.wu.replicas.filter((x) => x.state === 'returned').length;
-        bytesDown += down * returned;
-        bytesUp += bytes.length * returned;
-        oneCopy += down + bytes.length;
+        // What the verified replicas moved: each downloaded θ_r and its shard
+        // and uploaded its result. The slot's AdamW state moved only where it
+        // had to: a provider holding it (held_by) kept it; when the tracker has
+        // it although holders were named, one of them uploaded it (`wanted`),
+        // and every replica by a non-holder downloaded it.
+        const optSha = p.opt[u.slot] ?? null;
+        const common = [p.params, spec.shards[r]![u.slot]!];
+        const sized = await tx.query<{ sha256: string; size: string }>('SELECT sha256, size FROM blobs WHERE sha256 = ANY($1::text[])', [optSha === null ? common : [...common, optSha]]);
+        const sizeOf = new Map(sized.map((x) => [x.sha256, Number(x.size)]));
+        const commonDown = common.reduce((a, h) => a + (sizeOf.get(h) ?? 0), 0);
+        const optSize = optSha === null ? 0 : sizeOf.get(optSha) ?? 0;
+        const moved = replicaTraffic({ commonDown, optSize, keptBy: u.held_by, resultBytes: bytes.length, replicas: u.wu.replicas });
+        bytesDown += moved.down;
+        bytesUp += moved.up;
+        oneCopy += moved.oneReplica;
       }
       const next = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate });
       const stateBlob = encodeGlobalState(next.state);

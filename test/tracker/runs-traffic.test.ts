@@ -1,0 +1,32 @@
+/**
+ * The communication accounting of a DiLoCo round (issue 7): what each
+ * verified train unit's replicas moved, with AdamW states kept by providers.
+ */
+import { describe, expect, it } from 'vitest';
+import { replicaTraffic } from '../../src/tracker/runs/diloco.ts';
+
+const rep = (provider: string, state: 'returned' | 'in-progress' | 'timed-out', validateState: 'valid' | 'invalid' | 'pending' = 'valid') =>
+  ({ provider, state, validateState }) as Parameters<typeof replicaTraffic>[0]['replicas'][number];
+
+describe('replicaTraffic', () => {
+  it('a state kept by both replicas moves nothing; θ, shard and results count per returned replica', () => {
+    const t = replicaTraffic({ commonDown: 1000, optSize: 0, keptBy: ['a', 'b'], resultBytes: 100, replicas: [rep('a', 'returned'), rep('b', 'returned'), rep('c', 'timed-out')] });
+    expect(t).toEqual({ down: 2000, up: 200, oneReplica: 1100 });
+  });
+
+  it('a kept state the tracker asked for: one upload, downloaded only by the replica of a non-keeper', () => {
+    const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: ['a'], resultBytes: 100, replicas: [rep('a', 'returned'), rep('n', 'returned')] });
+    expect(t).toEqual({ down: 2000 + 500, up: 200 + 500, oneReplica: 1100 + 500 });
+  });
+
+  it('a state only the tracker has (moved mode, or a reset slot): every replica downloads it, nobody uploads it', () => {
+    const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: [], resultBytes: 100, replicas: [rep('a', 'returned'), rep('b', 'returned')] });
+    expect(t).toEqual({ down: 3000, up: 200, oneReplica: 1600 });
+  });
+
+  it('one replica counts the download when no keeper\'s result is valid', () => {
+    const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: ['a'], resultBytes: 100, replicas: [rep('a', 'returned', 'invalid'), rep('n', 'returned'), rep('m', 'returned')] });
+    expect(t.oneReplica).toBe(1100 + 500 + 500);
+    expect(t.down).toBe(3000 + 2 * 500);
+  });
+});
