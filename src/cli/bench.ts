@@ -36,6 +36,12 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
     rows.push(row);
     out(row);
   });
+  for (const s of shapes) {
+    const one = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === s[0] && x.k === s[1] && x.n === s[2]);
+    for (const many of rows.filter((x) => x.backend === 'wasm' && x.threads > 1 && x.m === s[0] && x.k === s[1] && x.n === s[2])) {
+      if (one) out({ op: 'matmul-scaling', threads: many.threads, m: s[0], k: s[1], n: s[2], speedup: many.gflops / one.gflops });
+    }
+  }
   if (!o.numpy) return;
   const np = numpyMatmulGflops(shapes, o.minSeconds);
   if (np === null) {
@@ -46,12 +52,6 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
     out({ op: 'matmul', backend: 'numpy', threads: 1, m: r.m, k: r.k, n: r.n, gflops: r.gflops });
     const w1 = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === r.m && x.k === r.k && x.n === r.n);
     if (w1) out({ op: 'matmul-ratio', of: 'wasm/numpy', threads: 1, m: r.m, k: r.k, n: r.n, ratio: w1.gflops / r.gflops });
-  }
-  for (const s of shapes) {
-    const one = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === s[0] && x.k === s[1] && x.n === s[2]);
-    for (const many of rows.filter((x) => x.backend === 'wasm' && x.threads > 1 && x.m === s[0] && x.k === s[1] && x.n === s[2])) {
-      if (one) out({ op: 'matmul-scaling', threads: many.threads, m: s[0], k: s[1], n: s[2], speedup: many.gflops / one.gflops });
-    }
   }
 }
 
