@@ -523,11 +523,13 @@ export class TrackerService {
       // short of replicas, oldest first; failing those, units with a lease
       // that may have run out (the 1 s sweep soon turns those into the first
       // kind anyway). One OR-ed query made the planner read and sort every
-      // open unit on every request.
+      // open unit on every request. (The first scan does not need `now`; it
+      // names $2 so that it prepares on its own: PostgreSQL refuses a
+      // parameter it cannot type, 42P18.)
       const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot
              FROM units u
             WHERE u.state = 'open'
-              AND ${needy ? 'u.needs_replica' : 'NOT u.needs_replica AND u.next_deadline < $2'}
+              AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
               AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
               AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
               AND NOT (u.id = ANY($4::text[]))

@@ -162,3 +162,31 @@ describe.each(backends)('tracker work flow on %s', (backend) => {
     expect(head.headers.get('content-length')).toBe('10');
   });
 });
+
+describe.each(backends)('tracker work flow on %s: a candidate the state machine turns down', (backend) => {
+  it('a unit that errors out when its expired lease is counted is skipped, and the next unit is leased in the same request', async () => {
+    const h = await startHarness({ db: backend, suite: 'work_flow_limit', service: { maxErrorResults: 0 } });
+    try {
+      const trainer = h.client(h.trainerKey);
+      const u = nanoEvalUnit();
+      for (const b of u.blobs) await trainer.putBlob(b);
+      const [a, b] = await Promise.all([1, 2].map(async (i) => {
+        const p = h.client(keyOf(i));
+        await p.register(`p${i}`, CAPS);
+        return p;
+      }));
+      await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec: u.spec, leaseMs: 10_000 }] });
+      expect((await a!.work()).unit?.unitId).toBe('u1'); // a new identity: u1 now wants a second replica
+      h.clock.advance(1);
+      await trainer.createUnits({ run: 'run1', units: [{ id: 'u2', kind: 'eval', spec: u.spec, leaseMs: 10_000 }] });
+      h.clock.advance(11_000); // a's lease runs out, no sweep in between
+      // u1 is still indexed as short of a replica and is the oldest candidate;
+      // counting a's missed deadline passes max_error_results (0), so the state
+      // machine errors it out and the same request goes on to u2
+      expect((await b!.work()).unit?.unitId).toBe('u2');
+      expect((await h.service.unitStatus('u1')).status).toBe('error');
+    } finally {
+      await h.close();
+    }
+  });
+});
