@@ -8,7 +8,10 @@
  *      outer step on the tracker;
  * both from the same θ_0 (optionally pretrained, as the paper starts DiLoCo
  * from a pretrained model), both scored by the same evaluation on the same
- * windows. Prints the two eval losses, their ratio, the bytes providers
+ * windows. Defaults (bench.ts): nano, K=4, H=50, R=48, outer 0.85/0.9 —
+ * measured 1.017 loss ratio and 97× less traffic than data parallelism (one
+ * replica per slot; 78× with every verification copy), ~18 min here; R=6
+ * leaves the ratio at ~1.06. Prints the two eval losses, their ratio, the bytes providers
  * actually moved (measured from the blobs of every verified replica), the
  * bytes synchronous data parallelism would have moved for the same tokens
  * (ring all-reduce of f32 gradients every step, comms.ts), and their ratio.
