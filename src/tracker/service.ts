@@ -617,9 +617,8 @@ export class TrackerService {
       const row = await this.lockUnit(tx, unitId);
       const r = this.replicaOf(row.wu, provider);
       const wu = wuHeartbeat(row.wu, r.id, now);
-      await this.writeUnit(tx, row, wu, now);
       // a provider busy with a long unit is alive (wantedFrom's holder liveness)
-      await tx.query('UPDATE providers SET last_seen = $2 WHERE key_id = $1', [provider, now]);
+      await this.write(tx, [...this.unitStatements(row, wu, now), { sql: 'UPDATE providers SET last_seen = $2 WHERE key_id = $1', params: [provider, now] }]);
       return wu.replicas.find((x) => x.id === r.id)!.deadline;
     });
   }

@@ -180,37 +180,6 @@ export async function appendLedgerEntry(tx: Queryable, leafInput: Uint8Array, no
   return { index: Number(rows[0]!.seq), leafHash: hash };
 }
 
-/**
- * Appends several leaves, in order, inside the caller's OPEN transaction `tx`
- * (not the Db: the advisory lock is transaction-scoped and must be held until
- * COMMIT). One lock and one INSERT for the batch: dense indices max+1 …
- * max+n, same reasoning as appendLedgerEntry, fewer round trips.
- */
-export async function appendLedgerEntries(tx: Queryable, leafInputs: readonly Uint8Array[], now: number): Promise<AppendedEntry[]> {
-  checkTime(now, 'now');
-  if (leafInputs.length === 0) return [];
-  const params: unknown[] = [now];
-  const values: string[] = [];
-  const hashes: Uint8Array[] = [];
-  leafInputs.forEach((input, i) => {
-    if (!(input instanceof Uint8Array)) throw new SwarmError('STORAGE_INVALID_ARGUMENT', 'leaf input must be a Uint8Array');
-    const h = leafHash(input);
-    hashes.push(h);
-    params.push(input, h);
-    values.push(`(${i}, $${params.length - 1}::bytea, $${params.length}::bytea)`);
-  });
-  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [LEDGER_LOCK_KEY.toString()]);
-  const rows = await tx.query<{ seq: string }>(
-    `WITH base AS (SELECT COALESCE(max(seq) + 1, 0) AS m FROM ledger_entries)
-     INSERT INTO ledger_entries (seq, leaf_input, leaf_hash, created_at)
-     SELECT base.m + v.i, v.li, v.lh, $1 FROM base, (VALUES ${values.join(', ')}) AS v(i, li, lh)
-     RETURNING seq`,
-    params,
-  );
-  const first = Math.min(...rows.map((r) => Number(r.seq)));
-  return hashes.map((leafHash, i) => ({ index: first + i, leafHash }));
-}
-
 /** Number of committed ledger entries (the current tree size). */
 export async function ledgerSize(db: Queryable): Promise<number> {
   const rows = await db.query<{ n: string }>('SELECT count(*) AS n FROM ledger_entries');

@@ -4,7 +4,7 @@
  * "queued" by the front end and "integrated" into the tree, with dense
  * indices, by a single sequencer per log).
  *
- * Why: appendLedgerEntries (assign.ts) numbers leaves inside the caller's
+ * Why: appendLedgerEntry (assign.ts) numbers leaves inside the caller's
  * transaction under pg_advisory_xact_lock, so every state change that writes
  * the ledger holds that lock from its append to its COMMIT, and the whole
  * tracker serialises on it (issue 5's benchmark: the lock, two extra round
