@@ -1,12 +1,16 @@
 /**
  * DiLoCo swarm training end to end, with separate processes (issue 7):
- *  - Byzantine: 3 honest providers and 1 that corrupts every delta it
- *    returns (random noise, scaled, sign-flipped, or a stale replay: one mode
- *    per run). Every corrupted result is rejected by the quorum, the cheater
- *    earns no credit, and the run ends at exactly the checkpoint an
- *    independent computation of the same rounds gives (so its eval loss is
- *    the clean run's, not merely within 1 %); `swarm audit --replay`
- *    recomputes every checkpoint bit for bit.
+ *  - Byzantine: 3 honest providers and 1 that corrupts every result it
+ *    returns (train units: random noise in one run, a sign flip in another;
+ *    eval units: a flipped bit). Every corrupted result is uploaded and
+ *    rejected by the quorum, the cheater earns no credit, and the run ends at
+ *    exactly the checkpoint an independent computation of the same rounds
+ *    gives (so its eval loss is the clean run's, not merely within 1 %);
+ *    `swarm audit --replay` recomputes every checkpoint bit for bit. Racing
+ *    real processes, the cheater gets only a unit or two of round 0 (a
+ *    slot's next unit goes to the providers that kept its AdamW state);
+ *    test/tracker/diloco-byzantine.test.ts drives every corruption (scaled
+ *    rows and stale replays too) through every round deterministically.
  *  - Churn: a provider killed with kill -9 and a new one joining mid-run, and
  *    the tracker killed with kill -9 mid-run and restarted on its database:
  *    the run completes, again at the reference checkpoint.
@@ -60,12 +64,15 @@ async function finished(t: TrackerClient, id: string, timeoutMs: number): Promis
 afterAll(cleanup);
 
 describe('DiLoCo over the swarm, separate processes', () => {
-  it.each(['sign-flip', 'stale'])('1 of 4 providers returns corrupted deltas (%s): all rejected, no credit, the clean checkpoint, audit --replay reproduces it', async (mode) => {
+  it.each(['noise', 'sign-flip'])('1 of 4 providers returns corrupted deltas (%s): all rejected, no credit, the clean checkpoint, audit --replay reproduces it', async (mode) => {
     const home = tempHome('tracker');
     const { url } = await startTracker(home);
     const p = plan(5, 3);
     const t = await createRun(url, 'byz', p);
-    const procs = [provider(url, 'h1'), provider(url, 'h2'), provider(url, 'h3'), spawnNode([`${ROOT}/test/e2e/cheater.mjs`, url, mode], { SWARM_HOME: tempHome('cheater') })];
+    // The cheater starts alone until it has corrupted a train result, so the race never leaves it none
+    const cheat = spawnNode([`${ROOT}/test/e2e/cheater.mjs`, url, mode], { SWARM_HOME: tempHome('cheater') });
+    await cheat.waitFor(/^\{"tampered"/, 120_000);
+    const procs = [provider(url, 'h1'), provider(url, 'h2'), provider(url, 'h3'), cheat];
     const view = await finished(t, 'byz', 360_000);
     expect(view.progress.history.every((r) => r.dropped.length === 0)).toBe(true);
     expect(view.progress.state).toBe(referenceCheckpoint(p.spec, p.blobs));
@@ -76,6 +83,17 @@ describe('DiLoCo over the swarm, separate processes', () => {
     expect(cheater!.credit).toBe(0);
     expect(cheater!.valid).toBe(0);
     expect(lb.providers.filter((x) => x.name.startsWith('h')).every((x) => x.invalid === 0)).toBe(true);
+    // every train result the cheater corrupted was uploaded and judged invalid (a tampering that failed
+    // to encode would have been given back instead, proving nothing)
+    const cheaterId = (JSON.parse(procs[3]!.out.find((l) => l.includes('"provider"'))!) as { provider: string }).provider;
+    const tampered = procs[3]!.out.filter((l) => l.startsWith('{"tampered"')).map((l) => JSON.parse(l) as { tampered: string; unit: string });
+    expect(tampered.length).toBeGreaterThan(0);
+    for (const x of tampered) {
+      const u = await t.getJson<{ status: string; replicas: Array<{ provider: string; state: string; validateState: string }> }>(`/api/units/${x.unit}`);
+      expect(u.status, x.unit).toBe('valid');
+      expect(u.replicas.filter((r) => r.provider === cheaterId).map((r) => `${r.state}/${r.validateState}`), `${x.tampered} ${x.unit}`).toEqual(['returned/invalid']);
+    }
+    expect(procs[3]!.out.some((l) => l.includes('WORK_BLOB')), 'the cheater\'s tampering encoded').toBe(false);
     // every checkpoint replays from the ledger and the blobs
     const audit = spawnSync(process.execPath, [BIN, 'audit', '--tracker', url, '--replay', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(audit.status, audit.stderr).toBe(0);

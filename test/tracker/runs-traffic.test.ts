@@ -14,9 +14,14 @@ describe('replicaTraffic', () => {
     expect(t).toEqual({ down: 2000, up: 200, oneReplica: 1100 });
   });
 
-  it('a kept state the tracker asked for: one upload, downloaded only by the replica of a non-keeper', () => {
+  it('a kept state the tracker asked for: one upload, downloaded only by the replica of a non-keeper; one replica (the keeper\'s) moved no state', () => {
     const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: ['a'], resultBytes: 100, replicas: [rep('a', 'returned'), rep('n', 'returned')] });
-    expect(t).toEqual({ down: 2000 + 500, up: 200 + 500, oneReplica: 1100 + 500 });
+    expect(t).toEqual({ down: 2000 + 500, up: 200 + 500, oneReplica: 1100 });
+  });
+
+  it('the keeper gone: the non-keeper\'s one replica needed the state, so the keeper\'s upload and its download count', () => {
+    const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: ['a'], resultBytes: 100, replicas: [rep('a', 'timed-out', 'pending'), rep('n', 'returned')] });
+    expect(t).toEqual({ down: 1000 + 500, up: 100 + 500, oneReplica: 1100 + 500 + 500 });
   });
 
   it('a state only the tracker has (moved mode, or a reset slot): every replica downloads it, nobody uploads it', () => {
@@ -28,5 +33,6 @@ describe('replicaTraffic', () => {
     const t = replicaTraffic({ commonDown: 1000, optSize: 500, keptBy: ['a'], resultBytes: 100, replicas: [rep('a', 'returned', 'invalid'), rep('n', 'returned'), rep('m', 'returned')] });
     expect(t.oneReplica).toBe(1100 + 500 + 500);
     expect(t.down).toBe(3000 + 2 * 500);
+    expect(t.up).toBe(300 + 500);
   });
 });

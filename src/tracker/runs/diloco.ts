@@ -73,8 +73,13 @@ async function blobBytes(tx: Queryable, sha: string): Promise<Uint8Array> {
  * tracker never had it) was downloaded only by replicas whose provider did
  * not keep it (`keptBy`); when the tracker has a state that providers kept,
  * one of them uploaded it (`wanted`): one upload. `oneReplica` is DiLoCo's
- * own traffic for the slot: one replica, a keeper's when a keeper's result
- * is valid.
+ * own traffic for the slot, what one replica per slot would have moved: a
+ * keeper's replica when a keeper's result is valid, which moves no AdamW
+ * state at all — the upload then served only the extra copies (a spot check
+ * or a new identity's replication sends a copy to a provider that does not
+ * hold the state), so it counts with them, like their θ and shard downloads.
+ * When no keeper's result is valid (the keeper left or failed), the one
+ * replica needed the state: the keeper's upload and its download count.
  */
 export function replicaTraffic(o: {
   commonDown: number;
@@ -91,7 +96,7 @@ export function replicaTraffic(o: {
   return {
     down: o.commonDown * returned.length + o.optSize * optDownloads,
     up: o.resultBytes * returned.length + optUpload,
-    oneReplica: o.commonDown + o.resultBytes + (keeperValid ? 0 : o.optSize) + optUpload,
+    oneReplica: o.commonDown + o.resultBytes + (keeperValid ? 0 : o.optSize + optUpload),
   };
 }
 

@@ -172,19 +172,33 @@ export interface SplitTrainResult {
   optSha256: string;
 }
 
+/** The parts of a head: the quantized delta, the metrics, and the new state's step and opt-blob hash. */
+export interface TrainHeadParts {
+  q: Int8Array;
+  scales: Float32Array;
+  metrics: TrainMetrics;
+  optStep: number;
+  optSha256: string;
+}
+
+/** Canonical head bytes of `h` (the sizes are checked by the decoder, which every reader runs). */
+export function encodeTrainHead(h: TrainHeadParts): Uint8Array {
+  return encodeContainer(
+    TRAIN_HEAD_FORMAT,
+    [
+      { name: 'delta.q', dtype: 'I8', shape: [h.q.length], data: h.q },
+      { name: 'delta.scales', dtype: 'F32', shape: [h.scales.length], data: h.scales },
+    ],
+    { metrics: canonicalize(h.metrics), 'opt.step': String(h.optStep), 'opt.sha256': h.optSha256 },
+  );
+}
+
 /** Splits a full train result into its head and its opt blob (canonical, deterministic). */
 export function splitTrainResult(bytes: Uint8Array, config: ModelConfig): SplitTrainResult {
   const r = decodeTrainResult(bytes, config);
   const optBlob = encodeOptBlob(config, r.opt);
   const optSha256 = sha256Hex(optBlob);
-  const head = encodeContainer(
-    TRAIN_HEAD_FORMAT,
-    [
-      { name: 'delta.q', dtype: 'I8', shape: [r.q.length], data: r.q },
-      { name: 'delta.scales', dtype: 'F32', shape: [r.scales.length], data: r.scales },
-    ],
-    { metrics: canonicalize(r.metrics), 'opt.step': String(r.opt.step), 'opt.sha256': optSha256 },
-  );
+  const head = encodeTrainHead({ q: r.q, scales: r.scales, metrics: r.metrics, optStep: r.opt.step, optSha256 });
   return { head, optBlob, optSha256 };
 }
 
@@ -198,7 +212,7 @@ export interface DecodedTrainOutput {
 }
 
 /** Strict decode of a train head for `config`. */
-export function decodeTrainHead(bytes: Uint8Array, config: ModelConfig): Omit<DecodedTrainOutput, 'opt'> & { optStep: number } {
+export function decodeTrainHead(bytes: Uint8Array, config: ModelConfig): TrainHeadParts & Omit<DecodedTrainOutput, 'opt'> {
   const n = paramCount(config);
   const layout = deltaRows(config);
   const rows = layout.length;
@@ -214,7 +228,7 @@ export function decodeTrainHead(bytes: Uint8Array, config: ModelConfig): Omit<De
   const optStep = parseCount(d.metadata['opt.step'], HEAD_WHAT, 'opt.step');
   const parsed = MetricsSchema.safeParse(parseCanonicalJson(d.metadata.metrics, HEAD_WHAT, 'metrics'));
   if (!parsed.success) blobError('WORK_BLOB_CORRUPT', HEAD_WHAT, `bad metrics: ${parsed.error.issues[0]!.message}`);
-  return { delta: dequantizeRows({ q, scales }, layout), metrics: parsed.data, optSha256, optStep };
+  return { q, scales, delta: dequantizeRows({ q, scales }, layout), metrics: parsed.data, optSha256, optStep };
 }
 
 /** Either form of a train unit's output (the tracker's aggregation and the replay read both). */

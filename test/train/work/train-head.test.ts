@@ -11,7 +11,7 @@ import { createRefBackend } from '../../../src/tensor/backend/ref.ts';
 import { Engine } from '../../../src/tensor/tensor.ts';
 import { finalizeOutput } from '../../../src/train/work/finalize.ts';
 import { runUnit } from '../../../src/train/work/run-unit.ts';
-import { decodeTrainHead, decodeTrainOutput, decodeTrainResult, splitTrainResult } from '../../../src/train/work/train-result.ts';
+import { decodeTrainHead, decodeTrainOutput, decodeTrainResult, encodeTrainHead, splitTrainResult } from '../../../src/train/work/train-result.ts';
 import { codeOf } from '../../helpers/errors.ts';
 import { makeFixture } from './fixtures.ts';
 
@@ -33,6 +33,20 @@ describe('train heads', () => {
     expect(fromHead.optSha256).toBe(fromFull.optSha256);
     expect(Buffer.from(fromHead.delta.buffer).equals(Buffer.from(decodeTrainResult(full, fx.config).delta.buffer))).toBe(true);
     expect(a.head.length * 5).toBeLessThan(full.length); // the AdamW moments are 8 bytes a parameter, the codes 1
+  });
+
+  it('a decoded head encodes back to the same bytes, and its parts are the full result\'s', () => {
+    const { head, optSha256 } = splitTrainResult(full, fx.config);
+    const h = decodeTrainHead(head, fx.config);
+    const r = decodeTrainResult(full, fx.config);
+    expect(Buffer.from(h.q.buffer, h.q.byteOffset, h.q.byteLength).equals(Buffer.from(r.q.buffer, r.q.byteOffset, r.q.byteLength))).toBe(true);
+    expect(Array.from(h.scales)).toEqual(Array.from(r.scales));
+    expect(h.optStep).toBe(r.opt.step);
+    expect(h.optSha256).toBe(optSha256);
+    expect(sha256Hex(encodeTrainHead(h))).toBe(sha256Hex(head));
+    // a changed code is a different head (what a cheater's sign flip uploads)
+    const q = Int8Array.from(h.q, (x) => -x);
+    expect(sha256Hex(encodeTrainHead({ ...h, q }))).not.toBe(sha256Hex(head));
   });
 
   it('finalizeOutput keeps the state only for keepOpt units, and the kept state continues the slot exactly', () => {
