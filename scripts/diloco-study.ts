@@ -68,6 +68,7 @@ const { values: a } = parseArgs({
     'outer-warmup': { type: 'string', default: '0' },
     'outer-first-lr': { type: 'string' },
     aggregate: { type: 'string', default: 'mean' },
+    downlink: { type: 'string', default: 'f32' },
     'eval-windows': { type: 'string', default: '320' },
     threads: { type: 'string', default: '1' },
     'baseline-cache': { type: 'string' },
@@ -204,14 +205,15 @@ const d = simulateDiloco(engine, {
   innerSchedule: { maxLr: dlr, minLr: dlr * num('min-lr-ratio'), warmupSteps: num('warmup'), totalSteps: H * R },
   outer: { lr: num('outer-lr'), momentum: num('momentum') },
   aggregate,
+  downlink: a.downlink === 'int8' ? 'int8' : 'f32',
   onRound: (r) => log(`diloco round ${r.round} train ${r.trainLoss.toFixed(4)} eval ${r.evalLoss?.toFixed(4)}`),
 });
 const dilocoSeconds = (performance.now() - t1) / 1000;
 
 const rows = rowLengths(paramShapes(c).map(([, sh]) => sh)).length;
-const comms = (adamMoves: boolean) => compareComms({ slots: K, innerSteps: H, rounds: R, paramCount: init.length, rows, adamMoves }).ratio;
+const comms = (adamMoves: boolean) => compareComms({ slots: K, innerSteps: H, rounds: R, paramCount: init.length, rows, adamMoves, downlink: a.downlink === 'int8' ? 'int8' : 'f32' }).ratio;
 const report = {
-  preset: a.preset, params: init.length, pretrainSteps: P, pretrainLr: plr, K, H, R, B, T, innerLr: lr, dilocoInnerLr: dlr, warmup: num('warmup'), outerLr: num('outer-lr'), momentum: num('momentum'), outerWarmup: W, outerFirstLr: firstLr, aggregate: a.aggregate,
+  preset: a.preset, params: init.length, pretrainSteps: P, pretrainLr: plr, K, H, R, B, T, innerLr: lr, dilocoInnerLr: dlr, warmup: num('warmup'), outerLr: num('outer-lr'), momentum: num('momentum'), outerWarmup: W, outerFirstLr: firstLr, aggregate: a.aggregate, downlink: a.downlink,
   dilocoEval: d.evalLoss,
   baselineEval: baseline?.evalLoss ?? null,
   ratio: baseline ? d.evalLoss / baseline.evalLoss : null,

@@ -56,6 +56,8 @@ export interface BenchDilocoOptions {
   evalWindows: number;
   /** providers keep their slot's AdamW state (DiLoCo's workers do); false moves it through the tracker */
   keepOpt: boolean;
+  /** θ down as an int8 update with error feedback (default) or whole in f32 */
+  downlink?: 'int8' | 'f32';
   log?: (s: string) => void;
 }
 
@@ -83,6 +85,7 @@ export interface BenchDilocoResult {
   /** ddpBytes / dilocoBytes: with the verification copies */
   commRatioWithReplicas: number;
   keepOpt: boolean;
+  downlink: 'int8' | 'f32';
   unitsVerified: number;
   checkpointSha256: string;
   dilocoSeconds: number;
@@ -91,6 +94,7 @@ export interface BenchDilocoResult {
 
 export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoResult> {
   const log = o.log ?? (() => undefined);
+  const downlink = o.downlink ?? 'int8';
   const engine = await createEngine('wasm', 2);
   const inner = { ...DILOCO_INNER, lr: o.lr };
   const schedule = { maxLr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmup, totalSteps: o.innerSteps * o.rounds };
@@ -98,7 +102,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
   let plan = planDilocoRun(engine, {
     preset: o.preset, seed: o.seed, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
     adamw: inner, schedule, outer: { lr: o.outerLr, momentum: o.momentum }, aggregate: { kind: 'mean' },
-    replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, keepOpt: o.keepOpt,
+    replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, keepOpt: o.keepOpt, downlink,
   });
   const data = plan.setup.data;
   const c = plan.setup.config;
@@ -116,7 +120,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
     plan = planDilocoRun(engine, {
       preset: o.preset, seed: o.seed, slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
       adamw: inner, schedule, outer: { lr: o.outerLr, momentum: o.momentum }, aggregate: { kind: 'mean' },
-      replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, init, keepOpt: o.keepOpt,
+      replication: 1, quorumFraction: 1, roundDeadlineMs: 24 * 3_600_000, leaseMs: 300_000, evalWindows: 0, init, keepOpt: o.keepOpt, downlink,
     });
   }
   const initialEvalLoss = evaluate(engine, c, init, data, evalBatches);
@@ -187,6 +191,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
       commRatio: ddpBytes / dilocoBytesOneReplica,
       commRatioWithReplicas: ddpBytes / dilocoBytes,
       keepOpt: o.keepOpt,
+      downlink,
       unitsVerified: Number(verified[0]!.n),
       checkpointSha256: view.progress.state,
       dilocoSeconds,

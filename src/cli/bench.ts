@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { runMatmulBench } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
-import { parseChoiceList, parseIntList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
+import { parseChoice, parseChoiceList, parseIntList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
 import { benchLedger } from './bench-ledger.ts';
@@ -151,7 +151,8 @@ export function registerBench(program: Command): void {
     .option('--eval-windows <n>', 'evaluation windows', parsePositiveInt('--eval-windows', 100_000), 320)
     .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--move-opt', 'move each slot\'s AdamW state through the tracker every round instead of keeping it with its providers')
-    .action(async (o: { moveOpt?: boolean; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; baselineLr?: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
+    .option('--downlink <kind>', 'how θ goes down each round: int8 (an update with error feedback, applied by providers holding the previous θ) or f32 (θ whole)', parseChoice('--downlink', ['int8', 'f32'] as const), 'int8')
+    .action(async (o: { moveOpt?: boolean; downlink: 'int8' | 'f32'; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; baselineLr?: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
       const r = await benchDiloco({ ...o, keepOpt: o.moveOpt !== true, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
       process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'diloco', ...r })}\n`);
     });

@@ -32,6 +32,13 @@ export function parseChoiceList<T extends string>(name: string, choices: readonl
     });
 }
 
+export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T)) throw new InvalidArgumentError(`${name}: "${value}" is not one of ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
 /** A TCP port, 0 (any free port) to 65535. */
 export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`--port must be an integer from 0 to 65535, got "${value}"`);

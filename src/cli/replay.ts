@@ -13,6 +13,7 @@ import { sha256Hex } from '../core/sha256.ts';
 import { decodeEntry } from '../ledger/entry.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
 import { replayCheckpoint } from '../train/diloco/replay.ts';
+import { runRoundOptions } from '../tracker/runs/diloco-spec.ts';
 import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
 import type { OuterOptions } from '../train/diloco/outer.ts';
 import type { ModelConfig } from '../model/config.ts';
@@ -28,7 +29,7 @@ export interface ReplayReport {
 }
 
 interface RunSpecView {
-  spec: { config: ModelConfig; outer: OuterOptions; aggregate: RoundAggregate };
+  spec: { config: ModelConfig; outer: OuterOptions; aggregate: RoundAggregate; downlink?: 'f32' | 'int8' };
 }
 
 async function fetchOk(fetchFn: FetchLike, url: string): Promise<Response> {
@@ -71,7 +72,7 @@ export async function replayCheckpoints(tracker: string, leaves: readonly Uint8A
       const parent = await blob(b.parents[0]!);
       const results = [];
       for (const a of b.aggregated) results.push(await blob(a.result));
-      const r = replayCheckpoint({ config: spec.spec.config, options: { outer: spec.spec.outer, aggregate: spec.spec.aggregate }, parent, results });
+      const r = replayCheckpoint({ config: spec.spec.config, options: runRoundOptions(spec.spec), parent, results });
       if (r.sha256 !== b.checkpoint) throw new SwarmError('REPLAY_MISMATCH', `replayed state ${r.sha256.slice(0, 16)}… differs from the published ${b.checkpoint.slice(0, 16)}…`);
       report.final[b.run] = b.checkpoint;
     } catch (e) {

@@ -14,7 +14,7 @@ import { Engine } from '../tensor/tensor.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
-import { parsePositiveInt, parsePositiveNumber } from './flags.ts';
+import { parseChoice, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { UP_DEFAULTS, aggregateOf, parseAggregate } from './up.ts';
 
@@ -31,6 +31,7 @@ interface CreateFlags {
   seed: number;
   lr?: number;
   outerLr: number;
+  downlink: 'int8' | 'f32';
   json?: boolean;
 }
 
@@ -66,6 +67,7 @@ export function registerRun(program: Command): void {
     .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
     .option('--lr <x>', 'inner AdamW learning rate', parsePositiveNumber('--lr'))
     .option('--outer-lr <x>', 'outer Nesterov learning rate', parsePositiveNumber('--outer-lr'), 0.7)
+    .option('--downlink <kind>', 'θ down each round as an int8 update with error feedback (providers holding the previous θ apply it) or whole (f32)', parseChoice('--downlink', ['int8', 'f32'] as const), 'int8')
     .option('--id <id>', 'run id (default: <preset>-<time>)')
     .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--json', 'print the created run as JSON')
@@ -77,7 +79,7 @@ export function registerRun(program: Command): void {
         preset: o.preset, seed: o.seed, slots: o.slots ?? d.slots, innerSteps: o.innerSteps ?? d.innerSteps, rounds: o.rounds ?? d.rounds,
         batch: d.batch, seqLen: d.seqLen, ...(o.data === undefined ? {} : { data: o.data }),
         adamw: { ...DILOCO_INNER, lr: o.lr ?? d.lr }, outer: { lr: o.outerLr, momentum: 0.9 }, aggregate: aggregateOf(o.aggregate),
-        replication: o.replication, quorumFraction: 0.5, roundDeadlineMs: 30 * 60_000, leaseMs: 120_000, evalWindows: 64,
+        replication: o.replication, quorumFraction: 0.5, roundDeadlineMs: 30 * 60_000, leaseMs: 120_000, evalWindows: 64, downlink: o.downlink,
       });
       for (const [i, b] of plan.blobs.entries()) {
         await c.putBlob(b);

@@ -162,6 +162,8 @@ export const WorkRequestSchema = z.strictObject({
  * is the unit's data (src/train/work: the kind's spec, validated again by
  * the provider before it runs anything); `inputs` are the blobs it names.
  */
+export const ParamsPatchSchema = z.strictObject({ target: Sha256HexSchema, base: Sha256HexSchema, update: Sha256HexSchema });
+
 export const WorkAssignmentSchema = z.strictObject({
   unitId: UnitIdSchema,
   runId: RunIdSchema,
@@ -170,6 +172,13 @@ export const WorkAssignmentSchema = z.strictObject({
   /** Content addresses of the input blobs (parameters, optimizer state, data shard). */
   inputs: z.array(Sha256HexSchema).min(1).max(MAX_INPUTS),
   leaseDeadlineMs: TimeMsSchema,
+  /**
+   * A cheaper way to one of the inputs (issue 7's int8 downlink): `target`
+   * (an input, a params blob) is `base` with the int8 update `update`
+   * applied (src/train/work/update-blob.ts). A provider holding the base may
+   * fetch the update instead and must check the rebuilt blob's hash.
+   */
+  patch: ParamsPatchSchema.optional(),
 });
 
 /** Reply to a work request: a unit, or none with a hint when to ask again. */
@@ -247,6 +256,7 @@ export type RegisterProviderRequest = z.infer<typeof RegisterProviderRequestSche
 export type RegisterProviderResponse = z.infer<typeof RegisterProviderResponseSchema>;
 export type WorkRequest = z.infer<typeof WorkRequestSchema>;
 export type WorkAssignment = z.infer<typeof WorkAssignmentSchema>;
+export type ParamsPatch = z.infer<typeof ParamsPatchSchema>;
 export type WorkResponse = z.infer<typeof WorkResponseSchema>;
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;

@@ -26,6 +26,8 @@ import type { BlobCache } from './blob-cache.ts';
 import type { TrackerClient } from './client.ts';
 import { isTransient } from './client.ts';
 import { finalizeOutput } from '../train/work/finalize.ts';
+import { applyParamsUpdate } from '../train/work/update-blob.ts';
+import type { ModelConfig } from '../model/config.ts';
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
@@ -96,6 +98,8 @@ export class ProviderLoop {
   private stopping = false;
   private readonly stopNow = new AbortController();
   private readonly wake = new AbortController();
+  /** params blobs rebuilt from an int8 update instead of downloaded (issue 7's downlink) */
+  patched = 0;
   readonly status: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, credit: null, reputation: null };
 
   constructor(o: ProviderLoopOptions) {
@@ -185,11 +189,35 @@ export class ProviderLoop {
     }
   }
 
+  /**
+   * The int8 downlink (issue 7, src/train/work/update-blob.ts): when the
+   * unit's params blob is not cached but the one it was made from is, fetch
+   * the update (a quarter of the size), rebuild the params and keep them only
+   * if they hash to the target. Anything wrong — no base, a bad update, a
+   * mismatch — leaves the target to the normal download.
+   */
+  private async applyPatch(unit: WorkAssignment): Promise<void> {
+    const p = unit.patch!;
+    const config = (unit.spec as { config?: ModelConfig }).config;
+    if (config === undefined || !unit.inputs.includes(p.target) || (await this.o.cache.get(p.target)) !== null) return;
+    const base = await this.o.cache.get(p.base);
+    if (base === null) return;
+    try {
+      const rebuilt = applyParamsUpdate(config, base, await this.o.client.getBlob(p.update));
+      await this.o.cache.put(rebuilt.sha256, rebuilt.bytes);
+      this.patched++;
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      // a corrupt or hostile update: the target is downloaded whole below
+    }
+  }
+
   /** Runs one leased unit; returns the compute time in ms. */
   private async runUnit(unit: WorkAssignment): Promise<number> {
     const c = this.o.client;
     this.set({ state: 'fetching', unitId: unit.unitId, kind: unit.kind, progress: 0, message: undefined });
     const blobs = new Map<string, Uint8Array>();
+    if (unit.patch !== undefined) await this.applyPatch(unit);
     for (const sha of unit.inputs) {
       let bytes = await this.o.cache.get(sha);
       if (bytes === null) {

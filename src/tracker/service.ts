@@ -37,7 +37,7 @@ import type { Seed } from '../core/prng.ts';
 import { createEntry, encodeEntry, parseEntry, registeredPublicKey, verifyEntrySignature } from '../ledger/entry.ts';
 import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
-import type { CreateUnitsRequest, FailureReport, RegisterProviderRequest, ResultSubmission, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import type { CreateUnitsRequest, FailureReport, RegisterProviderRequest, ResultSubmission, ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import { combine } from './storage/combine.ts';
 import type { Statement } from './storage/combine.ts';
 import { LedgerSequencer, queueLedgerStatement } from './storage/ledger-queue.ts';
@@ -126,6 +126,15 @@ interface UnitRow {
   flops: number;
   round: number;
   slot: number;
+  /** JSON ParamsPatch or null (migration 7) */
+  patch?: string | null;
+}
+
+/** A unit's patch as stored (JSON), or null; a patch must name one of the unit's inputs as its target. */
+function patchOf(p: ParamsPatch | undefined, inputs: readonly string[]): string | null {
+  if (p === undefined) return null;
+  if (!inputs.includes(p.target)) throw new SwarmError('TRACKER_BAD_REQUEST', 'a params patch must target one of the unit\'s inputs', { target: p.target });
+  return JSON.stringify({ target: p.target, base: p.base, update: p.update });
 }
 
 interface ProviderRow {
@@ -356,7 +365,10 @@ export class TrackerService {
    * present, ids new (TRACKER_CONFLICT otherwise). For createUnits and the
    * run manager.
    */
-  async insertUnits(tx: Queryable, run: string, units: CreateUnitsRequest['units'], now: number, heldBy: Record<string, readonly string[]> = {}): Promise<void> {
+  async insertUnits(
+    tx: Queryable, run: string, units: CreateUnitsRequest['units'], now: number,
+    heldBy: Record<string, readonly string[]> = {}, patches: Record<string, ParamsPatch> = {},
+  ): Promise<void> {
     const ids = new Set<string>();
     const prepared = units.map((u) => {
       if (ids.has(u.id)) fail('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
@@ -383,11 +395,11 @@ export class TrackerService {
       const q = queueColumns(wu);
       const missing = missingOf(u.id, info.inputs);
       const ins = await tx.query(
-        `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at, missing_inputs, held_by)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6, $13::text[], $14::text[])
+        `INSERT INTO units (id, run_id, kind, spec, state, params, created_at, wu, spec_hash, flops, needs_replica, next_deadline, round, slot, updated_at, missing_inputs, held_by, patch)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, NULL, $11, $12, $6, $13::text[], $14::text[], $15)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [u.id, run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0,
-          missing, missing.length === 0 ? [] : [...(heldBy[u.id] ?? [])]],
+          missing, missing.length === 0 ? [] : [...(heldBy[u.id] ?? [])], patchOf(patches[u.id], info.inputs)],
       );
       if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
     }
@@ -526,7 +538,7 @@ export class TrackerService {
       // open unit on every request. (The first scan does not need `now`; it
       // names $2 so that it prepares on its own: PostgreSQL refuses a
       // parameter it cannot type, 42P18.)
-      const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot
+      const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch
              FROM units u
             WHERE u.state = 'open'
               AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
@@ -596,6 +608,7 @@ export class TrackerService {
           spec: row.spec,
           inputs: info.inputs,
           leaseDeadlineMs: replica.deadline,
+          ...(row.patch == null ? {} : { patch: JSON.parse(row.patch) as ParamsPatch }),
         } satisfies WorkAssignment;
       }
       return null;

@@ -13,7 +13,7 @@ import type { RoundAggregate } from '../../src/train/diloco/checkpoint.ts';
 import { encodeOptBlob } from '../../src/train/work/opt-blob.ts';
 import { decodeParamsBlob, encodeParamsBlob } from '../../src/train/work/params-blob.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
-import { decodeTrainResult } from '../../src/train/work/train-result.ts';
+import { decodeTrainResult, deltaRows } from '../../src/train/work/train-result.ts';
 
 interface Spec {
   config: ModelConfig;
@@ -25,6 +25,7 @@ interface Spec {
   adamw: Record<string, number>;
   outer: { lr: number; momentum: number };
   aggregate: RoundAggregate;
+  downlink?: 'f32' | 'int8';
   init: string;
   shards: string[][];
 }
@@ -33,7 +34,8 @@ export function referenceCheckpoint(specIn: Record<string, unknown>, blobs: Uint
   const spec = specIn as unknown as Spec;
   const store = new Map(blobs.map((b) => [sha256Hex(b), b]));
   const engine = new Engine(createRefBackend());
-  let state = initGlobalState(decodeParamsBlob(store.get(spec.init)!, spec.config));
+  const int8Down = spec.downlink === 'int8';
+  let state = initGlobalState(decodeParamsBlob(store.get(spec.init)!, spec.config), { residual: int8Down });
   let params = spec.init;
   const opt: Array<string | null> = Array.from({ length: spec.slots }, () => null);
   for (let r = 0; r < spec.rounds; r++) {
@@ -47,7 +49,7 @@ export function referenceCheckpoint(specIn: Record<string, unknown>, blobs: Uint
       store.set(sha256Hex(o), o);
       opt[k] = sha256Hex(o);
     }
-    state = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate }).state;
+    state = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate, ...(int8Down ? { downlinkRows: deltaRows(spec.config) } : {}) }).state;
     const p = encodeParamsBlob(spec.config, state.theta);
     store.set(sha256Hex(p), p);
     params = sha256Hex(p);

@@ -20,6 +20,7 @@ import { replayCheckpoint } from '../../src/train/diloco/replay.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
 import { getBlob } from '../../src/tracker/storage/blobs.ts';
 import type { RunView } from '../../src/tracker/runs/diloco.ts';
+import { runRoundOptions } from '../../src/tracker/runs/diloco-spec.ts';
 import { keyOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
@@ -38,7 +39,7 @@ function plan(seed = 3) {
   });
 }
 
-async function trainWith(h: Harness, providers: number, runId: string): Promise<RunView> {
+async function trainWith(h: Harness, providers: number, runId: string): Promise<RunView & { patched: number }> {
   const p = plan();
   const trainer = h.client(h.trainerKey);
   for (const b of p.blobs) await trainer.putBlob(b);
@@ -64,7 +65,7 @@ async function trainWith(h: Harness, providers: number, runId: string): Promise<
   }
   for (const l of loops) l.stop();
   await Promise.all(running);
-  return view;
+  return { ...view, patched: loops.reduce((a, l) => a + l.patched, 0) };
 }
 
 describe('a DiLoCo run through the tracker', () => {
@@ -79,6 +80,14 @@ describe('a DiLoCo run through the tracker', () => {
     expect(two.progress.history.every((r) => r.dropped.length === 0 && r.slots.length === 2)).toBe(true);
     expect(Object.keys(two.progress.evalLoss).sort()).toEqual(['0', '1', '2']);
     expect(two.progress.evalLoss['2']!).toBeLessThan(two.progress.evalLoss['0']!);
+    // int8 downlink (the plan's default): round 1's units name the update from θ_0, and providers that
+    // held θ_0 rebuilt θ_1 from it instead of downloading it
+    expect(two.spec.downlink).toBe('int8');
+    const unitRow = await h.db.query<{ patch: string | null; params: string }>(`SELECT patch, spec->>'params' AS params FROM units WHERE id = 'run-a.r1.s0'`);
+    const patch = JSON.parse(unitRow[0]!.patch!) as { target: string; base: string; update: string };
+    expect(patch.base).toBe(two.spec.init);
+    expect(patch.target).toBe(unitRow[0]!.params);
+    expect(two.patched).toBeGreaterThan(0);
 
     // every checkpoint entry replays from the blobs it names
     const rows = await h.db.query<{ leaf_input: Uint8Array }>('SELECT leaf_input FROM ledger_entries ORDER BY seq');
@@ -88,7 +97,7 @@ describe('a DiLoCo run through the tracker', () => {
       if (e.kind !== 'checkpoint-published') continue;
       const parent = (await getBlob(h.db, e.body.parents[0]!)).bytes;
       const results = await Promise.all(e.body.aggregated.map(async (a) => (await getBlob(h!.db, a.result)).bytes));
-      const r = replayCheckpoint({ config: two.spec.config, options: { outer: two.spec.outer, aggregate: two.spec.aggregate }, parent, results });
+      const r = replayCheckpoint({ config: two.spec.config, options: runRoundOptions(two.spec), parent, results });
       expect(r.sha256).toBe(e.body.checkpoint);
       expect(sha256Hex((await getBlob(h.db, e.body.checkpoint)).bytes)).toBe(e.body.checkpoint);
     }

@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { SwarmError } from '../../core/errors.ts';
 import { ModelConfigSchema, BlobHashSchema } from '../../train/work/spec.ts';
 import { AdamWHyperSchema } from '../../train/work/train-kind.ts';
+import { deltaRows } from '../../train/work/train-result.ts';
+import type { OuterRoundOptions } from '../../train/diloco/checkpoint.ts';
 
 export const MAX_SLOTS = 64;
 export const MAX_ROUNDS = 10_000;
@@ -45,6 +47,12 @@ export const DilocoRunSpecSchema = z
      * the state goes through the tracker as a blob every round.
      */
     keepOpt: z.boolean().optional(),
+    /**
+     * how θ_{r+1} reaches providers (src/train/diloco/downlink.ts): 'int8', an
+     * update with error feedback that providers holding θ_r apply (θ_{r+1} is
+     * still stored whole for everyone else), or 'f32' (default: θ only).
+     */
+    downlink: z.enum(['f32', 'int8']).optional(),
     /** BOINC min_quorum of every train unit (adaptive replication may raise it) */
     replication: z.number().int().min(1).max(8),
     /** a round closes once all slots are verified, or after its deadline with at least ceil(fraction · K) */
@@ -68,6 +76,11 @@ export const DilocoRunSpecSchema = z
   });
 
 export type DilocoRunSpec = z.infer<typeof DilocoRunSpecSchema>;
+
+/** The outer-round options a run's spec fixes (what the tracker and `swarm audit --replay` both use). */
+export function runRoundOptions(spec: Pick<DilocoRunSpec, 'config' | 'outer' | 'aggregate' | 'downlink'>): OuterRoundOptions {
+  return { outer: spec.outer, aggregate: spec.aggregate, ...(spec.downlink === 'int8' ? { downlinkRows: deltaRows(spec.config) } : {}) };
+}
 
 export function parseRunSpec(x: unknown): DilocoRunSpec {
   const r = DilocoRunSpecSchema.safeParse(x);

@@ -25,14 +25,15 @@ import { SwarmError } from '../../core/errors.ts';
 import { decodeGlobalState, encodeGlobalState, initGlobalState, outerRound } from '../../train/diloco/checkpoint.ts';
 import { decodeParamsBlob, encodeParamsBlob } from '../../train/work/params-blob.ts';
 import { encodeOptBlob } from '../../train/work/opt-blob.ts';
+import { encodeUpdateBlob } from '../../train/work/update-blob.ts';
 import { decodeTrainOutput } from '../../train/work/train-result.ts';
 import { decodeEvalResult } from '../../train/work/eval-result.ts';
-import type { NewUnit } from '../../protocol/schemas.ts';
+import type { NewUnit, ParamsPatch } from '../../protocol/schemas.ts';
 import type { TrackerService } from '../service.ts';
 import { getBlob, putBlob } from '../storage/blobs.ts';
 import type { Queryable } from '../storage/db.ts';
 import type { WorkUnitState } from '../validation/work-unit.ts';
-import { parseRunSpec } from './diloco-spec.ts';
+import { parseRunSpec, runRoundOptions } from './diloco-spec.ts';
 import type { DilocoRunSpec, RoundRecord, RunProgress } from './diloco-spec.ts';
 
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -68,35 +69,42 @@ async function blobBytes(tx: Queryable, sha: string): Promise<Uint8Array> {
 
 /**
  * Bytes a verified train unit moved (issue 7's communication accounting):
- * every returned replica downloaded θ_r and its shard (`commonDown`) and
- * uploaded its result. The slot's AdamW state (`optSize` bytes, 0 when the
- * tracker never had it) was downloaded only by replicas whose provider did
- * not keep it (`keptBy`); when the tracker has a state that providers kept,
- * one of them uploaded it (`wanted`): one upload. `oneReplica` is DiLoCo's
- * own traffic for the slot, what one replica per slot would have moved: a
- * keeper's replica when a keeper's result is valid, which moves no AdamW
- * state at all — the upload then served only the extra copies (a spot check
- * or a new identity's replication sends a copy to a provider that does not
- * hold the state), so it counts with them, like their θ and shard downloads.
- * When no keeper's result is valid (the keeper left or failed), the one
- * replica needed the state: the keeper's upload and its download count.
+ * every returned replica downloaded θ_r and its shard and uploaded its
+ * result. θ_r costs `paramsSize`, or `patchSize` (the int8 update from
+ * θ_{r−1}, downlink.ts) for a provider that kept the slot's AdamW state: it
+ * trained the slot the round before, so it holds θ_{r−1}. The slot's AdamW
+ * state (`optSize` bytes, 0 when the tracker never had it) was downloaded
+ * only by replicas whose provider did not keep it (`keptBy`); when the
+ * tracker has a state that providers kept, one of them uploaded it
+ * (`wanted`): one upload. `oneReplica` is DiLoCo's own traffic for the slot,
+ * what one replica per slot would have moved: a keeper's replica when a
+ * keeper's result is valid, which moves no AdamW state at all — the upload
+ * then served only the extra copies (a spot check or a new identity's
+ * replication sends a copy to a provider that does not hold the state), so
+ * it counts with them, like their θ and shard downloads. When no keeper's
+ * result is valid (the keeper left or failed), the one replica needed θ_r
+ * whole and the state: the keeper's upload and its download count.
  */
 export function replicaTraffic(o: {
-  commonDown: number;
+  paramsSize: number;
+  /** size of the unit's params update blob, null when the run sends θ in f32 (or in round 0) */
+  patchSize: number | null;
+  shardSize: number;
   optSize: number;
   keptBy: readonly string[];
   resultBytes: number;
   replicas: ReadonlyArray<Pick<WorkUnitState['replicas'][number], 'provider' | 'state' | 'validateState'>>;
 }): { down: number; up: number; oneReplica: number } {
   const kept = new Set(o.keptBy);
+  const theta = (provider: string): number => (o.patchSize !== null && kept.has(provider) ? o.patchSize : o.paramsSize);
   const returned = o.replicas.filter((x) => x.state === 'returned');
   const optUpload = o.optSize > 0 && kept.size > 0 ? o.optSize : 0;
   const optDownloads = returned.filter((x) => !kept.has(x.provider)).length;
-  const keeperValid = returned.some((x) => x.validateState === 'valid' && kept.has(x.provider));
+  const keeperValid = returned.find((x) => x.validateState === 'valid' && kept.has(x.provider));
   return {
-    down: o.commonDown * returned.length + o.optSize * optDownloads,
+    down: returned.reduce((a, x) => a + theta(x.provider) + o.shardSize, 0) + o.optSize * optDownloads,
     up: o.resultBytes * returned.length + optUpload,
-    oneReplica: o.commonDown + o.resultBytes + (keeperValid ? 0 : o.optSize + optUpload),
+    oneReplica: o.shardSize + o.resultBytes + (keeperValid !== undefined ? theta(keeperValid.provider) : o.paramsSize + o.optSize + optUpload),
   };
 }
 
@@ -152,7 +160,7 @@ export class DilocoRuns {
       const exists = await tx.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
       if (exists.length > 0) fail('TRACKER_CONFLICT', `a run "${runId}" already exists`, { run: runId });
       const theta0 = decodeParamsBlob(await blobBytes(tx, spec.init).catch(() => fail('TRACKER_MISSING_INPUT', 'upload θ_0 (init) before creating the run')), spec.config);
-      const stateBlob = encodeGlobalState(initGlobalState(theta0));
+      const stateBlob = encodeGlobalState(initGlobalState(theta0, { residual: spec.downlink === 'int8' }));
       const state = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
       const progress: RunProgress = {
         status: 'training', round: 0, state, params: spec.init, opt: Array.from({ length: spec.slots }, () => null),
@@ -225,8 +233,8 @@ export class DilocoRuns {
         return false;
       }
       const r = p.round;
-      const units = await tx.query<{ id: string; slot: number; wu: WorkUnitState; state: string; held_by: string[] }>(
-        `SELECT id, slot, wu, state, held_by FROM units WHERE run_id = $1 AND round = $2 AND kind = 'train' ORDER BY slot`,
+      const units = await tx.query<{ id: string; slot: number; wu: WorkUnitState; state: string; held_by: string[]; patch: string | null }>(
+        `SELECT id, slot, wu, state, held_by, patch FROM units WHERE run_id = $1 AND round = $2 AND kind = 'train' ORDER BY slot`,
         [runId, r],
       );
       const valid = units.filter((u) => u.wu.status === 'valid');
@@ -282,21 +290,33 @@ export class DilocoRuns {
         // had to: a provider holding it (held_by) kept it; when the tracker has
         // it although holders were named, one of them uploaded it (`wanted`),
         // and every replica by a non-holder downloaded it.
+        // With an int8 downlink, providers that kept the slot's state trained
+        // the round before, so they hold θ_{r−1} and download the update
+        // (the unit's patch) instead of θ_r; anyone else downloads θ_r.
         const optSha = p.opt[u.slot] ?? null;
-        const common = [p.params, spec.shards[r]![u.slot]!];
-        const sized = await tx.query<{ sha256: string; size: string }>('SELECT sha256, size FROM blobs WHERE sha256 = ANY($1::text[])', [optSha === null ? common : [...common, optSha]]);
+        const patchSha = u.patch === null ? null : (JSON.parse(u.patch) as { update: string }).update;
+        const shard = spec.shards[r]![u.slot]!;
+        const names = [p.params, shard, ...(optSha === null ? [] : [optSha]), ...(patchSha === null ? [] : [patchSha])];
+        const sized = await tx.query<{ sha256: string; size: string }>('SELECT sha256, size FROM blobs WHERE sha256 = ANY($1::text[])', [names]);
         const sizeOf = new Map(sized.map((x) => [x.sha256, Number(x.size)]));
-        const commonDown = common.reduce((a, h) => a + (sizeOf.get(h) ?? 0), 0);
-        const optSize = optSha === null ? 0 : sizeOf.get(optSha) ?? 0;
-        const moved = replicaTraffic({ commonDown, optSize, keptBy: u.held_by, resultBytes: bytes.length, replicas: u.wu.replicas });
+        const moved = replicaTraffic({
+          paramsSize: sizeOf.get(p.params) ?? 0, patchSize: patchSha === null ? null : sizeOf.get(patchSha) ?? 0, shardSize: sizeOf.get(shard) ?? 0,
+          optSize: optSha === null ? 0 : sizeOf.get(optSha) ?? 0, keptBy: u.held_by, resultBytes: bytes.length, replicas: u.wu.replicas,
+        });
         bytesDown += moved.down;
         bytesUp += moved.up;
         oneCopy += moved.oneReplica;
       }
-      const next = outerRound(state, deltas, { outer: spec.outer, aggregate: spec.aggregate });
+      const next = outerRound(state, deltas, runRoundOptions(spec));
       const stateBlob = encodeGlobalState(next.state);
       const stateSha = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
       const paramsSha = (await putBlob(tx, encodeParamsBlob(spec.config, next.state.theta), undefined, { now })).sha256;
+      // int8 downlink: the update θ_r → θ_{r+1} as a blob, named by every unit that reads θ_{r+1}
+      let patch: ParamsPatch | null = null;
+      if (next.update !== undefined) {
+        const update = (await putBlob(tx, encodeUpdateBlob(spec.config, { base: p.params, target: paramsSha, update: next.update }), undefined, { now })).sha256;
+        patch = { target: paramsSha, base: p.params, update };
+      }
       const dropped = units.filter((u) => u.wu.status !== 'valid').map((u) => u.slot);
       // A dropped slot keeps its previous state; if only providers held it, they still do (the dropped unit's holders).
       const resets: number[] = [];
@@ -330,7 +350,7 @@ export class DilocoRuns {
         });
         nextUnits.push(...next);
       } else p.status = 'finished';
-      await this.svc.insertUnits(tx, runId, nextUnits, now, heldBy);
+      await this.svc.insertUnits(tx, runId, nextUnits, now, heldBy, patch === null ? {} : Object.fromEntries(nextUnits.map((nu) => [nu.id, patch])));
       changed = true;
       await tx.query('UPDATE runs SET progress = $2, state = $3, updated_at = $4 WHERE id = $1', [runId, JSON.stringify(p), p.status, now]);
       return true;

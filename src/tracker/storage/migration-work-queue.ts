@@ -64,3 +64,17 @@ export const HELD_INPUTS_MIGRATION: Migration = {
     `CREATE INDEX units_missing_idx ON units USING gin (missing_inputs) WHERE state = 'open'`,
   ],
 };
+
+/**
+ * Migration 7: a unit's params patch (issue 7's int8 downlink,
+ * src/train/diloco/downlink.ts): JSON {target, base, update} naming the
+ * params blob the unit reads, the params blob of the round before, and the
+ * update blob between them. The work assignment passes it on, so a provider
+ * that holds the base downloads the update instead of the target. NULL for
+ * every other unit.
+ */
+export const PARAMS_PATCH_MIGRATION: Migration = {
+  version: 7,
+  name: 'params patches',
+  statements: [`ALTER TABLE units ADD COLUMN patch text`],
+};

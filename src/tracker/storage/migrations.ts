@@ -21,7 +21,7 @@
 import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
 import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
-import { HELD_INPUTS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
+import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 
 export interface Migration {
   readonly version: number;
@@ -135,6 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
   RUN_PROGRESS_MIGRATION,
   HELD_INPUTS_MIGRATION,
   LEDGER_QUEUE_MIGRATION,
+  PARAMS_PATCH_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {

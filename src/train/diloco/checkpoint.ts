@@ -8,6 +8,8 @@
  *
  * Blob: canonical safetensors (src/model/format/safetensors.ts) with exactly
  *   "momentum"  F32 [N]   the outer Nesterov buffer b_r
+ *   "residual"  F32 [N]   only in runs with an int8 downlink (downlink.ts): e_r,
+ *                         the outer steps' part not applied to θ yet
  *   "theta"     F32 [N]   θ_r, the parameters flat in canonical order (paramShapes)
  *   __metadata__ {"format": "sovereign-swarm/diloco-state/v1", "round": "<r>"}
  * Decoding is strict: besides every safetensors check it rejects other
@@ -21,6 +23,8 @@ import { bytesEqual } from '../../core/encoding.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../model/format/safetensors.ts';
 import { aggregate } from './aggregate.ts';
+import { quantizedStep } from './downlink.ts';
+import type { QuantizedDelta } from './quantize.ts';
 import type { AggregateOptions } from './aggregate.ts';
 import { checkFinite, checkOuterOptions, outerStep } from './outer.ts';
 import type { OuterOptions } from './outer.ts';
@@ -34,12 +38,16 @@ export interface GlobalState {
   round: number;
   theta: Float32Array;
   momentum: Float32Array;
+  /** error-feedback residual of the int8 downlink (downlink.ts); absent in runs that send θ in f32 */
+  residual?: Float32Array;
 }
 
-/** Round 0: the initial parameters and a zero outer momentum. */
-export function initGlobalState(theta: Float32Array): GlobalState {
+/** Round 0: the initial parameters, a zero outer momentum, and a zero residual when the downlink is int8. */
+export function initGlobalState(theta: Float32Array, o: { residual?: boolean } = {}): GlobalState {
   checkFinite(theta, 'θ_0');
-  return { round: 0, theta: Float32Array.from(theta), momentum: new Float32Array(theta.length) };
+  const s: GlobalState = { round: 0, theta: Float32Array.from(theta), momentum: new Float32Array(theta.length) };
+  if (o.residual === true) s.residual = new Float32Array(theta.length);
+  return s;
 }
 
 function checkState(s: GlobalState): void {
@@ -50,6 +58,11 @@ function checkState(s: GlobalState): void {
   }
   checkFinite(s.theta, 'θ');
   checkFinite(s.momentum, 'the outer momentum');
+  if (s.residual !== undefined) {
+    if (!(s.residual instanceof Float32Array)) throw new SwarmError('DILOCO_BAD_CHECKPOINT', 'the residual must be a Float32Array');
+    if (s.residual.length !== s.theta.length) throw new SwarmError('DILOCO_LENGTH_MISMATCH', `θ has ${s.theta.length} values, the residual ${s.residual.length}`);
+    checkFinite(s.residual, 'the downlink residual');
+  }
 }
 
 export function encodeGlobalState(s: GlobalState): Uint8Array {
@@ -58,6 +71,7 @@ export function encodeGlobalState(s: GlobalState): Uint8Array {
     [
       { name: 'theta', dtype: 'F32', shape: [s.theta.length], data: s.theta },
       { name: 'momentum', dtype: 'F32', shape: [s.momentum.length], data: s.momentum },
+      ...(s.residual === undefined ? [] : [{ name: 'residual', dtype: 'F32' as const, shape: [s.residual.length], data: s.residual }]),
     ],
     { format: GLOBAL_STATE_FORMAT, round: String(s.round) },
   );
@@ -74,13 +88,14 @@ export function globalStateSha256(s: GlobalState): string {
  */
 export function decodeGlobalState(bytes: Uint8Array, paramCount?: number): GlobalState {
   let n = paramCount;
-  if (n === undefined) {
-    // Size from the container itself; the expectation below then checks both tensors agree.
-    const loose = decodeSafetensors(bytes);
-    n = loose.tensors.get('theta')?.shape[0] ?? 0;
-  }
+  // Size and whether a residual is there from the container itself; the expectation below then checks the tensors agree.
+  const loose = decodeSafetensors(bytes);
+  if (n === undefined) n = loose.tensors.get('theta')?.shape[0] ?? 0;
+  const hasResidual = loose.tensors.has('residual');
   if (!Number.isSafeInteger(n) || n < 0) throw new SwarmError('DILOCO_BAD_CHECKPOINT', `parameter count must be a non-negative integer, got ${String(n)}`);
-  const dec = decodeSafetensors(bytes, { expect: { theta: { shape: [n], dtype: 'F32' }, momentum: { shape: [n], dtype: 'F32' } } });
+  const dec = decodeSafetensors(bytes, {
+    expect: { theta: { shape: [n], dtype: 'F32' }, momentum: { shape: [n], dtype: 'F32' }, ...(hasResidual ? { residual: { shape: [n], dtype: 'F32' as const } } : {}) },
+  });
   const meta = dec.metadata;
   const keys = Object.keys(meta).sort();
   if (keys.length !== 2 || keys[0] !== 'format' || keys[1] !== 'round') {
@@ -97,8 +112,10 @@ export function decodeGlobalState(bytes: Uint8Array, paramCount?: number): Globa
     theta: dec.tensors.get('theta')!.data as Float32Array,
     momentum: dec.tensors.get('momentum')!.data as Float32Array,
   };
+  if (hasResidual) state.residual = dec.tensors.get('residual')!.data as Float32Array;
   checkFinite(state.theta, 'θ');
   checkFinite(state.momentum, 'the outer momentum');
+  if (state.residual !== undefined) checkFinite(state.residual, 'the downlink residual');
   if (!bytesEqual(encodeGlobalState(state), bytes)) {
     throw new SwarmError('DILOCO_BAD_CHECKPOINT', 'the blob is valid safetensors but not the canonical encoding of its state');
   }
@@ -120,6 +137,12 @@ export type RoundAggregate =
 export interface OuterRoundOptions {
   outer: OuterOptions;
   aggregate: RoundAggregate;
+  /**
+   * Row layout of the int8 downlink (downlink.ts; deltaRows of the config),
+   * or absent when θ goes down in f32. The state carries a residual exactly
+   * when this is given.
+   */
+  downlinkRows?: readonly number[];
 }
 
 /** The centered clip reference v_0 = fround(fround(1 − μ) · b_i). */
@@ -134,6 +157,8 @@ export interface OuterRoundResult {
   state: GlobalState;
   /** the aggregated outer gradient (for metrics; not part of the blob) */
   outerGrad: Float32Array;
+  /** with an int8 downlink: the update θ_r → θ_{r+1} that providers holding θ_r download */
+  update?: QuantizedDelta;
 }
 
 /**
@@ -159,8 +184,15 @@ export function outerRound(state: GlobalState, deltas: readonly Float32Array[], 
   } else {
     agg = a;
   }
+  if ((o.downlinkRows === undefined) !== (state.residual === undefined)) {
+    throw new SwarmError('DILOCO_BAD_CHECKPOINT', o.downlinkRows === undefined ? 'the state has a downlink residual but the run sends θ in f32' : 'the run has an int8 downlink but the state has no residual');
+  }
   const outerGrad = aggregate(deltas, agg);
   const next = outerStep(state.theta, state.momentum, outerGrad, o.outer);
   checkFinite(next.theta, 'θ after the outer step'); // finite inputs can still overflow
-  return { state: { round: state.round + 1, theta: next.theta, momentum: next.momentum }, outerGrad };
+  if (o.downlinkRows === undefined) return { state: { round: state.round + 1, theta: next.theta, momentum: next.momentum }, outerGrad };
+  const d = quantizedStep(state.theta, next.theta, state.residual!, o.downlinkRows);
+  checkFinite(d.theta, 'θ after the outer step');
+  checkFinite(d.residual, 'the downlink residual');
+  return { state: { round: state.round + 1, theta: d.theta, momentum: next.momentum, residual: d.residual }, outerGrad, update: d.update };
 }

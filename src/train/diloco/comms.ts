@@ -3,16 +3,26 @@
  * synchronous data-parallel training (DDP) would move for the same tokens
  * (issue 7, "Communication accounting"). Pure arithmetic on byte counts.
  *
- * Convention: bytes are counted at the participants' network links, in +
- * out. A DiLoCo provider downloads θ_r (f32), its slot's AdamW state and its
- * data shard, and uploads its int8 delta with per-row f32 scales and its new
- * AdamW state (DESIGN.md, data flow step 1). A DDP worker all-reduces its f32
- * gradient of N values (4N bytes) every step with the bandwidth-optimal ring
- * algorithm (Patarasuk & Yuan 2009, "Bandwidth optimal all-reduce algorithms
- * for clusters of workstations", JPDC 69(2)): a reduce-scatter and an
- * all-gather of K−1 steps each, one chunk of 4N/K bytes per step, so each of
- * the K workers sends 2(K−1)/K · 4N bytes and receives as many. The ring is
- * the cheapest all-reduce in bandwidth, so the comparison favours DDP.
+ * Convention: bytes moved over the network, each transfer counted once. A
+ * DiLoCo provider downloads θ_r (f32, or the int8 update from θ_{r−1} when
+ * the run's downlink is int8 and it holds θ_{r−1}: downlink.ts), its slot's
+ * AdamW state (unless it kept it) and its data shard, and uploads its int8
+ * delta with per-row f32 scales (and its new AdamW state unless it keeps
+ * it) (DESIGN.md, data flow step 1); the other end of each transfer is the
+ * tracker. A DDP worker all-reduces its f32 gradient of N values (4N bytes)
+ * every step with the ring algorithm (Patarasuk & Yuan 2009, "Bandwidth
+ * optimal all-reduce algorithms for clusters of workstations", JPDC 69(2)):
+ * a reduce-scatter and an all-gather of K−1 steps each, one chunk of 4N/K
+ * bytes per step, so each of the K workers sends 2(K−1)/K · 4N bytes, and
+ * the K workers together move 2(K−1) · 4N bytes a step, less than a
+ * parameter server's 2K · 4N (every gradient up, the mean down), so the
+ * comparison favours DDP. Counted per worker link instead (sent plus
+ * received at each worker or provider, the server's end not counted), a DDP
+ * worker's link carries 2 · 2(K−1)/K · 4N a step while a provider's carries
+ * only its own transfers: that view doubles the ratio (DDP's every byte
+ * touches two worker links, DiLoCo's one). Until issue 7's review the
+ * totals mixed the two (DDP per link, DiLoCo per transfer); the ratios here
+ * are per transfer, the smaller.
  *
  * "Same tokens": DiLoCo with K slots, H inner steps of batch B and R rounds
  * sees K·B·H·R sequences; DDP with K workers of batch B does H·R steps.
@@ -71,9 +81,10 @@ export function unitBytes(t: UnitTransfer): LinkBytes {
  * every round (a stateless provider) or stays with the provider that owns the
  * slot; `shardBytes` is the data the unit downloads.
  */
-export function dilocoUnitTransfer(n: number, rows: number, o: { adamMoves: boolean; shardBytes?: number }): UnitTransfer {
+export function dilocoUnitTransfer(n: number, rows: number, o: { adamMoves: boolean; shardBytes?: number; downlink?: 'f32' | 'int8' }): UnitTransfer {
   const adam = o.adamMoves ? adamStateBytes(n) : 0;
-  return { theta: f32Bytes(n), adamState: adam, shard: count(o.shardBytes ?? 0, 'shardBytes'), delta: int8DeltaBytes(n, rows), newAdamState: adam };
+  const theta = o.downlink === 'int8' ? int8DeltaBytes(n, rows) : f32Bytes(n);
+  return { theta, adamState: adam, shard: count(o.shardBytes ?? 0, 'shardBytes'), delta: int8DeltaBytes(n, rows), newAdamState: adam };
 }
 
 export interface DilocoBytes {
@@ -94,8 +105,8 @@ export interface AllReduceBytes {
   /** bytes each worker sends (= receives): 2(K−1)/K · bytes */
   perWorkerSent: number;
   perWorkerReceived: number;
-  /** sent + received over all workers: 2 · 2(K−1) · bytes */
-  linkTotal: number;
+  /** bytes moved over the network, each once: K · perWorkerSent = 2(K−1) · bytes */
+  moved: number;
 }
 
 /** One ring all-reduce of a `bytes`-long buffer among K workers (Patarasuk & Yuan 2009). */
@@ -104,13 +115,13 @@ export function ringAllReduceBytes(workers: number, bytes: number): AllReduceByt
   if (k === 0) throw new SwarmError('DILOCO_BAD_OPTION', 'an all-reduce needs at least one worker');
   const b = count(bytes, 'bytes');
   const sent = (2 * (k - 1) * b) / k;
-  return { perWorkerSent: sent, perWorkerReceived: sent, linkTotal: 2 * 2 * (k - 1) * b };
+  return { perWorkerSent: sent, perWorkerReceived: sent, moved: 2 * (k - 1) * b };
 }
 
 export interface DdpBytes {
-  /** one worker, one step: sent + received (+ its data, if any) */
+  /** one worker's link, one step: sent + received (+ its data, if any) */
   perWorkerStep: number;
-  /** all workers, all steps: sent + received (+ data) */
+  /** all workers, all steps: bytes moved, each once (+ data) */
   total: number;
 }
 
@@ -120,7 +131,7 @@ export interface DdpBytes {
  */
 export function ddpRunBytes(o: { workers: number; paramCount: number; steps: number }): DdpBytes {
   const ar = ringAllReduceBytes(o.workers, f32Bytes(o.paramCount));
-  return { perWorkerStep: ar.perWorkerSent + ar.perWorkerReceived, total: count(o.steps, 'steps') * ar.linkTotal };
+  return { perWorkerStep: ar.perWorkerSent + ar.perWorkerReceived, total: count(o.steps, 'steps') * ar.moved };
 }
 
 export interface CommsComparison {
@@ -136,10 +147,10 @@ export interface CommsComparison {
  * DDP workers then download the same data (each worker a unit's worth per H
  * steps), so data counts on both sides alike.
  */
-export function compareComms(o: { slots: number; innerSteps: number; rounds: number; paramCount: number; rows: number; adamMoves: boolean; shardBytes?: number }): CommsComparison {
+export function compareComms(o: { slots: number; innerSteps: number; rounds: number; paramCount: number; rows: number; adamMoves: boolean; shardBytes?: number; downlink?: 'f32' | 'int8' }): CommsComparison {
   const h = count(o.innerSteps, 'innerSteps'), r = count(o.rounds, 'rounds'), k = count(o.slots, 'slots');
   const shard = count(o.shardBytes ?? 0, 'shardBytes');
-  const diloco = dilocoRunBytes({ slots: k, rounds: r, unit: dilocoUnitTransfer(o.paramCount, o.rows, { adamMoves: o.adamMoves, shardBytes: shard }) });
+  const diloco = dilocoRunBytes({ slots: k, rounds: r, unit: dilocoUnitTransfer(o.paramCount, o.rows, { adamMoves: o.adamMoves, shardBytes: shard, ...(o.downlink === undefined ? {} : { downlink: o.downlink }) }) });
   const grads = ddpRunBytes({ workers: k, paramCount: o.paramCount, steps: h * r });
   const ddp: DdpBytes = { perWorkerStep: grads.perWorkerStep + (h === 0 ? 0 : shard / h), total: grads.total + k * r * shard };
   return { diloco, ddp, ratio: diloco.total.total === 0 ? Infinity : ddp.total / diloco.total.total };

@@ -44,6 +44,8 @@ export interface DilocoPlanOptions {
   leaseMs: number;
   /** providers keep their slot's AdamW state (default true, as DiLoCo workers do) */
   keepOpt?: boolean;
+  /** how θ goes down each round (downlink.ts): 'int8' updates with error feedback (default), or 'f32' θ */
+  downlink?: 'f32' | 'int8';
   /** evaluation windows scored per round (default 64); 0 = no eval units */
   evalWindows?: number;
 }
@@ -87,6 +89,7 @@ export function planDilocoRun(engine: Engine, o: DilocoPlanOptions): DilocoPlan 
     slots: o.slots, innerSteps: o.innerSteps, rounds: o.rounds, batch: o.batch, seqLen: o.seqLen,
     adamw: o.adamw, ...(o.schedule === undefined ? {} : { schedule: o.schedule }), outer: o.outer, aggregate: o.aggregate,
     keepOpt: o.keepOpt ?? true,
+    downlink: o.downlink ?? 'int8',
     replication: o.replication, quorumFraction: o.quorumFraction, roundDeadlineMs: o.roundDeadlineMs, leaseMs: o.leaseMs,
     init: sha256Hex(init), shards, eval: evalSpec, entropyFloor: setup.entropyFloor,
   };

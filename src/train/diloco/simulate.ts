@@ -62,6 +62,8 @@ export interface DilocoSimOptions extends SimCommon {
    */
   outerAt?: (round: number) => OuterOptions;
   aggregate: RoundAggregate;
+  /** 'int8': θ goes down as an int8 update with error feedback (downlink.ts), as in a run whose spec says so; default 'f32' */
+  downlink?: 'f32' | 'int8';
   onRound?: (r: SimRoundReport) => void;
 }
 
@@ -114,7 +116,8 @@ export function simulateDiloco(engine: Engine, o: DilocoSimOptions): DilocoSimRe
   const rows = rowLengths(paramShapes(c).map(([, sh]) => sh));
   const n = o.init.length;
   const opts: FlatAdamState[] = Array.from({ length: o.slots }, () => initFlatAdam(n));
-  let state = initGlobalState(o.init);
+  const int8Down = o.downlink === 'int8';
+  let state = initGlobalState(o.init, { residual: int8Down });
   const reports: SimRoundReport[] = [];
   let tokens = 0;
   let evalLoss = NaN;
@@ -141,7 +144,7 @@ export function simulateDiloco(engine: Engine, o: DilocoSimOptions): DilocoSimRe
       losses.push(mean(out.metrics.losses));
       deltas.push(dequantizeRows(quantizeRows(outerDelta(state.theta, out.params), rows), rows));
     }
-    state = outerRound(state, deltas, { outer: o.outerAt ? o.outerAt(r) : o.outer, aggregate: o.aggregate }).state;
+    state = outerRound(state, deltas, { outer: o.outerAt ? o.outerAt(r) : o.outer, aggregate: o.aggregate, ...(int8Down ? { downlinkRows: rows } : {}) }).state;
     const ev = shouldEval(o, r + 1) ? evaluate(engine, c, state.theta, o.data, o.evalBatches ?? Infinity, consts) : null;
     if (ev !== null) evalLoss = ev;
     const report = { round: r + 1, trainLoss: mean(losses), evalLoss: ev };

@@ -16,11 +16,11 @@ describe('communication accounting', () => {
   });
 
   it('ring all-reduce: each worker sends and receives 2(K−1)/K of the buffer (Patarasuk & Yuan 2009)', () => {
-    expect(ringAllReduceBytes(4, 4000)).toEqual({ perWorkerSent: 6000, perWorkerReceived: 6000, linkTotal: 48000 });
+    expect(ringAllReduceBytes(4, 4000)).toEqual({ perWorkerSent: 6000, perWorkerReceived: 6000, moved: 24000 });
     const three = ringAllReduceBytes(3, 10);
     expect(three.perWorkerSent).toBeCloseTo(40 / 3, 12);
-    expect(three.linkTotal).toBe(80); // 3 workers × 2 × 40/3
-    expect(ringAllReduceBytes(1, 4000)).toEqual({ perWorkerSent: 0, perWorkerReceived: 0, linkTotal: 0 });
+    expect(three.moved).toBe(40); // 3 workers × 40/3 sent (each byte counted once) = 2(K−1) · 10
+    expect(ringAllReduceBytes(1, 4000)).toEqual({ perWorkerSent: 0, perWorkerReceived: 0, moved: 0 });
   });
 
   it('DiLoCo against DDP on the same tokens: N = 1000, 10 rows, K = 4, H = 50, R = 2', () => {
@@ -29,20 +29,24 @@ describe('communication accounting', () => {
       perProviderRound: { download: 4000, upload: 1040, total: 5040 },
       total: { download: 32000, upload: 8320, total: 40320 },
     });
-    // DDP: 100 steps × ring of 4000 bytes (48000 link bytes) = 4.8 MB; 12000 per worker per step
-    expect(ddpRunBytes({ workers: 4, paramCount: 1000, steps: 100 })).toEqual({ perWorkerStep: 12000, total: 4_800_000 });
+    // DDP: 100 steps × ring of 4000 bytes (24000 bytes moved: 4 workers send 6000 each) = 2.4 MB; 12000 through each worker's link per step
+    expect(ddpRunBytes({ workers: 4, paramCount: 1000, steps: 100 })).toEqual({ perWorkerStep: 12000, total: 2_400_000 });
     const keep = compareComms({ slots: 4, innerSteps: 50, rounds: 2, paramCount: 1000, rows: 10, adamMoves: false });
-    expect(keep.ratio).toBeCloseTo(4_800_000 / 40_320, 12); // 119.05×
+    expect(keep.ratio).toBeCloseTo(2_400_000 / 40_320, 12); // 59.5×
+    // the int8 downlink: θ goes down as 1000 codes + 10 scales instead of 4000 bytes
+    const int8 = compareComms({ slots: 4, innerSteps: 50, rounds: 2, paramCount: 1000, rows: 10, adamMoves: false, downlink: 'int8' });
+    expect(int8.diloco.perProviderRound).toEqual({ download: 1040, upload: 1040, total: 2080 });
+    expect(int8.ratio).toBeCloseTo(2_400_000 / (8 * 2080), 12); // 144×
     // AdamW state both ways: 12000 down + 9040 up per unit
     const move = compareComms({ slots: 4, innerSteps: 50, rounds: 2, paramCount: 1000, rows: 10, adamMoves: true });
     expect(move.diloco.total.total).toBe(8 * 21040);
-    expect(move.ratio).toBeCloseTo(4_800_000 / 168_320, 12); // 28.5×
+    expect(move.ratio).toBeCloseTo(2_400_000 / 168_320, 12); // 14.3×
     // a 500-byte shard per unit counts on both sides
     const data = compareComms({ slots: 4, innerSteps: 50, rounds: 2, paramCount: 1000, rows: 10, adamMoves: false, shardBytes: 500 });
     expect(data.diloco.total.total).toBe(8 * 5540);
-    expect(data.ddp.total).toBe(4_800_000 + 8 * 500);
+    expect(data.ddp.total).toBe(2_400_000 + 8 * 500);
     expect(data.ddp.perWorkerStep).toBe(12000 + 10);
-    expect(data.ratio).toBeCloseTo(4_804_000 / 44_320, 12);
+    expect(data.ratio).toBeCloseTo(2_404_000 / 44_320, 12);
   });
 
   it('rejects impossible counts with coded errors', () => {
