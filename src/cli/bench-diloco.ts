@@ -51,6 +51,8 @@ export interface BenchDilocoOptions {
   outerLr: number;
   momentum: number;
   pretrainSteps: number;
+  /** the pretraining's lr (default: lr), so that arms at other lrs still start from the same θ_0 */
+  pretrainLr?: number;
   providers: number;
   seed: number;
   evalWindows: number;
@@ -68,6 +70,7 @@ export interface BenchDilocoResult {
   rounds: number;
   tokens: number;
   pretrainSteps: number;
+  pretrainLr: number;
   initialEvalLoss: number;
   /** peak lr of each arm */
   singleLr: number;
@@ -108,12 +111,13 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
   const c = plan.setup.config;
   const evalBatches = Math.ceil(o.evalWindows / 16);
   let init = plan.theta0;
+  const preLr = o.pretrainLr ?? o.lr;
   if (o.pretrainSteps > 0) {
     // Shards 1e6 + … are never read by either arm afterwards.
     const preData = { ...data, batch: (shard: number, step: number) => data.batch(1_000_000 + shard, step) };
     const pre = simulateBaseline(engine, {
       config: c, data: preData, init, slots: o.slots, innerSteps: o.pretrainSteps, rounds: 1, evalEvery: 1, evalBatches,
-      inner, innerSchedule: { maxLr: o.lr, minLr: o.lr, warmupSteps: o.warmup, totalSteps: o.pretrainSteps },
+      inner: { ...inner, lr: preLr }, innerSchedule: { maxLr: preLr, minLr: preLr, warmupSteps: o.warmup, totalSteps: o.pretrainSteps },
     });
     init = pre.params;
     log(`pretrained ${o.pretrainSteps} steps: eval ${pre.evalLoss.toFixed(4)}`);
@@ -179,6 +183,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
       rounds: o.rounds,
       tokens: o.slots * o.innerSteps * o.rounds * o.batch * o.seqLen,
       pretrainSteps: o.pretrainSteps,
+      pretrainLr: preLr,
       initialEvalLoss,
       singleLr: bLr,
       dilocoLr: o.lr,
