@@ -42,3 +42,14 @@ export function createProgress(opts: { total: number; label: string; stream?: No
     },
   };
 }
+
+/** 1234567 → "1.2 MB" (decimal units, as network traffic is usually given). */
+export function fmtBytes(n: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(n < 10 && i > 0 ? 1 : 0)} ${u[i]}`;
+}

@@ -15,6 +15,9 @@ import { DILOCO_INNER } from '../train/adamw.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
 import { parseChoice, parsePositiveInt, parsePositiveNumber } from './flags.ts';
+import { fmtBytes } from './progress.ts';
+import { ddpRunBytes } from '../train/diloco/comms.ts';
+import { paramCount } from '../train/unit.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { UP_DEFAULTS, aggregateOf, parseAggregate } from './up.ts';
 
@@ -40,15 +43,31 @@ async function client(tracker: string): Promise<TrackerClient> {
   return new TrackerClient({ baseUrl: tracker, key: id.keyPair, clock: systemClock });
 }
 
-function summary(v: RunView): string {
+/**
+ * A run for people (`swarm run show`): its settings, eval losses, and per
+ * round the bytes providers moved — down and up over every verified copy, and
+ * for one replica per slot (DiLoCo's own traffic; per provider, the K slots'
+ * providers share it) — beside what synchronous data parallelism's ring
+ * all-reduce would have moved for the round's tokens (comms.ts; issue 7:
+ * "both shown").
+ */
+export function summary(v: RunView): string {
   const p = v.progress;
   const evals = Object.entries(p.evalLoss).sort((a, b) => Number(a[0]) - Number(b[0])).map(([r, l]) => `θ${r} ${l.toFixed(3)}`).join(', ');
+  const ddpRound = ddpRunBytes({ workers: v.spec.slots, paramCount: paramCount(v.spec.config), steps: v.spec.innerSteps }).total;
+  const one = p.history.reduce((a, r) => a + (r.bytesOneReplica ?? 0), 0);
+  const ddp = ddpRound * p.history.length;
   return [
     `run ${v.id}: ${p.status}, round ${p.round}/${v.spec.rounds} (${v.spec.label})`,
-    `  ${v.spec.slots} slots × ${v.spec.innerSteps} inner steps, replication ${v.spec.replication}, aggregate ${v.spec.aggregate.kind}`,
+    `  ${v.spec.slots} slots × ${v.spec.innerSteps} inner steps, replication ${v.spec.replication}, aggregate ${v.spec.aggregate.kind}, θ down ${v.spec.downlink ?? 'f32'}`,
     `  eval loss: ${evals || '—'}${v.spec.entropyFloor === null ? '' : ` (entropy floor ${v.spec.entropyFloor.toFixed(3)})`}`,
     `  checkpoint: ${p.state}`,
-    ...p.history.map((r) => `  round ${r.round}: slots [${r.slots.join(',')}]${r.dropped.length ? ` dropped [${r.dropped.join(',')}]` : ''}, train ${r.trainLoss?.toFixed(3) ?? '—'}, moved ${r.bytesDown + r.bytesUp} B`),
+    ...p.history.map((r) => {
+      const own = r.bytesOneReplica === undefined ? '' : `; one replica per slot ${fmtBytes(r.bytesOneReplica)}, ${fmtBytes(r.bytesOneReplica / Math.max(1, r.slots.length))} a provider`;
+      return `  round ${r.round}: slots [${r.slots.join(',')}]${r.dropped.length ? ` dropped [${r.dropped.join(',')}]` : ''}, train ${r.trainLoss?.toFixed(3) ?? '—'}, ` +
+        `moved ${fmtBytes(r.bytesDown)} down, ${fmtBytes(r.bytesUp)} up${own}; data parallelism ${fmtBytes(ddpRound)}`;
+    }),
+    ...(p.history.length === 0 || one === 0 ? [] : [`  traffic: ${fmtBytes(one)} (one replica per slot) against ${fmtBytes(ddp)} for data parallelism: ${(ddp / one).toFixed(1)}× less`]),
   ].join('\n');
 }
 

@@ -33,6 +33,7 @@ import { Engine } from '../tensor/tensor.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { ddpRunBytes } from '../train/diloco/comms.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
+import { fmtBytes } from './progress.ts';
 import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
 import { paramCount, splitFlat, wrapFlatParams } from '../train/unit.ts';
 import { decodeParamsBlob } from '../train/work/params-blob.ts';
@@ -129,15 +130,6 @@ async function runStats(t: RunningTracker, run: string, now: number): Promise<St
   return { verified, rejected, flops, online: Number(online[0]!.n) };
 }
 
-function fmtBytes(n: number): string {
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(n < 10 && i > 0 ? 1 : 0)} ${u[i]}`;
-}
 
 function progressLine(v: RunView, s: Stats, elapsed: number): string {
   const p = v.progress;
