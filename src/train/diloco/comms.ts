@@ -20,9 +20,9 @@
  * received at each worker or provider, the server's end not counted), a DDP
  * worker's link carries 2 · 2(K−1)/K · 4N a step while a provider's carries
  * only its own transfers: that view doubles the ratio (DDP's every byte
- * touches two worker links, DiLoCo's one). Until issue 7's review the
- * totals mixed the two (DDP per link, DiLoCo per transfer); the ratios here
- * are per transfer, the smaller.
+ * touches two worker links, DiLoCo's one). The two views must not be
+ * mixed (DDP per link against DiLoCo per transfer doubles the ratio); the
+ * ratios here are per transfer, the smaller.
  *
  * "Same tokens": DiLoCo with K slots, H inner steps of batch B and R rounds
  * sees K·B·H·R sequences; DDP with K workers of batch B does H·R steps.

@@ -93,7 +93,6 @@ export function encodeTrainResult(config: ModelConfig, r: TrainResultParts): Uin
 }
 
 /** Codes in [-127, 127] (the quantizer never makes -128); a zero scale only over an all-zero row. */
-/** Codes in [-127, 127] and a zero scale only over an all-zero row (what quantizeRows makes). */
 export function checkCodes(q: Int8Array, scales: Float32Array, layout: readonly number[], what: string): void {
   let at = 0;
   for (let r = 0; r < layout.length; r++) {
