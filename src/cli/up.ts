@@ -130,7 +130,6 @@ async function runStats(t: RunningTracker, run: string, now: number): Promise<St
   return { verified, rejected, flops, online: Number(online[0]!.n) };
 }
 
-
 function progressLine(v: RunView, s: Stats, elapsed: number): string {
   const p = v.progress;
   const done = p.history.length;

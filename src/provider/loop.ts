@@ -21,7 +21,7 @@
 import type { Clock } from '../core/clock.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import type { Prng } from '../core/prng.ts';
-import type { UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import type { ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import type { BlobCache } from './blob-cache.ts';
 import type { TrackerClient } from './client.ts';
 import { isTransient } from './client.ts';
@@ -190,25 +190,24 @@ export class ProviderLoop {
   }
 
   /**
-   * The int8 downlink (issue 7, src/train/work/update-blob.ts): when the
-   * unit's params blob is not cached but the one it was made from is, fetch
-   * the update (a quarter of the size), rebuild the params and keep them only
-   * if they hash to the target. Anything wrong — no base, a bad update, a
-   * mismatch — leaves the target to the normal download.
+   * The int8 downlink (issue 7, src/train/work/update-blob.ts): the unit's
+   * params blob is not cached; when the one it was made from is, fetch the
+   * update (a quarter of the size) and rebuild the params, kept only if they
+   * hash to the target. Anything wrong — no base, a bad update, a mismatch —
+   * returns null and the target is downloaded whole.
    */
-  private async applyPatch(unit: WorkAssignment): Promise<void> {
-    const p = unit.patch!;
+  private async rebuildFromPatch(unit: WorkAssignment, p: ParamsPatch): Promise<Uint8Array | null> {
     const config = (unit.spec as { config?: ModelConfig }).config;
-    if (config === undefined || !unit.inputs.includes(p.target) || (await this.o.cache.get(p.target)) !== null) return;
+    if (config === undefined) return null;
     const base = await this.o.cache.get(p.base);
-    if (base === null) return;
+    if (base === null) return null;
     try {
       const rebuilt = applyParamsUpdate(config, base, await this.o.client.getBlob(p.update));
-      await this.o.cache.put(rebuilt.sha256, rebuilt.bytes);
       this.patched++;
+      return rebuilt.bytes;
     } catch (e) {
       if (isTransient(e)) throw e;
-      // a corrupt or hostile update: the target is downloaded whole below
+      return null; // a corrupt or hostile update
     }
   }
 
@@ -217,11 +216,11 @@ export class ProviderLoop {
     const c = this.o.client;
     this.set({ state: 'fetching', unitId: unit.unitId, kind: unit.kind, progress: 0, message: undefined });
     const blobs = new Map<string, Uint8Array>();
-    if (unit.patch !== undefined) await this.applyPatch(unit);
     for (const sha of unit.inputs) {
       let bytes = await this.o.cache.get(sha);
       if (bytes === null) {
-        bytes = await c.getBlob(sha);
+        if (unit.patch?.target === sha) bytes = await this.rebuildFromPatch(unit, unit.patch);
+        bytes ??= await c.getBlob(sha);
         await this.o.cache.put(sha, bytes);
       }
       blobs.set(sha, bytes);
