@@ -229,10 +229,11 @@ function parseProofs(v: string): number | 'all' {
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .description("download a tracker's ledger and verify it: signatures, root, proofs, and that every credit and checkpoint is backed by verified results")
-    .requiredOption('--tracker <url>', 'tracker base URL (http://host:port)')
-    .option('--proofs <n|all>', `inclusion proofs to check besides the first and last entry (default ${DEFAULT_PROOF_SAMPLE})`, parseProofs)
-    .option('--replay', 'also recompute every DiLoCo checkpoint from the ledger and the blobs (bit for bit)')
+    .summary("download a tracker's ledger and verify it")
+    .description("download a tracker's ledger and verify it: the signatures, the root, inclusion proofs, and that every credit and checkpoint is backed by verified results; the exit code is 1 when a check fails")
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--proofs <n|all>', `inclusion proofs to check besides the first and last entry, or "all" (default: ${DEFAULT_PROOF_SAMPLE})`, parseProofs)
+    .option('--replay', 'also recompute every DiLoCo checkpoint from the ledger and the blobs, bit for bit')
     .option('--json', 'print the report as one JSON object')
     .action(async (o: AuditFlags) => {
       const code = await runAudit(o);

@@ -24,7 +24,7 @@ import { preset } from '../model/config.ts';
 import { Worker } from 'node:worker_threads';
 import { TrackerClient } from '../provider/client.ts';
 import { sha256Hex } from '../core/sha256.ts';
-import { paramCount } from '../train/unit.ts';
+import { paramCount } from '../model/llama.ts';
 import { encodeParamsBlob } from '../train/work/params-blob.ts';
 import { encodeShardBlob } from '../train/work/shard-blob.ts';
 import { seedOf } from './bench-tracker-load.ts';

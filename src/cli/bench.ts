@@ -7,12 +7,12 @@
 import type { Command } from 'commander';
 import { runMatmulBench } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
-import { parseChoice, parseChoiceList, parseIntList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
+import { parseChoice, parseChoiceList, parseIntList, parseNumberList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
 import { benchLedger } from './bench-ledger.ts';
 import { benchTracker } from './bench-tracker.ts';
-import { benchDiloco } from './bench-diloco.ts';
+import { benchDiloco, DEFAULT_OUTER_LRS } from './bench-diloco.ts';
 import { registerBenchServe } from './serve.ts';
 
 type Shape3 = [number, number, number];
@@ -75,33 +75,33 @@ async function benchTrainAll(presets: string[], steps: number, json: boolean): P
 
 function fmt(row: object): string {
   return Object.entries(row)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
     .join(' ');
 }
 
 export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('benchmarks (speed as ratios against a reference measured in the same run)');
+  const bench = program.command('bench').description('benchmarks; speeds are also given as ratios to a reference measured in the same run');
   registerBenchServe(bench);
   const addMatmulFlags = (c: Command) =>
     c
-      .option('--json', 'one JSON object per line')
-      .option('--backends <list>', 'comma-separated backends', parseChoiceList('--backends', ['ref', 'wasm'] as const), ['ref', 'wasm'])
+      .option('--json', 'print one JSON object per line')
+      .option('--backends <list>', 'comma-separated tensor backends: ref, wasm', parseChoiceList('--backends', ['ref', 'wasm'] as const), ['ref', 'wasm'])
       .option('--threads <list>', 'comma-separated thread counts for wasm (default: 1 and all cores)', parseIntList('--threads', 256))
-      .option('--sizes <list>', 'square sizes instead of the default set (128,256,512,1024 and 512x256x1024)', parseIntList('--sizes', 8192))
-      .option('--min-seconds <s>', 'measure each case for at least this long', parsePositiveNumber('--min-seconds'), 0.5)
+      .option('--sizes <list>', 'comma-separated square sizes instead of the default set (128, 256, 512, 1024 and 512×256×1024)', parseIntList('--sizes', 8192))
+      .option('--min-seconds <s>', 'measure each case for at least this many seconds', parsePositiveNumber('--min-seconds'), 0.5)
       .option('--no-numpy', 'skip the numpy/OpenBLAS reference even if python3 has numpy');
-  addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s for ref and wasm (1..N threads), and the ratio to numpy single-thread')).action(benchMatmul);
+  addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s of ref and wasm (1 to N threads), and the ratio to numpy single-threaded when python3 has numpy')).action(benchMatmul);
   bench
     .command('train')
     .description('training tokens/s of micro and small (wasm), matmul share of step time, and thread speed-up against one thread')
-    .option('--json', 'one JSON object per line')
-    .option('--presets <list>', 'comma-separated presets', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
-    .option('--steps <n>', 'timed steps per case', parseIntList('--steps', 10_000), [3])
+    .option('--json', 'print one JSON object per line')
+    .option('--presets <list>', 'comma-separated model presets (nano, micro, small)', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
+    .option('--steps <n>', 'timed training steps per case', parseIntList('--steps', 10_000), [3])
     .action(async (o: { json?: boolean; presets: string[]; steps: number[] }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true));
   bench
     .command('ledger')
-    .description('ledger Merkle log: appends/s (hash + tree, batched in memory) and proof times at 1,000,000 entries')
-    .option('--json', 'one JSON object')
+    .description('the ledger\'s Merkle log: appends/s (hash and tree, batched in memory) and proof times at 1,000,000 entries')
+    .option('--json', 'print one JSON object')
     .option('--entries <n>', 'leaves in the log', parsePositiveInt('--entries', 1 << 26), 1_000_000)
     .option('--proofs <n>', 'proofs of each kind timed', parsePositiveInt('--proofs', 1_000_000), 1000)
     .action((o: { json?: boolean; entries: number; proofs: number }) => {
@@ -110,9 +110,9 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('tracker')
-    .description('tracker over loopback HTTP with simulated providers: assignments/s, submissions/s, p99 latency')
-    .option('--json', 'one JSON object')
-    .option('--db <url>', 'postgres://… (its public schema is wiped); default: a fresh PGlite in a temp directory')
+    .description('the tracker over loopback HTTP with simulated providers: assignments/s, submissions/s and p99 latency')
+    .option('--json', 'print one JSON object')
+    .option('--db <url>', 'postgres://… database to use, whose public schema is wiped (default: a fresh PGlite in a temporary directory)')
     .option('--providers <n>', 'simulated providers working at once', parsePositiveInt('--providers', 4096), 32)
     .option('--units <n>', 'units in the queue (each is assigned and submitted twice)', parsePositiveInt('--units', 1_000_000), 1000)
     .option('--load-threads <n>', 'worker threads the simulated providers run on (the tracker keeps the main one)', parsePositiveInt('--load-threads', 64), 1)
@@ -132,33 +132,34 @@ export function registerBench(program: Command): void {
 
   bench
     .command('diloco')
-    .description('the same tokens twice: one AdamW worker (batch K·B) vs DiLoCo (K slots × H steps) through the tracker; eval losses, their ratio, bytes moved vs synchronous data parallelism')
-    .option('--json', 'one JSON object')
-    .option('--preset <name>', 'model preset', 'nano')
-    .option('--slots <n>', 'K', parsePositiveInt('--slots', 64), 4)
-    .option('--inner-steps <n>', 'H', parsePositiveInt('--inner-steps', 100_000), 50)
-    .option('--rounds <n>', 'R (48: DiLoCo needs rounds to close the gap; 6 rounds leave it at ~6 %)', parsePositiveInt('--rounds', 10_000), 48)
+    .summary('DiLoCo against one AdamW worker on the same tokens: eval losses and bytes moved')
+    .description('DiLoCo against its fair baseline on the same tokens: one AdamW worker (batch K·B) at each lr of a sweep, DiLoCo (K slots × H steps) at each outer lr of a sweep, the best of each compared, and the best DiLoCo run again through the tracker to count the bytes it moves against synchronous data parallelism.')
+    .option('--json', 'print one JSON object')
+    .option('--preset <name>', 'model size: nano, micro or small', 'nano')
+    .option('--slots <n>', 'slots per round (K)', parsePositiveInt('--slots', 64), 4)
+    .option('--inner-steps <n>', 'inner AdamW steps per slot and round (H)', parsePositiveInt('--inner-steps', 100_000), 50)
+    .option('--rounds <n>', 'rounds (R); DiLoCo needs rounds to close the gap: 6 rounds leave it about 6 % above the single worker', parsePositiveInt('--rounds', 10_000), 48)
     .option('--batch <n>', 'rows per inner step per slot (B)', parsePositiveInt('--batch', 4096), 4)
     .option('--seq-len <n>', 'tokens per row', parsePositiveInt('--seq-len', 8192), 64)
     .option('--lr <x>', 'DiLoCo\'s inner AdamW peak learning rate (4.2e-3: the better of 3e-3 and 4.2e-3 at 48 rounds)', parsePositiveNumber('--lr'), 4.2e-3)
-    .option('--baseline-lr <x>', 'the single worker\'s peak learning rate (6e-3: its best of 2.1e-3 … 8.5e-3 at 48 rounds; each arm at its own best)', parsePositiveNumber('--baseline-lr'), 6e-3)
+    .option('--baseline-lrs <list>', 'the single worker\'s peak learning rates to try, comma-separated; its best is reported (default: five values from half to twice --lr, √2 apart)', parseNumberList('--baseline-lrs'))
     .option('--pretrain-lr <x>', 'learning rate of the shared pretraining, so θ_0 does not depend on the arms\' lrs', parsePositiveNumber('--pretrain-lr'), 3e-3)
     .option('--warmup <n>', 'inner warm-up steps', (v: string) => (v === '0' ? 0 : parsePositiveInt('--warmup', 1_000_000)(v)), 20)
     .option('--min-lr-ratio <x>', 'cosine floor as a fraction of the peak', parsePositiveNumber('--min-lr-ratio'), 0.1)
-    .option('--outer-lr <x>', 'outer Nesterov learning rate (0.85: the best of a sweep at nano; the paper\'s 0.7 ends 0.7 points worse at R=6)', parsePositiveNumber('--outer-lr'), 0.85)
+    .option('--outer-lrs <list>', 'DiLoCo\'s outer Nesterov learning rates to try in-process, comma-separated; the best one then runs through the tracker', parseNumberList('--outer-lrs'), [...DEFAULT_OUTER_LRS])
     .option('--momentum <x>', 'outer momentum', parsePositiveNumber('--momentum'), 0.9)
     .option('--pretrain-steps <n>', 'steps of one worker before both arms (DiLoCo starts from a pretrained model)', (v: string) => (v === '0' ? 0 : parsePositiveInt('--pretrain-steps', 1_000_000)(v)), 300)
-    .option('--providers <n>', 'provider processes', parsePositiveInt('--providers', 64), 2)
-    .option('--eval-windows <n>', 'evaluation windows', parsePositiveInt('--eval-windows', 100_000), 320)
-    .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
+    .option('--providers <n>', 'provider processes for the run through the tracker', parsePositiveInt('--providers', 64), 2)
+    .option('--eval-windows <n>', 'evaluation windows, the same for both arms', parsePositiveInt('--eval-windows', 100_000), 320)
+    .option('--seed <n>', 'seed of the corpus, the initial weights and the data order', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--move-opt', 'move each slot\'s AdamW state through the tracker every round instead of keeping it with its providers')
     .option('--downlink <kind>', 'how θ goes down each round: int8 (an update with error feedback, applied by providers holding the previous θ) or f32 (θ whole)', parseChoice('--downlink', ['int8', 'f32'] as const), 'int8')
-    .action(async (o: { moveOpt?: boolean; downlink: 'int8' | 'f32'; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; baselineLr: number; pretrainLr: number; warmup: number; minLrRatio: number; outerLr: number; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
+    .action(async (o: { moveOpt?: boolean; downlink: 'int8' | 'f32'; json?: boolean; preset: string; slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number; baselineLrs?: number[]; pretrainLr: number; warmup: number; minLrRatio: number; outerLrs: number[]; momentum: number; pretrainSteps: number; providers: number; evalWindows: number; seed: number }) => {
       const r = await benchDiloco({ ...o, keepOpt: o.moveOpt !== true, log: (s) => process.stderr.write(`swarm bench diloco: ${s}\n`) });
       process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'diloco', ...r })}\n`);
     });
 
-  addMatmulFlags(bench.command('all').description('every benchmark (for `npm run bench`)')).action(async (o: MatmulFlags) => {
+  addMatmulFlags(bench.command('all').description('the matmul, train and ledger benchmarks in a row (`npm run bench` runs this with --json); the options apply to matmul')).action(async (o: MatmulFlags) => {
     await benchMatmul(o);
     await benchTrainAll(['micro', 'small'], 3, o.json === true);
     const ledger = benchLedger();

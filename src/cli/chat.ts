@@ -140,15 +140,15 @@ export function registerChat(program: Command): void {
   program
     .command('chat')
     .description('chat in the terminal with an OpenAI-compatible server, streaming replies')
-    .option('--url <url>', 'server root (with or without /v1)', 'http://127.0.0.1:8080')
+    .option('--url <url>', 'server root URL, with or without /v1', 'http://127.0.0.1:8080')
     .option('--model <id>', 'model id (default: the first the server lists)')
-    .option('--system <text>', 'system message')
-    .option('--max-tokens <n>', 'tokens per reply at most', parsePositiveInt('--max-tokens', 1 << 20))
-    .option('--temperature <x>', 'sampling temperature in [0, 2]', (v: string) => {
+    .option('--system <text>', 'system message sent at the start of the conversation (default: none)')
+    .option('--max-tokens <n>', 'tokens per reply at most (default: the server\'s limit)', parsePositiveInt('--max-tokens', 1 << 20))
+    .option('--temperature <x>', 'sampling temperature in [0, 2] (default: the server\'s)', (v: string) => {
       const x = Number(v);
       if (v.trim() === '' || !(x >= 0 && x <= 2)) throw new SwarmError('CLI_BAD_FLAG', `--temperature must be in [0, 2], got "${v}"`);
       return x;
     })
-    .option('--seed <n>', 'sampling seed', parsePositiveInt('--seed', 2 ** 32 - 1))
+    .option('--seed <n>', 'sampling seed (default: the server\'s)', parsePositiveInt('--seed', 2 ** 32 - 1))
     .action(chatAction);
 }

@@ -14,13 +14,10 @@ import { createProgress } from './progress.ts';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description(
-      'train a small network on a seeded toy task with the ref and the wasm backends\n' +
-        'and check that the trained weights are bit-identical',
-    )
+    .description('train a small network on a seeded toy task with the ref and the wasm backends, and check that the trained weights are bit-identical')
     .option('--steps <n>', 'training steps', parsePositiveInt('--steps', 100_000), 300)
     .option('--seed <n>', 'seed of every random choice', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .option('--hidden <n>', 'hidden units', parsePositiveInt('--hidden', 4096), 32)
+    .option('--hidden <n>', 'hidden units of the network', parsePositiveInt('--hidden', 4096), 32)
     .option('--lr <x>', 'SGD learning rate', parsePositiveNumber('--lr'), 1)
     .option('--threads <n>', 'threads for the wasm backend (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--json', 'print one JSON line with the result instead of progress')

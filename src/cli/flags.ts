@@ -23,6 +23,11 @@ export function parsePositiveNumber(name: string) {
   };
 }
 
+export function parseNumberList(name: string) {
+  const one = parsePositiveNumber(name);
+  return (value: string): number[] => value.split(',').map((v) => one(v.trim()));
+}
+
 export function parseChoiceList<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T[] =>
     value.split(',').map((v) => {

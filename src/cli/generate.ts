@@ -73,13 +73,13 @@ async function generateAction(o: GenerateFlags): Promise<void> {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('continue a prompt with a trained model (greedy by default; --temperature > 0 samples with --seed)')
+    .description('continue a prompt with a trained model: greedy by default, sampled with --seed when --temperature > 0')
     .requiredOption('--model <dir>', 'checkpoint directory (model.safetensors, config.json, tokenizer.json)')
     .requiredOption('--prompt <text>', 'text to continue')
     .option('--max-tokens <n>', 'tokens to generate at most', parsePositiveInt('--max-tokens', 1_000_000), 64)
-    .option('--seed <n>', 'sampling seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .option('--temperature <x>', '0 = greedy; higher = more random', parseUnit('--temperature', 0, 10, false), 0)
-    .option('--top-p <x>', 'nucleus sampling mass', parseUnit('--top-p', 0, 1, true), 1)
+    .option('--seed <n>', 'sampling seed, used when --temperature > 0', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
+    .option('--temperature <x>', 'sampling temperature: 0 is greedy, higher is more random', parseUnit('--temperature', 0, 10, false), 0)
+    .option('--top-p <x>', 'nucleus sampling: sample only from the most likely tokens whose probabilities add up to this (1 = all tokens)', parseUnit('--top-p', 0, 1, true), 1)
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--json', 'print one JSON line instead of streaming text')
     .action(generateAction);

@@ -16,6 +16,7 @@ import { registerProvide } from './provide.ts';
 import { registerRun } from './run.ts';
 import { registerTracker } from './tracker.ts';
 import { registerWitness } from './witness.ts';
+import { registerWhoami } from './whoami.ts';
 
 export const VERSION = '0.1.0';
 
@@ -24,9 +25,9 @@ export function buildProgram(): Command {
   program
     .name('swarm')
     .description(
-      'Sovereign Swarm: volunteers train and serve open language models together.\n' +
-        'Every work unit is computed with deterministic kernels, so a quorum of\n' +
-        'volunteers can verify results by comparing hashes.',
+      'Sovereign Swarm: volunteers train and serve open language models together. ' +
+        'Every work unit is computed with deterministic kernels, so a quorum of ' +
+        'volunteers can verify results by comparing hashes. Run `swarm <command> --help` for the options of each command.',
     )
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
@@ -43,7 +44,19 @@ export function buildProgram(): Command {
   registerRun(program);
   registerWitness(program);
   registerAudit(program);
+  registerWhoami(program);
+  describeListDefaults(program);
   return program;
+}
+
+/** Help shows a list option's default as it is typed (ref,wasm; none when empty), not as JSON. */
+function describeListDefaults(c: Command): void {
+  for (const o of c.options) {
+    if (Array.isArray(o.defaultValue) && o.defaultValueDescription === undefined) {
+      o.defaultValueDescription = o.defaultValue.length === 0 ? 'none' : o.defaultValue.join(',');
+    }
+  }
+  c.commands.forEach(describeListDefaults);
 }
 
 /** Runs the CLI; returns the process exit code instead of exiting (testable). */

@@ -9,10 +9,11 @@ import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.ts';
 import { Prng } from '../core/prng.ts';
 import { DiskBlobCache } from '../provider/blob-cache.ts';
+import { DiskResultSpool } from '../provider/disk-spool.ts';
 import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { idleProbe } from '../provider/idle.ts';
 import { ProviderLoop } from '../provider/loop.ts';
@@ -20,7 +21,6 @@ import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../pro
 import { createBwrapSandbox } from '../provider/sandbox/bwrap-sandbox.ts';
 import type { Sandbox } from '../provider/sandbox/sandbox.ts';
 import { createWorkerSandbox } from '../provider/sandbox/worker-sandbox.ts';
-import { parseUnitSpec } from '../train/work/kinds.ts';
 import { parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 
@@ -44,7 +44,7 @@ export interface ProvideOptions {
 }
 
 export function sandboxRunner(sandbox: Sandbox): UnitRunner {
-  return { run: (spec, blobs, o) => sandbox.run(parseUnitSpec(spec), blobs, o) };
+  return { run: (spec, blobs, o) => sandbox.run(spec, blobs, o) };
 }
 
 function statusText(s: ProviderStatusLine): string {
@@ -72,10 +72,17 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
     lastLine = line;
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   });
+  // log lines go to stderr in every mode (stdout carries --json status lines)
+  const log = (line: string): void => {
+    process.stderr.write(`${tty ? '\n' : ''}swarm provide: ${line}\n`);
+  };
   const loop = new ProviderLoop({
     client,
     runner: sandboxRunner(sandbox),
     cache: new DiskBlobCache(join(home, 'blobs')),
+    // finished results wait here until the tracker acknowledges them (issue 24)
+    spool: new DiskResultSpool(join(home, 'spool'), (file, e) => log(`discarded ${file}: ${e.code}: ${e.message}`)),
+    onLog: log,
     clock: systemClock,
     rng: Prng.fromSeed(randomBytes(16)),
     name: o.name,
@@ -117,22 +124,24 @@ function parsePercent(v: string): number {
 export function registerProvide(program: Command): void {
   program
     .command('provide')
+    .summary('lend this machine to a swarm: run a tracker\'s work units in a sandbox')
     .description(
-      'Lend this machine to a swarm: pull work units from a tracker, run them in a sandbox,\n' +
-        'upload the results. Only built-in kernels ever run; units are data, never code.',
+      'Lend this machine to a swarm: pull work units from a tracker, run them in a sandbox and upload the results. ' +
+        'Only the built-in kernels ever run: units are data, never code. Ctrl-C finishes the unit in hand and exits; ' +
+        'a second Ctrl-C gives it back to the tracker at once.',
     )
-    .requiredOption('--tracker <url>', 'the tracker, e.g. http://127.0.0.1:7070')
-    .option('--threads <n>', 'threads for the kernels', parsePositiveInt('--threads', 256), Math.max(1, availableParallelism()))
-    .option('--max-cpu <pct>', 'use at most this share of CPU time (duty cycle)', parsePercent, 100)
-    .option('--idle-only', 'pause while other programs keep the machine busy', false)
-    .option('--name <name>', 'name shown on the leaderboard', hostname().slice(0, 64) || 'provider')
-    .option('--team <team>', 'team shown on the leaderboard')
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .addOption(new Option('--threads <n>', 'threads for the kernels').argParser(parsePositiveInt('--threads', 256)).default(Math.max(1, availableParallelism()), 'all cores'))
+    .option('--max-cpu <pct>', 'use at most this percentage of CPU time, as a duty cycle', parsePercent, 100)
+    .addOption(new Option('--idle-only', 'pause while other programs keep the machine busy').default(false, 'off'))
+    .addOption(new Option('--name <name>', 'name shown on the leaderboard').default(hostname().slice(0, 64) || 'provider', 'this machine\'s host name'))
+    .option('--team <team>', 'team shown on the leaderboard (default: none)')
     .option('--sandbox <kind>', 'worker (a worker thread with a heap cap) or bwrap (bubblewrap: no network, read-only filesystem)', (v) => {
       if (v !== 'worker' && v !== 'bwrap') throw new InvalidArgumentError('--sandbox must be worker or bwrap');
       return v;
     }, 'worker')
-    .option('--units <n>', 'stop after this many units', parsePositiveInt('--units'))
-    .option('--json', 'status as one JSON object per line on stdout')
+    .option('--units <n>', 'stop after this many units (default: keep going until Ctrl-C)', parsePositiveInt('--units'))
+    .option('--json', 'print the status as one JSON object per line on stdout')
     .action(async (o: ProvideOptions) => {
       const final = await provide(o);
       if (o.json) process.stdout.write(`${JSON.stringify({ final: true, ...final })}\n`);

@@ -5,9 +5,11 @@
  * data shard of every (round, slot) and the evaluation windows locally,
  * uploads them as blobs, then creates the run.
  */
+import { hostname, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { systemClock } from '../core/clock.ts';
+import { isSwarmError } from '../core/errors.ts';
 import { TrackerClient } from '../provider/client.ts';
 import { createRefBackend } from '../tensor/backend/ref.ts';
 import { Engine } from '../tensor/tensor.ts';
@@ -17,9 +19,9 @@ import type { RunView } from '../tracker/runs/diloco.ts';
 import { parseChoice, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { fmtBytes } from './progress.ts';
 import { ddpRunBytes } from '../train/diloco/comms.ts';
-import { paramCount } from '../train/unit.ts';
+import { paramCount } from '../model/llama.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
-import { UP_DEFAULTS, aggregateOf, parseAggregate } from './up.ts';
+import { UP_DEFAULTS, aggregateOf, parseAggregate, presetDefaults } from './up.ts';
 
 interface CreateFlags {
   tracker: string;
@@ -35,12 +37,30 @@ interface CreateFlags {
   lr?: number;
   outerLr: number;
   downlink: 'int8' | 'f32';
+  leaseMs: number;
   json?: boolean;
 }
 
 async function client(tracker: string): Promise<TrackerClient> {
   const id = await loadOrCreateIdentity(swarmHome());
   return new TrackerClient({ baseUrl: tracker, key: id.keyPair, clock: systemClock });
+}
+
+/**
+ * Registers this key with the tracker unless it already is, as `swarm
+ * provide` does (issue 24: a trainer's first `run create` failed with
+ * TRACKER_UNKNOWN_PROVIDER, since the tracker takes blobs only from
+ * registered keys). A key that is registered already (the same identity
+ * also provides) keeps its name on the leaderboard.
+ */
+async function ensureRegistered(c: TrackerClient): Promise<void> {
+  try {
+    await c.providerStatus();
+    return;
+  } catch (e) {
+    if (!isSwarmError(e) || e.code !== 'TRACKER_UNKNOWN_PROVIDER') throw e;
+  }
+  await c.register(`trainer-${hostname().slice(0, 48) || 'local'}`, { threads: 1, memoryBytes: totalmem() });
 }
 
 /**
@@ -51,6 +71,14 @@ async function client(tracker: string): Promise<TrackerClient> {
  * all-reduce would have moved for the round's tokens (comms.ts; issue 7:
  * "both shown").
  */
+/** Why the current round waits (issue 24), when the tracker says so. */
+function waitingLines(v: RunView): string[] {
+  const w = v.waiting;
+  if (w === undefined || w.reasons.length === 0) return [];
+  const head = `  round ${w.round} ${w.stalled ? 'is STALLED' : 'waits'}${w.stalled ? ` (it closes at its deadline, ${new Date(w.deadline).toISOString()}, with the slots that are valid)` : ''}:`;
+  return [head, ...w.reasons.map((r) => `    ${r}`)];
+}
+
 export function summary(v: RunView): string {
   const p = v.progress;
   const evals = Object.entries(p.evalLoss).sort((a, b) => Number(a[0]) - Number(b[0])).map(([r, l]) => `θ${r} ${l.toFixed(3)}`).join(', ');
@@ -67,6 +95,7 @@ export function summary(v: RunView): string {
       return `  round ${r.round}: slots [${r.slots.join(',')}]${r.dropped.length ? ` dropped [${r.dropped.join(',')}]` : ''}, train ${r.trainLoss?.toFixed(3) ?? '—'}, ` +
         `moved ${fmtBytes(r.bytesDown)} down, ${fmtBytes(r.bytesUp)} up${own}; data parallelism ${fmtBytes(ddpRound)}`;
     }),
+    ...waitingLines(v),
     ...(p.history.length === 0 || one === 0 ? [] : [`  traffic: ${fmtBytes(one)} (one replica per slot) against ${fmtBytes(ddp)} for data parallelism: ${(ddp / one).toFixed(1)}× less`]),
   ].join('\n');
 }
@@ -75,30 +104,32 @@ export function registerRun(program: Command): void {
   const run = program.command('run').description('create and follow DiLoCo training runs on a tracker');
   run
     .command('create')
-    .description('prepare θ_0 and the data shards, upload them, and create a run (your key must be a --trainer of the tracker)')
-    .requiredOption('--tracker <url>', 'the tracker')
-    .option('--preset <name>', 'nano, micro or small', 'micro')
-    .option('--data <path>', 'real text instead of the synthetic corpus')
-    .option('--slots <n>', 'units per round (K)', parsePositiveInt('--slots', 64))
-    .option('--inner-steps <n>', 'AdamW steps per unit (H)', parsePositiveInt('--inner-steps', 100_000))
-    .option('--rounds <n>', 'outer steps (R)', parsePositiveInt('--rounds', 10_000))
-    .option('--replication <n>', 'minimum quorum per unit', parsePositiveInt('--replication', 8), 1)
-    .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
-    .option('--lr <x>', 'inner AdamW learning rate', parsePositiveNumber('--lr'))
-    .option('--outer-lr <x>', 'outer Nesterov learning rate', parsePositiveNumber('--outer-lr'), 0.7)
-    .option('--downlink <kind>', 'θ down each round as an int8 update with error feedback (providers holding the previous θ apply it) or whole (f32)', parseChoice('--downlink', ['int8', 'f32'] as const), 'int8')
-    .option('--id <id>', 'run id (default: <preset>-<time>)')
-    .option('--seed <n>', 'seed', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
+    .description('prepare θ_0 and the data shards, upload them as blobs, and create a run (your key, as `swarm whoami` prints it, must be a --trainer of the tracker)')
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
+    .option('--data <path>', 'train on real text: a .txt file, a folder of .txt/.md, or .jsonl with a "text" field (default: the synthetic corpus)')
+    .option('--slots <n>', `units per round K (default by preset: ${presetDefaults('slots')})`, parsePositiveInt('--slots', 64))
+    .option('--inner-steps <n>', `AdamW steps per unit H (default by preset: ${presetDefaults('innerSteps')})`, parsePositiveInt('--inner-steps', 100_000))
+    .option('--rounds <n>', `outer steps R (default by preset: ${presetDefaults('rounds')})`, parsePositiveInt('--rounds', 10_000))
+    .option('--replication <n>', 'minimum quorum of every unit (a new identity\'s results are always checked by a second provider)', parsePositiveInt('--replication', 8), 1)
+    .option('--aggregate <kind>', 'how each round\'s deltas are combined: mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
+    .option('--lr <x>', `inner AdamW peak learning rate (default by preset: ${presetDefaults('lr')})`, parsePositiveNumber('--lr'))
+    .option('--outer-lr <x>', 'outer Nesterov learning rate (momentum 0.9)', parsePositiveNumber('--outer-lr'), 0.7)
+    .option('--downlink <kind>', 'how θ goes down each round: int8 (an update with error feedback, applied by providers holding the previous θ) or f32 (θ whole)', parseChoice('--downlink', ['int8', 'f32'] as const), 'int8')
+    .option('--lease-ms <ms>', 'lease of a unit: a replica neither finished nor heartbeating by then goes to another provider', parsePositiveInt('--lease-ms', 86_400_000), 120_000)
+    .option('--id <id>', 'run id (default: <preset>-<milliseconds since 1970>)')
+    .option('--seed <n>', 'seed of the initial weights and the data shards', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--json', 'print the created run as JSON')
     .action(async (o: CreateFlags) => {
       const d = UP_DEFAULTS[o.preset];
       if (d === undefined) throw new InvalidArgumentError(`unknown preset ${o.preset}`);
       const c = await client(o.tracker);
+      await ensureRegistered(c);
       const plan = planDilocoRun(new Engine(createRefBackend()), {
         preset: o.preset, seed: o.seed, slots: o.slots ?? d.slots, innerSteps: o.innerSteps ?? d.innerSteps, rounds: o.rounds ?? d.rounds,
         batch: d.batch, seqLen: d.seqLen, ...(o.data === undefined ? {} : { data: o.data }),
         adamw: { ...DILOCO_INNER, lr: o.lr ?? d.lr }, outer: { lr: o.outerLr, momentum: 0.9 }, aggregate: aggregateOf(o.aggregate),
-        replication: o.replication, quorumFraction: 0.5, roundDeadlineMs: 30 * 60_000, leaseMs: 120_000, evalWindows: 64, downlink: o.downlink,
+        replication: o.replication, quorumFraction: 0.5, roundDeadlineMs: 30 * 60_000, leaseMs: o.leaseMs, evalWindows: 64, downlink: o.downlink,
       });
       for (const [i, b] of plan.blobs.entries()) {
         await c.putBlob(b);
@@ -111,9 +142,9 @@ export function registerRun(program: Command): void {
     });
   run
     .command('list')
-    .description('runs on a tracker')
-    .requiredOption('--tracker <url>', 'the tracker')
-    .option('--json', 'JSON output')
+    .description('list the runs on a tracker')
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--json', 'print JSON instead of text')
     .action(async (o: { tracker: string; json?: boolean }) => {
       const c = await client(o.tracker);
       const r = await c.getJson<{ runs: Array<{ id: string; status: string; round: number; rounds: number; label: string }> }>('/api/runs');
@@ -122,9 +153,9 @@ export function registerRun(program: Command): void {
     });
   run
     .command('show <id>')
-    .description('a run: progress, eval losses, checkpoints')
-    .requiredOption('--tracker <url>', 'the tracker')
-    .option('--json', 'JSON output')
+    .description('show a run: its settings, progress, eval losses, bytes moved per round and latest checkpoint')
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--json', 'print JSON instead of text')
     .action(async (id: string, o: { tracker: string; json?: boolean }) => {
       const c = await client(o.tracker);
       const v = await c.getJson<RunView>(`/api/runs/${encodeURIComponent(id)}`);
@@ -132,9 +163,9 @@ export function registerRun(program: Command): void {
     });
   run
     .command('stop <id>')
-    .description('stop a run you own: open units are cancelled, the last checkpoint stays')
-    .requiredOption('--tracker <url>', 'the tracker')
-    .option('--json', 'JSON output')
+    .description('stop a run you own: its open units are cancelled and its last checkpoint stays')
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--json', 'print JSON instead of text')
     .action(async (id: string, o: { tracker: string; json?: boolean }) => {
       const c = await client(o.tracker);
       const res = await c.send('POST', `/api/runs/${encodeURIComponent(id)}/stop`, new Uint8Array(0));

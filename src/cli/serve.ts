@@ -117,9 +117,9 @@ export function registerServe(program: Command): void {
     .option('--name <id>', 'model id clients send (default: the directory name)')
     .option('--port <n>', 'TCP port (0 = any free port)', (v: string) => (v === '0' ? 0 : parsePositiveInt('--port', 65535)(v)), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--backend <name>', 'ref or wasm', 'wasm')
+    .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', 'wasm')
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
-    .option('--max-queue <n>', 'requests allowed to wait before 429', parsePositiveInt('--max-queue', 1 << 16), 16)
+    .option('--max-queue <n>', 'requests allowed to wait for the model; further ones get HTTP 429', parsePositiveInt('--max-queue', 1 << 16), 16)
     .action(serveAction);
 }
 
@@ -131,10 +131,10 @@ export function registerBenchServe(bench: Command): void {
   bench
     .command('serve')
     .description('serving speed: KV-cache decode, prefill, and no-cache recompute tokens/s at the end of the context')
-    .option('--presets <list>', 'comma-separated presets', 'small')
-    .option('--backend <name>', 'ref or wasm', 'wasm')
+    .option('--presets <list>', 'comma-separated model presets (nano, micro, small)', 'small')
+    .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', 'wasm')
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
-    .option('--json', 'one JSON object per line')
+    .option('--json', 'print one JSON object per line')
     .action(async (o: { presets: string; backend: BackendName; threads?: number; json?: boolean }) => {
       const backend = await createBackend(o.backend, o.threads ?? defaultThreads());
       try {

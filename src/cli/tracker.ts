@@ -20,6 +20,7 @@ import { MemoryNonceStore } from '../protocol/nonce-store.ts';
 import { createTrackerApp } from '../tracker/http/app.ts';
 import { createLedgerRoutes, createLedgerSigner } from '../tracker/ledger/routes.ts';
 import { DilocoRuns } from '../tracker/runs/diloco.ts';
+import type { RoundWait } from '../tracker/runs/diloco.ts';
 import { TrackerService } from '../tracker/service.ts';
 import type { TrackerServiceOptions } from '../tracker/service.ts';
 import { openDb } from '../tracker/storage/db.ts';
@@ -44,6 +45,8 @@ export interface StartTrackerOptions {
   service?: Partial<TrackerServiceOptions>;
   /** a run could not advance (logged by the caller) */
   onRunError?: (runId: string, e: unknown) => void;
+  /** a run's round is stalled (RoundWait.stalled): told once per run and round (issue 24: never silently) */
+  onRunStall?: (runId: string, w: RoundWait) => void;
 }
 
 export interface RunningTracker {
@@ -114,11 +117,24 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   }
   // Entries a crash left in the ledger queue are sequenced before serving.
   await service.flushLedger();
+  // Stalls are looked for every few seconds and told once per run and round.
+  const told = new Set<string>();
+  let ticks = 0;
+  const lookForStalls = async (): Promise<void> => {
+    for (const r of await runs.list()) {
+      if (r.status !== 'training' || told.has(`${r.id}\n${r.round}`)) continue;
+      const w = (await runs.get(r.id)).waiting;
+      if (w === undefined || !w.stalled) continue;
+      told.add(`${r.id}\n${w.round}`);
+      o.onRunStall?.(r.id, w);
+    }
+  };
   const timer = setInterval(() => {
     service.flushLedger().catch(() => undefined);
     service.sweep().catch(() => undefined);
     runs.advanceAll().catch((e: unknown) => o.onRunError?.('*', e));
     signer.tick().catch(() => undefined);
+    if (o.onRunStall !== undefined && ++ticks % 5 === 0) lookForStalls().catch(() => undefined);
   }, 1_000);
   timer.unref();
   let server;
@@ -147,22 +163,25 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
 }
 
 function collect(value: string, prev: string[]): string[] {
-  if (!/^[0-9a-f]{64}$/.test(value)) throw new SwarmError('CLI_BAD_FLAG', '--trainer takes a key id (64 lower-case hex characters)');
+  if (!/^[0-9a-f]{64}$/.test(value)) {
+    throw new SwarmError('CLI_BAD_FLAG', `--trainer takes a key id (64 lower-case hex characters, as \`swarm whoami\` prints it); refused "${value.slice(0, 80)}"`, { keyId: value.slice(0, 80) });
+  }
   return [...prev, value];
 }
 
 export function registerTracker(program: Command): void {
   program
     .command('tracker')
+    .summary('run the tracker: the work queue, quorum validation, credit, blobs and the ledger')
     .description(
-      'Run the tracker: work-unit queue, quorum validation, credit, the ledger (/ledger/v1)\n' +
-        'and content-addressed blobs, over HTTP. Providers connect with `swarm provide --tracker URL`.',
+      'Run the tracker over HTTP: the work-unit queue, quorum validation, credit, content-addressed blobs ' +
+        'and the ledger (/ledger/v1). Providers connect with `swarm provide --tracker URL`.',
     )
     .option('--port <n>', 'TCP port (0 = any free port)', parsePort, 7070)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--db <url|dir>', 'postgres://user@host/db, or a PGlite data directory (default $SWARM_HOME/tracker/db)')
-    .option('--trainer <keyId>', 'key id allowed to create runs and units (repeatable)', collect, [])
-    .option('--lease-ms <ms>', 'lease of a replica before it is reissued', parsePositiveInt('--lease-ms', 86_400_000))
+    .option('--db <url|dir>', 'database: postgres://user@host/db, or a PGlite data directory (default: $SWARM_HOME/tracker/db; $SWARM_HOME is ~/.swarm unless set)')
+    .option('--trainer <keyId>', 'key id (as `swarm whoami` prints it) allowed to create runs and units; repeat the flag for several', collect, [])
+    .option('--lease-ms <ms>', 'how long a provider may hold a replica before it is issued again, in milliseconds, unless a unit sets its own (default: 120000, two minutes)', parsePositiveInt('--lease-ms', 86_400_000))
     .option('--json', 'print the address and key as one JSON line when ready')
     .action(async (o: { port: number; host: string; db?: string; trainer: string[]; leaseMs?: number; json?: boolean }) => {
       const t = await startTracker({
@@ -171,6 +190,7 @@ export function registerTracker(program: Command): void {
         trainers: o.trainer,
         ...(o.db === undefined ? {} : { db: o.db }),
         ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+        onRunStall: (runId, w) => process.stderr.write(`swarm tracker: run ${runId} round ${w.round} is stalled: ${w.reasons.join('; ')}\n`),
       });
       const info = { url: t.url, trackerKeyId: t.key.keyId, db: t.db.driver, dbTarget: o.db === undefined ? 'default' : redactDbUrl(o.db) };
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `swarm tracker: listening on ${t.url} (db ${info.db}, key ${t.key.keyId.slice(0, 16)}…)\n`);

@@ -9,7 +9,7 @@ import { SwarmError } from '../core/errors.ts';
 import { sha256Hex } from '../core/sha256.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { preset } from '../model/config.ts';
-import { initParams, paramList } from '../model/llama.ts';
+import { initParams, paramCount, paramList } from '../model/llama.ts';
 import { readCheckpointDir, writeCheckpointDir } from '../model/format/checkpoint-dir.ts';
 import { toHfLlamaConfig } from '../model/format/hf-config.ts';
 import { decodeSafetensors, encodeSafetensors } from '../model/format/safetensors.ts';
@@ -21,7 +21,7 @@ import { Engine } from '../tensor/tensor.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { trainLocal } from '../train/local-trainer.ts';
 import { setupRun } from '../train/run-setup.ts';
-import { concatFlat, initFlatAdam, paramCount, splitFlat } from '../train/unit.ts';
+import { concatFlat, initFlatAdam, splitFlat } from '../train/unit.ts';
 import type { FlatAdamState } from '../train/unit.ts';
 import { createBackend, defaultThreads } from './engine.ts';
 import type { BackendName } from './engine.ts';
@@ -238,23 +238,23 @@ export async function trainAction(o: TrainFlags): Promise<void> {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a model; --local runs every step on this machine with the canonical engine')
+    .description('train a model on this machine, every step with the canonical engine (--local is required: training with a swarm is `swarm run create`)')
     .option('--local', 'train on this machine (required for now)')
     .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
-    .option('--steps <n>', `total optimizer steps, the schedule's length (default ${DEFAULT_STEPS}; on --resume, the checkpoint's)`, parsePositiveInt('--steps', 10_000_000))
+    .option('--steps <n>', `total optimizer steps, the schedule's length (default: ${DEFAULT_STEPS}, or the checkpoint's with --resume)`, parsePositiveInt('--steps', 10_000_000))
     .option('--data <path>', 'real text: a .txt file, a folder of .txt/.md, or .jsonl with a "text" field (default: the synthetic corpus)')
     .option('--out <dir>', 'checkpoint directory to write', 'checkpoints/local')
-    .option('--resume <dir>', 'continue from a checkpoint directory written by swarm train')
+    .option('--resume <dir>', 'continue from a checkpoint directory written by `swarm train`')
     .option('--batch-size <n>', 'sequences per step (default by preset: nano 16, micro 16, small 8)', parsePositiveInt('--batch-size', 65536))
     .option('--seq-len <n>', 'tokens per sequence (default by preset: nano 64, micro 64, small 128)', parsePositiveInt('--seq-len', 65536))
     .option('--lr <x>', 'peak learning rate (default by preset: nano 3e-3, micro 4e-3, small 1e-3)', parsePositiveNumber('--lr'))
-    .option('--warmup <n>', 'warm-up steps (capped at a tenth of the run)', parsePositiveInt('--warmup', 1_000_000), 30)
+    .option('--warmup <n>', 'learning-rate warm-up steps (capped at a tenth of the run)', parsePositiveInt('--warmup', 1_000_000), 30)
     .option('--seed <n>', 'seed of initialisation and data order', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
     .option('--eval-every <n>', 'evaluate on the validation split every n steps', parsePositiveInt('--eval-every', 1_000_000), 100)
-    .option('--eval-windows <n>', 'validation windows per evaluation (default: all)', parsePositiveInt('--eval-windows', 1_000_000))
+    .option('--eval-windows <n>', 'validation windows per evaluation (default: all of them)', parsePositiveInt('--eval-windows', 1_000_000))
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', parseChoiceList('--backend', ['wasm', 'ref'] as const), ['wasm'])
-    .option('--stop-after <n>', 'run only n steps of the schedule now, then checkpoint (continue later with --resume)', parsePositiveInt('--stop-after', 10_000_000))
+    .option('--stop-after <n>', 'run only n steps of the schedule now, then write the checkpoint (continue later with --resume)', parsePositiveInt('--stop-after', 10_000_000))
     .option('--json', 'print one JSON line with the result')
     .action(trainAction);
 }

@@ -12,18 +12,20 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { Supervisor } from './supervisor.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { Hono } from 'hono';
 import { systemClock } from '../core/clock.ts';
 import { SwarmError } from '../core/errors.ts';
+import { sleep } from '../core/sleep.ts';
 import { createGatewayApp } from '../gateway/app.ts';
 import type { ServedModel } from '../gateway/model.ts';
-import { modelConstants } from '../model/llama.ts';
+import { modelConstants, paramCount } from '../model/llama.ts';
 import { writeCheckpointDir } from '../model/format/checkpoint-dir.ts';
 import { toHfLlamaConfig } from '../model/format/hf-config.ts';
 import { toHfTensors } from '../model/format/weights.ts';
@@ -35,7 +37,7 @@ import { ddpRunBytes } from '../train/diloco/comms.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import { fmtBytes } from './progress.ts';
 import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
-import { paramCount, splitFlat, wrapFlatParams } from '../train/unit.ts';
+import { splitFlat, wrapFlatParams } from '../train/unit.ts';
 import { decodeParamsBlob } from '../train/work/params-blob.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
 import { getBlob, putBlob } from '../tracker/storage/blobs.ts';
@@ -170,9 +172,13 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     mount: [{ path: '/v1', app: gatewayMount }],
     onRunError: (run, e) => log(`swarm up: run ${run}: ${e instanceof Error ? e.message : String(e)}`),
   });
-  const providers: ChildProcess[] = [];
+  // local providers are supervised: one that dies is started again on its state directory (issue 24)
+  const providers = new Supervisor({
+    spawn: (i) => spawnProvider(tracker.url, i, join(work, `provider-${i}`)),
+    onRestart: (i, how, delayMs) => log(`swarm up: local provider ${i} ${how}; starting it again in ${(delayMs / 1000).toFixed(0)} s`),
+  });
   const cleanup = async (): Promise<void> => {
-    for (const p of providers) p.kill('SIGKILL');
+    providers.stop('SIGKILL');
     await tracker.close().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   };
@@ -215,7 +221,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     await tracker.runs.create(tracker.key.keyId, runId, plan.spec);
     log(`swarm up: run ${runId}: ${plan.spec.label}; ${paramCount(plan.setup.config).toLocaleString('en-US')} parameters, ` +
       `${plan.spec.slots} slots × ${innerSteps} inner steps × ${plan.spec.rounds} rounds, ${o.providers} local providers`);
-    for (let i = 0; i < o.providers; i++) providers.push(spawnProvider(tracker.url, i, join(work, `provider-${i}`)));
+    providers.start(o.providers);
     const tty = process.stderr.isTTY === true;
     let view: RunView;
     let lastPrinted = 0;
@@ -232,10 +238,10 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
       if (view.progress.status === 'failed' || view.progress.status === 'stopped') throw new SwarmError('UP_RUN_FAILED', `the run ${view.progress.status}: ${view.progress.message ?? ''}`);
       if (view.progress.status === 'finished' && (finalEval !== undefined || view.spec.eval === null)) break;
       if (interrupted) throw new SwarmError('UP_INTERRUPTED', 'interrupted');
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     if (tty && !o.json) process.stderr.write('\n');
-    for (const p of providers) p.kill('SIGTERM');
+    providers.stop('SIGTERM');
     const stats = await runStats(tracker, runId, systemClock.now());
     const config = view.spec.config;
     const theta = decodeParamsBlob((await getBlob(tracker.db, view.progress.params)).bytes, config);
@@ -303,29 +309,36 @@ export function parseAggregate(v: string): UpFlags['aggregate'] {
   return v;
 }
 
+/** A preset default for help texts: "nano 6, micro 3, small 3". */
+export function presetDefaults(key: 'slots' | 'innerSteps' | 'rounds' | 'lr'): string {
+  return Object.entries(UP_DEFAULTS).map(([name, d]) => `${name} ${d[key]}`).join(', ');
+}
+
 export function registerUp(program: Command): void {
   program
     .command('up')
+    .summary('the main job: train a model with local providers through an embedded tracker, then serve it')
     .description(
-      'the main job: an embedded tracker, local providers (one per core, separate processes),\n' +
-        'a DiLoCo training run on the default synthetic corpus with live progress, then the\n' +
-        'trained model served with the OpenAI-compatible API on the same port until Ctrl-C.\n' +
-        'Every result is verified by a quorum; every checkpoint is a ledger entry.',
+      'The main job: start an embedded tracker and local provider processes (one per core, at least 2), ' +
+        'train a model with DiLoCo on the synthetic corpus (or --data) with live progress, then serve the ' +
+        'trained model with the OpenAI-compatible API on the same port until Ctrl-C. Every result is verified ' +
+        'by a quorum of providers, and every checkpoint is a signed ledger entry that `swarm audit --replay` recomputes.',
     )
     .option('--preset <name>', 'model size: nano (~0.1M), micro (~2M), small (~20M)', 'micro')
-    .option('--providers <n>', 'local provider processes (default: one per core, at least 2)', parsePositiveInt('--providers', 256), Math.max(2, availableParallelism()))
-    .option('--rounds <n>', 'DiLoCo rounds (outer steps)', parsePositiveInt('--rounds', 10_000))
-    .option('--slots <n>', 'training units per round (K)', parsePositiveInt('--slots', 64))
-    .option('--inner-steps <n>', 'AdamW steps per unit (H)', parsePositiveInt('--inner-steps', 100_000))
-    .option('--replication <n>', 'minimum quorum of every unit (new identities are always checked by 2)', parsePositiveInt('--replication', 8), 1)
-    .option('--aggregate <kind>', 'mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
-    .option('--data <path>', 'train on real text instead of the synthetic corpus')
-    .option('--db <url|dir>', 'tracker database (default: a fresh PGlite in a temp directory)')
+    .addOption(new Option('--providers <n>', 'local provider processes (a quorum needs at least 2)')
+      .argParser(parsePositiveInt('--providers', 256)).default(Math.max(2, availableParallelism()), 'one per core, at least 2'))
+    .option('--rounds <n>', `DiLoCo rounds, i.e. outer steps R (default by preset: ${presetDefaults('rounds')})`, parsePositiveInt('--rounds', 10_000))
+    .option('--slots <n>', `training units per round K (default by preset: ${presetDefaults('slots')})`, parsePositiveInt('--slots', 64))
+    .option('--inner-steps <n>', `AdamW steps per unit H (default by preset: ${presetDefaults('innerSteps')})`, parsePositiveInt('--inner-steps', 100_000))
+    .option('--replication <n>', 'minimum quorum of every unit (a new identity\'s results are always checked by a second provider)', parsePositiveInt('--replication', 8), 1)
+    .option('--aggregate <kind>', 'how each round\'s deltas are combined: mean, trimmed-mean or centered-clip', parseAggregate, 'mean')
+    .option('--data <path>', 'train on real text: a .txt file, a folder of .txt/.md, or .jsonl with a "text" field (default: the synthetic corpus)')
+    .option('--db <url|dir>', 'tracker database: postgres://… or a PGlite directory (default: a fresh PGlite in a temporary directory, removed on exit)')
     .option('--port <n>', 'port of the tracker and the OpenAI-compatible API', parsePort, 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of every random choice', parsePositiveInt('--seed', 2 ** 32 - 1), 1)
-    .option('--out <dir>', 'where the trained checkpoint is written (default .swarm/up/<preset>)')
-    .option('--exit-after-training', 'stop after training instead of serving')
+    .option('--out <dir>', 'where the trained checkpoint is written (default: .swarm/up/<preset>)')
+    .option('--exit-after-training', 'stop after writing the checkpoint instead of serving the model')
     .option('--json', 'print the final report as one JSON line')
     .action(async (o: UpFlags) => {
       await upAction(o);

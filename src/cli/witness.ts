@@ -29,6 +29,7 @@ import { CommanderError } from 'commander';
 import { base64Decode, base64Encode, bytesEqual } from '../core/encoding.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { sha256Hex } from '../core/sha256.ts';
+import { sleep } from '../core/sleep.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import { isTreeHeadSignatureValid, witnessCosign } from '../ledger/tree-head.ts';
 import type { SignedTreeHead } from '../ledger/tree-head.ts';
@@ -237,19 +238,6 @@ function roundJson(r: RoundResult): Record<string, unknown> {
   return { ...r, head: headJson(r.head) };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((done) => {
-    if (signal?.aborted) return done();
-    const t = setTimeout(finish, ms);
-    function finish(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', finish);
-      done();
-    }
-    signal?.addEventListener('abort', finish, { once: true });
-  });
-}
-
 /** Runs the witness (see the header); resolves to the exit code. */
 export async function runWitness(flags: WitnessFlags, deps: WitnessDeps): Promise<number> {
   const io = deps.io ?? processIo;
@@ -285,12 +273,13 @@ export async function runWitness(flags: WitnessFlags, deps: WitnessDeps): Promis
 export function registerWitness(program: Command): void {
   program
     .command('witness')
-    .description("watch a tracker's ledger: check each signed tree head extends the last one accepted, cosign it, alarm on rollback or split view")
-    .requiredOption('--tracker <url>', 'tracker base URL (http://host:port)')
+    .summary("watch a tracker's ledger and cosign its tree heads")
+    .description("watch a tracker's ledger: check that each signed tree head extends the last one accepted, cosign it, and raise an alarm (exit code 2) on a rollback or a split view")
+    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
     .option('--state <file>', 'where the last accepted head is kept (default: under $SWARM_HOME/witness)')
-    .option('--once', 'run one round and exit')
+    .option('--once', 'run one round and exit (default: a round every --interval until Ctrl-C)')
     .option('--interval <ms>', 'milliseconds between rounds', parsePositiveInt('--interval', 86_400_000), 60_000)
-    .option('--json', 'one JSON object per round')
+    .option('--json', 'print one JSON object per round')
     .action(async (o: WitnessFlags) => {
       const { keyPair } = await loadOrCreateIdentity(swarmHome());
       const stop = new AbortController();

@@ -11,6 +11,7 @@
  * pad bits are rejected with a coded SwarmError. It also keeps core free of
  * Node-only APIs, so the same code can run in a browser provider.
  */
+import { concatArrays } from './concat.ts';
 import { SwarmError } from './errors.ts';
 
 const HEX = '0123456789abcdef';
@@ -197,15 +198,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Concatenation of byte strings into one new array. */
+/** Concatenation of byte strings into one new array (concatArrays for bytes). */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatArrays(Uint8Array, parts);
 }

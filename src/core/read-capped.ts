@@ -5,7 +5,7 @@
  * the gateway and the tracker, which answer an oversized body with their own
  * coded 413.
  */
-import { concatBytes } from './encoding.ts';
+import { concatArrays } from './concat.ts';
 
 export async function readCappedBody(req: Request, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
@@ -24,5 +24,5 @@ export async function readCappedBody(req: Request, maxBytes: number, tooLarge: (
     }
     chunks.push(value);
   }
-  return concatBytes(...chunks);
+  return concatArrays(Uint8Array, chunks);
 }

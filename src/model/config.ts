@@ -72,12 +72,3 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   if (!(c.normEps > 0) || !(c.ropeTheta > 1) || !(c.initStd > 0)) bad('normEps, ropeTheta and initStd must be positive');
   return c;
 }
-
-/** Number of trainable parameters. */
-export function countParams(c: ModelConfig): number {
-  const hd = headDim(c);
-  const attn = c.dim * c.nHeads * hd * 2 + c.dim * c.nKvHeads * hd * 2;
-  const mlp = 3 * c.dim * c.hiddenDim;
-  const perLayer = attn + mlp + 2 * c.dim;
-  return c.vocabSize * c.dim * (c.tiedEmbeddings ? 1 : 2) + c.nLayers * perLayer + c.dim;
-}

@@ -75,6 +75,11 @@ export function paramShapes(c: ModelConfig): Array<[string, number[]]> {
   return out;
 }
 
+/** Number of trainable parameters: the length of the flat vector of paramShapes. */
+export function paramCount(c: ModelConfig): number {
+  return paramShapes(c).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
+}
+
 /** Rebuild a parameter set from tensors in canonical order (e.g. from a flat blob). */
 export function paramsFromList(c: ModelConfig, ts: readonly Tensor[]): LlamaParams {
   const shapes = paramShapes(c);

@@ -7,6 +7,7 @@
  * above N %" preference works the same way.
  */
 import { cpus } from 'node:os';
+import { sleep } from '../core/sleep.ts';
 
 function busyMs(): { busy: number; total: number } {
   let busy = 0;
@@ -23,7 +24,7 @@ function busyMs(): { busy: number; total: number } {
 export async function otherCpuLoad(sampleMs = 1_000): Promise<number> {
   const a = busyMs();
   const ownA = process.cpuUsage();
-  await new Promise((r) => setTimeout(r, sampleMs));
+  await sleep(sampleMs);
   const b = busyMs();
   const own = process.cpuUsage(ownA);
   const total = b.total - a.total;

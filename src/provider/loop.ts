@@ -3,6 +3,12 @@
  * input blobs, run the unit in the sandbox while heartbeating its lease,
  * upload the result, repeat, obeying the owner's policy.
  *
+ * - The unit's spec is parsed once, when it arrives (train/work/kinds.ts
+ *   parseUnitSpec); the typed spec goes on to the patch rebuild, the sandbox
+ *   and finalizeOutput. A spec this provider cannot run is given back.
+ * - Inputs come from the cache, else (a params blob with a patch) are
+ *   rebuilt from the cached base and an int8 update, else are downloaded.
+ *   Blobs the tracker asks for (kept AdamW states) are uploaded first.
  * - Back-off: after a failure the wait is drawn uniformly from
  *   [0, min(cap, base · 2^attempt)] ("full jitter", M. Brooker, "Exponential
  *   Backoff And Jitter", AWS Architecture Blog, 2015), so a tracker restart
@@ -14,6 +20,14 @@
  *   suspending and resuming).
  * - --idle-only: before taking a unit, wait while the rest of the machine is
  *   busy (an injected probe; the CLI measures other processes' CPU use).
+ * - Spool (issue 24, spool.ts): a finished result is spooled before it is
+ *   uploaded and removed only when the tracker acknowledges it; spooled
+ *   results are reported before every work request, so one left by a
+ *   tracker outage or a restart of this provider is reported at the next
+ *   contact (BOINC's client keeps results until the scheduler acknowledges
+ *   them). A spooled result the tracker refuses for good (a unit it no
+ *   longer knows, a replica that is not this provider's) is dropped with a
+ *   log line; network trouble keeps it for the next try.
  * - stop(): the first call finishes the unit in hand and then exits; a
  *   second (or stop({now:true})) cancels it and gives it back to the tracker
  *   (POST /api/failures), which issues it to someone else at once.
@@ -21,18 +35,22 @@
 import type { Clock } from '../core/clock.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import type { Prng } from '../core/prng.ts';
+import { sleep } from '../core/sleep.ts';
+import { MemoryResultSpool } from './spool.ts';
+import type { ResultSpool, SpooledResult } from './spool.ts';
 import type { ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import type { BlobCache } from './blob-cache.ts';
 import type { TrackerClient } from './client.ts';
 import { isTransient } from './client.ts';
 import { finalizeOutput } from '../train/work/finalize.ts';
+import { parseUnitSpec } from '../train/work/kinds.ts';
+import type { UnitSpec } from '../train/work/kinds.ts';
 import { applyParamsUpdate } from '../train/work/update-blob.ts';
-import type { ModelConfig } from '../model/config.ts';
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
   run(
-    spec: Record<string, unknown>,
+    spec: UnitSpec,
     blobs: Map<string, Uint8Array>,
     options: { threads: number; deadlineMs: number; signal?: AbortSignal; onProgress?: (fraction: number) => void },
   ): Promise<{ result: Uint8Array; resultHash: string; metrics: Record<string, number> }>;
@@ -45,8 +63,13 @@ export interface ProviderStatusLine {
   unitId: string | null;
   kind: UnitKind | null;
   progress: number;
+  /** results the tracker acknowledged (this process; spooled ones from before a restart included) */
   completed: number;
   failed: number;
+  /** results this process computed (each is spooled, then reported) */
+  computed: number;
+  /** spooled results the tracker refused for good, or unreadable spool files: dropped with a log line */
+  dropped: number;
   credit: number | null;
   reputation: number | null;
   message?: string;
@@ -56,6 +79,10 @@ export interface ProviderLoopOptions {
   client: TrackerClient;
   runner: UnitRunner;
   cache: BlobCache;
+  /** finished results until the tracker acknowledges them (default: in memory) */
+  spool?: ResultSpool;
+  /** one line for the owner: a dropped spooled result, ... */
+  onLog?: (line: string) => void;
   clock: Clock;
   /** seeded jitter */
   rng: Prng;
@@ -79,35 +106,26 @@ export interface ProviderLoopOptions {
   tamper?: (result: Uint8Array, unit: WorkAssignment) => Uint8Array;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 export class ProviderLoop {
   private readonly o: ProviderLoopOptions;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly spool: ResultSpool;
+  /** the lease of the last unit taken (ms): bounds the back-off */
+  private leaseHintMs: number | null = null;
   private stopping = false;
   private readonly stopNow = new AbortController();
   private readonly wake = new AbortController();
   /** params blobs rebuilt from an int8 update instead of downloaded (issue 7's downlink) */
   patched = 0;
-  readonly status: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, credit: null, reputation: null };
+  readonly status: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
 
   constructor(o: ProviderLoopOptions) {
     if (o.maxCpu !== undefined && (!Number.isFinite(o.maxCpu) || o.maxCpu <= 0 || o.maxCpu > 100)) {
       throw new SwarmError('PROVIDER_BAD_POLICY', '--max-cpu must be a percentage in (0, 100]');
     }
     this.o = o;
-    this.sleep = o.sleep ?? defaultSleep;
+    this.sleep = o.sleep ?? sleep;
+    this.spool = o.spool ?? new MemoryResultSpool();
   }
 
   private set(p: Partial<ProviderStatusLine>): void {
@@ -124,7 +142,10 @@ export class ProviderLoop {
 
   private backoff(attempt: number): number {
     const base = this.o.backoffBaseMs ?? 500;
-    const cap = this.o.backoffCapMs ?? 30_000;
+    // Never wait longer than a third of the tracker's lease (the heartbeat
+    // period): a restarted tracker then hears from every provider, and gets
+    // every spooled result, within a lease (issue 24).
+    const cap = Math.min(this.o.backoffCapMs ?? 30_000, this.leaseHintMs === null ? Infinity : Math.max(base, this.leaseHintMs / 3));
     return this.o.rng.nextFloat() * Math.min(cap, base * 2 ** Math.min(attempt, 20));
   }
 
@@ -150,6 +171,7 @@ export class ProviderLoop {
           await this.sleep(5_000, this.wake.signal);
           continue;
         }
+        await this.reportSpooled();
         const w = await this.o.client.work(this.o.kinds);
         attempt = 0;
         await this.uploadWanted(w.wanted ?? []);
@@ -196,13 +218,11 @@ export class ProviderLoop {
    * hash to the target. Anything wrong — no base, a bad update, a mismatch —
    * returns null and the target is downloaded whole.
    */
-  private async rebuildFromPatch(unit: WorkAssignment, p: ParamsPatch): Promise<Uint8Array | null> {
-    const config = (unit.spec as { config?: ModelConfig }).config;
-    if (config === undefined) return null;
+  private async rebuildFromPatch(spec: UnitSpec, p: ParamsPatch): Promise<Uint8Array | null> {
     const base = await this.o.cache.get(p.base);
     if (base === null) return null;
     try {
-      const rebuilt = applyParamsUpdate(config, base, await this.o.client.getBlob(p.update));
+      const rebuilt = applyParamsUpdate(spec.config, base, await this.o.client.getBlob(p.update));
       this.patched++;
       return rebuilt.bytes;
     } catch (e) {
@@ -215,17 +235,27 @@ export class ProviderLoop {
   private async runUnit(unit: WorkAssignment): Promise<number> {
     const c = this.o.client;
     this.set({ state: 'fetching', unitId: unit.unitId, kind: unit.kind, progress: 0, message: undefined });
+    // The spec is parsed once, here where it arrives; everything below takes
+    // the typed value. A spec this provider cannot run is given back at once.
+    let spec: UnitSpec;
+    try {
+      spec = parseUnitSpec(unit.spec);
+    } catch (e) {
+      await c.fail(unit.unitId, isSwarmError(e) ? e.code : 'PROVIDER_ERROR', e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      throw e;
+    }
     const blobs = new Map<string, Uint8Array>();
     for (const sha of unit.inputs) {
       let bytes = await this.o.cache.get(sha);
       if (bytes === null) {
-        if (unit.patch?.target === sha) bytes = await this.rebuildFromPatch(unit, unit.patch);
+        if (unit.patch?.target === sha) bytes = await this.rebuildFromPatch(spec, unit.patch);
         bytes ??= await c.getBlob(sha);
         await this.o.cache.put(sha, bytes);
       }
       blobs.set(sha, bytes);
     }
     const leaseMs = Math.max(1_000, unit.leaseDeadlineMs - this.o.clock.now());
+    this.leaseHintMs = leaseMs;
     // Heartbeat at a third of the lease so two lost beats still leave time.
     const beat = setInterval(() => {
       c.heartbeat(unit.unitId, this.status.progress).catch(() => undefined);
@@ -234,7 +264,7 @@ export class ProviderLoop {
     this.set({ state: 'running' });
     let out: Awaited<ReturnType<UnitRunner['run']>>;
     try {
-      out = await this.o.runner.run(unit.spec, blobs, {
+      out = await this.o.runner.run(spec, blobs, {
         threads: this.o.threads,
         // The sandbox deadline is generous: the lease is extended by heartbeats.
         deadlineMs: Math.max(leaseMs * 10, 600_000),
@@ -251,10 +281,42 @@ export class ProviderLoop {
     clearInterval(beat);
     const took = this.o.clock.now() - started;
     this.set({ state: 'uploading', progress: 1 });
-    const fin = finalizeOutput(unit.spec, out.result);
+    const fin = finalizeOutput(spec, out.result);
     for (const k of fin.keep) await this.o.cache.put(k.sha256, k.bytes);
     const result = this.o.tamper ? this.o.tamper(fin.upload, unit) : fin.upload;
-    await c.submit({ unitId: unit.unitId, runId: unit.runId, result, metrics: out.metrics });
+    const spooled: SpooledResult = { unitId: unit.unitId, runId: unit.runId, result, metrics: out.metrics, spooledAt: this.o.clock.now() };
+    await this.spool.put(spooled);
+    this.set({ computed: this.status.computed + 1 });
+    // network trouble throws (the loop backs off; the result waits in the spool)
+    await this.report(spooled);
+    this.set({ unitId: null, kind: null });
+    return took;
+  }
+
+  /** Reports every spooled result, oldest first (see the header). */
+  private async reportSpooled(): Promise<void> {
+    for (const r of await this.spool.list()) await this.report(r);
+  }
+
+  /**
+   * Submits one spooled result and forgets it once the tracker acknowledged
+   * it; a permanent refusal drops it with a log line; network trouble and
+   * 5xx answers throw and keep it spooled.
+   */
+  private async report(r: SpooledResult): Promise<void> {
+    const c = this.o.client;
+    this.set({ state: 'uploading', unitId: r.unitId });
+    try {
+      await c.submit({ unitId: r.unitId, runId: r.runId, result: r.result, metrics: r.metrics });
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      const why = isSwarmError(e) ? `${e.code}: ${e.message}` : String(e);
+      this.log(`dropped the spooled result of unit ${r.unitId}: the tracker refused it (${why})`);
+      await this.spool.remove(r.unitId);
+      this.set({ dropped: this.status.dropped + 1 });
+      return;
+    }
+    await this.spool.remove(r.unitId);
     let credit: number | null = this.status.credit;
     let rep: number | null = this.status.reputation;
     try {
@@ -264,7 +326,10 @@ export class ProviderLoop {
     } catch {
       // the status line is best effort
     }
-    this.set({ completed: this.status.completed + 1, credit, reputation: rep, unitId: null, kind: null });
-    return took;
+    this.set({ completed: this.status.completed + 1, credit, reputation: rep });
+  }
+
+  private log(line: string): void {
+    this.o.onLog?.(line);
   }
 }

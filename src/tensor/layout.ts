@@ -8,7 +8,6 @@ import { sizeOf, stridesOf } from './shape.ts';
 
 /** out = x permuted: out.shape[i] = shape[perm[i]]. */
 export function permuteData(x: Float32Array, shape: Shape, perm: readonly number[]): Float32Array {
-  const rank = shape.length;
   const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
   const strides = perm.map((p) => inStrides[p]!);

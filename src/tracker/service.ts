@@ -32,7 +32,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { base64Encode, bytesEqual } from '../core/encoding.ts';
-import { SwarmError } from '../core/errors.ts';
+import { SwarmError, check } from '../core/errors.ts';
 import type { Seed } from '../core/prng.ts';
 import { createEntry, encodeEntry, parseEntry, registeredPublicKey, verifyEntrySignature } from '../ledger/entry.ts';
 import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
@@ -42,26 +42,15 @@ import { combine } from './storage/combine.ts';
 import type { Statement } from './storage/combine.ts';
 import { LedgerSequencer, queueLedgerStatement } from './storage/ledger-queue.ts';
 import { inspectUnitSpec } from './unit-inspector.ts';
+import type { UnitInspection, UnitInspector } from './unit-inspector.ts';
 import { checkBlobBytes } from './storage/blobs.ts';
 import type { Db, Queryable } from './storage/db.ts';
 import { DEFAULT_ADAPTIVE_POLICY, newProviderRecord, recordVerdict, replicationFor } from './validation/adaptive.ts';
 import type { AdaptivePolicy, ProviderRecord } from './validation/adaptive.ts';
-import { CREDIT_HALF_LIFE_MS, racAt, reputation, updateRac } from './validation/credit.ts';
+import { applyAward, creditAwards, CREDIT_HALF_LIFE_MS, racAt, reputation } from './validation/credit.ts';
+import type { Account } from './validation/credit.ts';
 import { assign, canAssign, cancel, createWorkUnit, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
 import type { Replica, WorkUnitParams, WorkUnitState } from './validation/work-unit.ts';
-
-/** What the tracker needs to know about a unit's spec; src/train/work provides it. */
-export interface UnitInspection {
-  /** SHA-256 hex of the canonical spec */
-  specHash: string;
-  /** blobs the unit reads */
-  inputs: string[];
-  /** FLOPs of one execution: the credit of a valid result */
-  flops: number;
-}
-
-/** Validates a spec of a kind (throws a coded error) and describes it. */
-export type UnitInspector = (kind: UnitKind, spec: Record<string, unknown>) => UnitInspection;
 
 export interface TrackerServiceOptions {
   db: Db;
@@ -90,6 +79,18 @@ export const DEFAULT_LEASE_MS = 120_000;
 /** Hint to a provider that found no work. */
 export const NO_WORK_RETRY_MS = 2_000;
 const CANDIDATE_TRIES = 16;
+
+/**
+ * "No eligible provider that has not held unit u is online" (the reissue
+ * rule, work-unit.ts header), inside the candidate query: $2 now, $5 the
+ * trainers' key ids. Online: seen (a work request, heartbeat or
+ * registration) within the unit's lease, the same liveness wantedFrom uses.
+ */
+const NO_FRESH_PROVIDER_SQL = `NOT EXISTS (SELECT 1 FROM providers p
+             WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
+               AND NOT (p.key_id = ANY($5::text[]))
+               AND (cardinality(u.missing_inputs) = 0 OR p.key_id = ANY(u.held_by))
+               AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = p.key_id))`;
 /** createUnits calls inserting at least this many units refresh the planner's statistics. */
 const ANALYZE_AFTER_UNITS = 16;
 
@@ -148,10 +149,6 @@ interface ProviderRow {
   rac: number;
   rac_time: string;
   record: ProviderRecord;
-}
-
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
-  throw new SwarmError(code, message, details);
 }
 
 /** The indexes the assignment query filters on, from the authoritative state. */
@@ -241,6 +238,11 @@ export class TrackerService {
     return this.trainers.has(keyId);
   }
 
+  /** Trainers' key ids (they create work and never take it). */
+  trainerIds(): string[] {
+    return [...this.trainers];
+  }
+
   // ---- providers ------------------------------------------------------------
 
   /**
@@ -251,11 +253,11 @@ export class TrackerService {
    */
   async registerProvider(signer: { keyId: string; publicKey: Uint8Array }, req: RegisterProviderRequest): Promise<{ providerId: string; created: boolean }> {
     const entry = parseEntry(req.entry);
-    if (entry.kind !== 'provider-registered') fail('TRACKER_BAD_REQUEST', 'entry must be a provider-registered entry');
+    if (entry.kind !== 'provider-registered') throw new SwarmError('TRACKER_BAD_REQUEST', 'entry must be a provider-registered entry');
     const pk = registeredPublicKey(entry);
-    if (!bytesEqual(pk, signer.publicKey) || entry.actor !== signer.keyId) fail('TRACKER_FORBIDDEN', 'the entry must register the key that signs the request');
-    if (req.publicKey !== undefined && base64Encode(signer.publicKey) !== base64Encode(pk)) fail('TRACKER_FORBIDDEN', 'publicKey must be the signing key');
-    if ((entry.body.name ?? null) !== req.name) fail('TRACKER_BAD_REQUEST', 'the entry must carry the same name as the request');
+    if (!bytesEqual(pk, signer.publicKey) || entry.actor !== signer.keyId) throw new SwarmError('TRACKER_FORBIDDEN', 'the entry must register the key that signs the request');
+    if (req.publicKey !== undefined && base64Encode(signer.publicKey) !== base64Encode(pk)) throw new SwarmError('TRACKER_FORBIDDEN', 'publicKey must be the signing key');
+    if ((entry.body.name ?? null) !== req.name) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry must carry the same name as the request');
     verifyEntrySignature(entry, pk);
     const now = this.now();
     let appended = 0;
@@ -284,7 +286,7 @@ export class TrackerService {
       'SELECT key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record FROM providers WHERE key_id = $1',
       [keyId],
     );
-    if (rows.length === 0) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+    if (rows.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
     return rows[0]!;
   }
 
@@ -339,14 +341,14 @@ export class TrackerService {
    * creator). Only trainers may create units; only the owner may add to a run.
    */
   async createUnits(actor: string, req: CreateUnitsRequest): Promise<{ created: string[] }> {
-    if (!this.isTrainer(actor)) fail('TRACKER_FORBIDDEN', 'only trainers may create work units');
+    check(this.isTrainer(actor), 'TRACKER_FORBIDDEN', `only trainers may create work units: key ${actor} is not one; start the tracker with --trainer ${actor}`, { keyId: actor });
     const now = this.now();
     await this.db.transaction(async (tx) => {
       const run = await tx.query<{ owner: string | null }>('SELECT owner FROM runs WHERE id = $1 FOR UPDATE', [req.run]);
       if (run.length === 0) {
         await tx.query(`INSERT INTO runs (id, spec, created_at, state, owner) VALUES ($1, $2, $3, 'active', $4)`, [req.run, JSON.stringify({ kind: 'manual' }), now, actor]);
       } else if (run[0]!.owner !== actor && actor !== this.key.keyId) {
-        fail('TRACKER_FORBIDDEN', 'only the owner of a run may add units to it', { run: req.run });
+        throw new SwarmError('TRACKER_FORBIDDEN', 'only the owner of a run may add units to it', { run: req.run });
       }
       await this.insertUnits(tx, req.run, req.units, now);
     });
@@ -371,7 +373,7 @@ export class TrackerService {
   ): Promise<void> {
     const ids = new Set<string>();
     const prepared = units.map((u) => {
-      if (ids.has(u.id)) fail('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
+      if (ids.has(u.id)) throw new SwarmError('TRACKER_BAD_REQUEST', `unit id "${u.id}" given twice`);
       ids.add(u.id);
       const info = this.inspect(u.kind, u.spec);
       const minQuorum = u.minQuorum ?? 1;
@@ -390,7 +392,7 @@ export class TrackerService {
     // An input may be absent only when providers that hold it are named (a kept AdamW state).
     const missingOf = (id: string, inputs: readonly string[]): string[] => inputs.filter((h) => !have.has(h));
     const unheld = prepared.flatMap((p) => ((heldBy[p.u.id]?.length ?? 0) > 0 ? [] : missingOf(p.u.id, p.info.inputs)));
-    if (unheld.length > 0) fail('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: [...new Set(unheld)].slice(0, 8) });
+    if (unheld.length > 0) throw new SwarmError('TRACKER_MISSING_INPUT', 'upload every input blob before creating the units that read it', { missing: [...new Set(unheld)].slice(0, 8) });
     for (const { u, info, wu } of prepared) {
       const q = queueColumns(wu);
       const missing = missingOf(u.id, info.inputs);
@@ -401,7 +403,7 @@ export class TrackerService {
         [u.id, run, u.kind, JSON.stringify(u.spec), JSON.stringify(wu.params), now, JSON.stringify(wu), info.specHash, info.flops, q.needs, u.round ?? 0, u.slot ?? 0,
           missing, missing.length === 0 ? [] : [...(heldBy[u.id] ?? [])], patchOf(patches[u.id], info.inputs)],
       );
-      if (ins.length === 0) fail('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
+      if (ins.length === 0) throw new SwarmError('TRACKER_CONFLICT', `a unit with id "${u.id}" already exists`, { unit: u.id });
     }
   }
 
@@ -419,7 +421,7 @@ export class TrackerService {
 
   async unitStatus(id: string): Promise<UnitStatusView> {
     const rows = await this.db.query<UnitRow & Record<string, unknown>>('SELECT id, run_id, kind, spec, wu, spec_hash, flops, round, slot FROM units WHERE id = $1', [id]);
-    if (rows.length === 0) fail('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
+    if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
     const r = rows[0]!;
     const wu = expire(r.wu, this.now());
     return {
@@ -476,7 +478,7 @@ export class TrackerService {
 
   private async lockUnit(tx: Queryable, id: string): Promise<UnitRow> {
     const rows = await tx.query<UnitRow & Record<string, unknown>>('SELECT id, run_id, kind, spec, wu, spec_hash, flops, round, slot FROM units WHERE id = $1 FOR UPDATE', [id]);
-    if (rows.length === 0) fail('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
+    if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: id });
     return rows[0]!;
   }
 
@@ -538,19 +540,28 @@ export class TrackerService {
       // open unit on every request. (The first scan does not need `now`; it
       // names $2 so that it prepares on its own: PostgreSQL refuses a
       // parameter it cannot type, 42P18.)
-      const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch
+      // A unit this provider held already is a candidate only under the
+      // reissue rule (work-unit.ts header, issue 24): its replica timed out
+      // and no eligible provider that has not held the unit is online (seen
+      // within the unit's lease; trainers' keys never take work; a unit
+      // waiting for a kept input is eligible only to its holders).
+      // \`reissue\` tells the state machine which case the row is.
+      const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch,
+                  EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1) AS reissue
              FROM units u
             WHERE u.state = 'open'
               AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
               AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
-              AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1)
+              AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1
+                                 AND NOT ((r.state = 'timed_out' OR (r.state = 'in_progress' AND r.deadline < $2::bigint))
+                                          AND ${NO_FRESH_PROVIDER_SQL}))
               AND NOT (u.id = ANY($4::text[]))
               AND (cardinality(u.missing_inputs) = 0 OR $1 = ANY(u.held_by))
             ORDER BY ${needy ? 'u.created_at, u.id' : 'u.next_deadline, u.id'}
             LIMIT 1
             FOR UPDATE OF u SKIP LOCKED`;
       const excluded: string[] = [];
-      const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded];
+      const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded, [...this.trainers]];
       // First round trip: the provider's record, its last_seen, the first
       // candidate locked, and whether any open unit waits for an input it
       // holds (units_held_idx keeps that cheap). last_seen is liveness with a
@@ -567,7 +578,7 @@ export class TrackerService {
            FROM p LEFT JOIN c ON true`,
         params(),
       );
-      if (first.length === 0) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+      if (first.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
       const record = first[0]!.p_record;
       maybeWanted = first[0]!.maybe_wanted === true;
       let needy = true;
@@ -588,13 +599,14 @@ export class TrackerService {
             wu = raiseReplication(wu, decision.minQuorum, decision.targetResults);
           }
         }
-        if (!canAssign(wu, provider, now)) {
+        const again = { reissueTimedOut: (row as { reissue?: boolean }).reissue === true };
+        if (!canAssign(wu, provider, now, again)) {
           // Expiry or a raised quorum changed the state: store it, try the next unit.
           if (JSON.stringify(wu) !== JSON.stringify(row.wu)) await this.writeUnit(tx, row, wu, now);
           excluded.push(row.id);
           continue;
         }
-        const { state, replica } = assign(wu, provider, now);
+        const { state, replica } = assign(wu, provider, now, again);
         const issued = this.sign('unit-issued', {
           run: row.run_id, unit: row.id, round: row.round, slot: row.slot, spec: row.spec_hash, provider, deadline: replica.deadline,
         }, now);
@@ -619,7 +631,7 @@ export class TrackerService {
 
   private replicaOf(wu: WorkUnitState, provider: string): Replica {
     const r = wu.replicas.find((x) => x.provider === provider);
-    if (r === undefined) fail('TRACKER_FORBIDDEN', 'this provider holds no replica of this unit', { unit: wu.id });
+    if (r === undefined) throw new SwarmError('TRACKER_FORBIDDEN', 'this provider holds no replica of this unit', { unit: wu.id });
     return r;
   }
 
@@ -656,8 +668,8 @@ export class TrackerService {
    */
   async submitResult(provider: string, sub: ResultSubmission): Promise<{ unitStatus: 'open' | 'valid' | 'error' }> {
     const entry = parseEntry(sub.entry);
-    if (entry.kind !== 'result-submitted' || entry.actor !== provider) fail('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
-    if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) fail('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
+    if (entry.kind !== 'result-submitted' || entry.actor !== provider) throw new SwarmError('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
+    if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
     const now = this.now();
     let appended = 0;
     let becameValid: { id: string; runId: string; round: number; slot: number; canonicalHash: string } | null = null;
@@ -670,14 +682,18 @@ export class TrackerService {
            FROM units u WHERE u.id = $1 FOR UPDATE OF u`,
         [sub.unitId, provider, sub.resultHash],
       );
-      if (rows.length === 0) fail('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
+      if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
       const row = rows[0]!;
-      if (entry.body.run !== row.run_id) fail('TRACKER_BAD_REQUEST', 'the entry names another run');
-      if (row.p_public_key === null) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+      if (entry.body.run !== row.run_id) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry names another run');
+      if (row.p_public_key === null) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
       verifyEntrySignature(entry, row.p_public_key);
-      if (row.b_size === null) fail('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
-      if (Number(row.b_size) !== sub.resultBytes) fail('TRACKER_BAD_REQUEST', 'resultBytes differs from the stored blob size', { stored: Number(row.b_size) });
+      if (row.b_size === null) throw new SwarmError('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
+      if (Number(row.b_size) !== sub.resultBytes) throw new SwarmError('TRACKER_BAD_REQUEST', 'resultBytes differs from the stored blob size', { stored: Number(row.b_size) });
       const r = this.replicaOf(row.wu, provider);
+      // The same result again (its acknowledgement was lost: the tracker died
+      // after COMMIT, issue 24): acknowledge it again, change nothing, so the
+      // provider can forget its spooled copy.
+      if (r.state === 'returned' && r.resultHash === sub.resultHash) return row.wu.status;
       const before = expire(row.wu, now);
       const wu = wuSubmit(before, r.id, sub.resultHash, now);
       const judged = await this.judge(tx, row, before, wu, now);
@@ -706,8 +722,10 @@ export class TrackerService {
    * submitters: the lock step sits above the sort).
    */
   private async judge(tx: Queryable, row: UnitRow, before: WorkUnitState, after: WorkUnitState, now: number): Promise<{ entries: LedgerEntry[]; statements: Statement[] }> {
+    // credit.ts decides who earns what (every valid replica the unit's FLOPs, an invalid one a strike): the pure, tested rule is the one that runs
+    const awards = new Map(creditAwards(after, Math.max(1, Math.round(row.flops))).map((a) => [a.replicaId, a]));
     const changed = after.replicas.filter((r) => {
-      if (r.state !== 'returned' || (r.validateState !== 'valid' && r.validateState !== 'invalid')) return false;
+      if (!awards.has(r.id)) return false;
       const old = before.replicas.find((x) => x.id === r.id);
       return old === undefined || old.validateState !== r.validateState || old.state !== 'returned';
     });
@@ -719,26 +737,29 @@ export class TrackerService {
       [providers],
     );
     const rows = new Map<string, ProviderRow>(locked.map((p) => [p.key_id, p]));
-    for (const p of providers) if (!rows.has(p)) fail('TRACKER_UNKNOWN_PROVIDER', 'a replica names a provider that is not registered', { provider: p });
+    for (const p of providers) check(rows.has(p), 'TRACKER_UNKNOWN_PROVIDER', 'a replica names a provider that is not registered', { provider: p });
     const entries: LedgerEntry[] = [];
-    const credit = Math.max(1, Math.round(row.flops));
     for (const r of changed) {
-      const valid = r.validateState === 'valid';
+      const award = awards.get(r.id)!;
+      const valid = award.verdict === 'valid';
       entries.push(this.sign('verdict', {
         run: row.run_id, unit: row.id, provider: r.provider, result: r.resultHash!, outcome: valid ? 'valid' : 'invalid',
         ...(valid ? { quorum: after.minQuorum } : { reason: 'result hash differs from the quorum\'s canonical result' }),
       } as EntryBodies['verdict'], now));
       const p = rows.get(r.provider)!;
-      p.record = recordVerdict(p.record, valid ? 'valid' : 'invalid', this.policy);
+      p.record = recordVerdict(p.record, award.verdict, this.policy);
+      const account: Account = {
+        provider: p.key_id, totalCredit: p.credit, rac: p.rac, racTime: Number(p.rac_time) === 0 && p.rac === 0 ? null : Number(p.rac_time),
+        valid: Number(p.valid_count), invalid: Number(p.invalid_count),
+      };
+      const next = applyAward(account, award, now, CREDIT_HALF_LIFE_MS);
+      p.credit = next.totalCredit;
+      p.valid_count = String(next.valid);
+      p.invalid_count = String(next.invalid);
       if (valid) {
-        const rac = updateRac(p.rac, Number(p.rac_time) === 0 && p.rac === 0 ? null : Number(p.rac_time), credit, now, CREDIT_HALF_LIFE_MS);
-        p.rac = rac.rac;
-        p.rac_time = String(rac.racTime);
-        p.credit += credit;
-        p.valid_count = String(Number(p.valid_count) + 1);
-        entries.push(this.sign('credit-granted', { run: row.run_id, unit: row.id, provider: r.provider, result: r.resultHash!, amount: credit }, now));
-      } else {
-        p.invalid_count = String(Number(p.invalid_count) + 1);
+        p.rac = next.rac;
+        p.rac_time = String(next.racTime);
+        entries.push(this.sign('credit-granted', { run: row.run_id, unit: row.id, provider: r.provider, result: r.resultHash!, amount: award.credit }, now));
       }
     }
     const statements = [...rows.values()].map((p): Statement => ({
@@ -786,7 +807,7 @@ export class TrackerService {
        SELECT (SELECT v FROM ok) AS allowed, (SELECT count(*) FROM b) AS created`,
       [sha, bytes.length, this.now(), bytes, this.isTrainer(keyId), keyId],
     );
-    if (rows[0]!.allowed !== true) fail('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+    if (rows[0]!.allowed !== true) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
     return { sha256: sha, size: bytes.length, created: Number(rows[0]!.created) === 1 };
   }
 

@@ -8,6 +8,7 @@
  * canonical arithmetic the result bits do not depend on which one runs it.
  * This is what a provider executes in the swarm (DESIGN.md, data flow step 1).
  */
+import { concatArrays } from '../core/concat.ts';
 import { SwarmError } from '../core/errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { lossOf, modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
@@ -53,10 +54,6 @@ export interface TrainUnitOutput {
   metrics: { losses: number[]; gradNorms: number[]; tokens: number; lrs: number[] };
 }
 
-export function paramCount(c: ModelConfig): number {
-  return paramShapes(c).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
-}
-
 /** Views of a flat vector as the parameter tensors (no copy). */
 export function splitFlat(c: ModelConfig, flat: Float32Array): Float32Array[] {
   const out: Float32Array[] = [];
@@ -85,14 +82,7 @@ export function wrapFlatParams(engine: Engine, c: ModelConfig, flat: Float32Arra
 
 /** Concatenate parameter arrays (canonical order) into one flat vector. */
 export function concatFlat(parts: ReadonlyArray<Float32Array | { data: Float32Array }>): Float32Array {
-  const arrays = parts.map((p) => (p instanceof Float32Array ? p : p.data));
-  const out = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
+  return concatArrays(Float32Array, parts.map((p) => (p instanceof Float32Array ? p : p.data)));
 }
 
 export function initFlatAdam(n: number): FlatAdamState {

@@ -11,6 +11,7 @@ import {
   type SourceText,
   type Violation,
 } from './import-rules.ts';
+import { cyclicComponents, findCycles } from './cycles.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,7 +30,7 @@ describe('the real source tree', () => {
     expect(paths.some((p) => p.endsWith('.generated.ts'))).toBe(false);
   });
 
-  it('follows every arrow of DESIGN.md', () => {
+  it('follows every arrow of DESIGN.md and has no import cycle', () => {
     const violations = checkImportRules(files);
     expect(formatViolations(violations)).toBe('');
   });
@@ -232,5 +233,54 @@ describe('file selection', () => {
     expect(layerOf('src/tensor/backend/ref.ts')).toBe('tensor');
     expect(layerOf('src/x.ts')).toBeUndefined();
     expect(layerOf('test/core/x.ts')).toBeUndefined();
+  });
+});
+
+describe('import cycles', () => {
+  const graph = (edges: Record<string, string[]>): Map<string, string[]> => new Map(Object.entries(edges));
+
+  it('finds no cycle in a graph without one', () => {
+    expect(findCycles(graph({ a: ['b', 'c'], b: ['c'], c: [] }))).toEqual([]);
+  });
+
+  it('finds a two-file cycle, a longer one, and a self-import, each as a path back to its start', () => {
+    const g = graph({ a: ['b'], b: ['a'], c: ['d'], d: ['e'], e: ['c', 'a'], s: ['s'], z: ['a'] });
+    expect(findCycles(g)).toEqual([
+      ['a', 'b', 'a'],
+      ['c', 'd', 'e', 'c'],
+      ['s', 's'],
+    ]);
+  });
+
+  it('reports the shortest cycle through the first file of a component, and the whole component', () => {
+    // a → b → c → a and a → c → a share one component; the shorter loop is named
+    const g = graph({ a: ['b', 'c'], b: ['c'], c: ['a'] });
+    expect(cyclicComponents(g)).toEqual([['a', 'b', 'c']]);
+    expect(findCycles(g)).toEqual([['a', 'c', 'a']]);
+  });
+
+  it('reports a type-only cycle with its path, file and line', () => {
+    const v = checkImportRules([
+      { path: 'src/tracker/service.ts', text: "import { x } from '../core/errors.ts';\nimport { inspect } from './unit-inspector.ts';\n" },
+      { path: 'src/tracker/unit-inspector.ts', text: "import type { UnitInspection } from './service.ts';\n" },
+      { path: 'src/core/errors.ts', text: 'export const x = 1;\n' },
+    ]);
+    expect(v).toMatchObject([{ file: 'src/tracker/service.ts', line: 2, rule: 'cycle' }]);
+    expect(v[0]!.message).toContain('import cycle: src/tracker/service.ts → src/tracker/unit-inspector.ts → src/tracker/service.ts');
+  });
+
+  it("sees re-exports, import() types and a folder's index.ts as edges", () => {
+    const v = checkImportRules([
+      { path: 'src/train/a.ts', text: "export { b } from './b.ts';\n" },
+      { path: 'src/train/b.ts', text: "export type C = import('./c').C;\n" },
+      { path: 'src/train/c/index.ts', text: "import '../a.js';\n" },
+    ]);
+    expect(v.map((x) => [x.rule, x.message.split(' (')[0]])).toEqual([
+      ['cycle', 'import cycle: src/train/a.ts → src/train/b.ts → src/train/c/index.ts → src/train/a.ts'],
+    ]);
+  });
+
+  it('ignores imports of files outside the checked set', () => {
+    expect(checkImportRules([{ path: 'src/train/a.ts', text: "import './gone.ts';\nimport x from 'zod';\n" }])).toEqual([]);
   });
 });

@@ -14,12 +14,16 @@
  *  - nondeterminism   a no-I/O layer reading the environment, the process,
  *               the network, the time or Math.random (time comes from Clock,
  *               randomness from the seeded Prng)
+ *  - cycle      files that import each other, directly or around a longer
+ *               loop, by any of the forms above (type-only included); the
+ *               message names the loop (./cycles.ts finds it)
  * Exported as a pure function over {path, text} so its own test can feed it
  * violating files and watch it fail.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import ts from 'typescript';
+import { findCycles } from './cycles.ts';
 
 export interface SourceText {
   /** repository-relative, '/'-separated, e.g. "src/core/prng.ts" */
@@ -27,7 +31,7 @@ export interface SourceText {
   text: string;
 }
 
-export type RuleId = 'layer' | 'peer' | 'unknown-layer' | 'outside-src' | 'dynamic-import' | 'io-module' | 'nondeterminism';
+export type RuleId = 'layer' | 'peer' | 'unknown-layer' | 'outside-src' | 'dynamic-import' | 'io-module' | 'nondeterminism' | 'cycle';
 
 export interface Violation {
   file: string;
@@ -221,12 +225,22 @@ function packageName(spec: string): string {
   return s.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-/** Checks every file against the layer arrows and the no-I/O rules. */
+/** The checked file a relative import's normalised target names, if any ("x.js" and "x" name "x.ts", a folder its index.ts). */
+function resolveFile(target: string, known: ReadonlySet<string>): string | undefined {
+  return [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, `${target}/index.ts`].find((c) => known.has(c));
+}
+
+/** Checks every file against the layer arrows, the no-I/O rules and the no-cycle rule. */
 export function checkImportRules(files: readonly SourceText[]): Violation[] {
   const out: Violation[] = [];
+  const known = new Set(files.map((f) => f.path.split('\\').join('/')).filter(isCheckedPath));
+  /** file → the checked files it imports, and the line of the first import of each */
+  const graph = new Map<string, string[]>();
+  const edgeLine = new Map<string, number>();
   for (const file of files) {
     const path = file.path.split('\\').join('/');
     if (!isCheckedPath(path)) continue;
+    graph.set(path, []);
     const from = layerOf(path);
     if (from === undefined) {
       out.push({ file: path, line: 1, rule: 'unknown-layer', message: 'file is not in a known src/<layer>/ folder (add the layer to LAYER_DEPS and DESIGN.md)' });
@@ -250,6 +264,11 @@ export function checkImportRules(files: readonly SourceText[]): Violation[] {
       }
       if (spec.startsWith('.')) {
         const target = posix.normalize(posix.join(posix.dirname(path), spec));
+        const dep = resolveFile(target, known);
+        if (dep !== undefined && !edgeLine.has(`${path}\n${dep}`)) {
+          graph.get(path)!.push(dep);
+          edgeLine.set(`${path}\n${dep}`, imp.line);
+        }
         // "src/core" (a folder) and "src/core/x.ts" both name layer core.
         const to = layerOf(`${target}/`);
         if (!target.startsWith('src/')) {
@@ -286,6 +305,14 @@ export function checkImportRules(files: readonly SourceText[]): Violation[] {
         out.push({ file: path, line: g.line, rule: 'nondeterminism', message: `${g.name} ${g.reason}; ${from} is a no-I/O layer` });
       }
     }
+  }
+  for (const cycle of findCycles(graph)) {
+    out.push({
+      file: cycle[0]!,
+      line: edgeLine.get(`${cycle[0]}\n${cycle[1]}`) ?? 1,
+      rule: 'cycle',
+      message: `import cycle: ${cycle.join(' → ')} (type-only imports count too; move what both need into a file of its own)`,
+    });
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { preset } from '../../src/model/config.ts';
 import { summary } from '../../src/cli/run.ts';
 import type { RunView } from '../../src/tracker/runs/diloco.ts';
-import { paramCount } from '../../src/train/unit.ts';
+import { paramCount } from '../../src/model/llama.ts';
 
 describe('run summary', () => {
   it('shows each round\'s traffic, one replica per slot and per provider, against data parallelism, and the total ratio', () => {

@@ -11,6 +11,7 @@ describe('core index', () => {
       'canonicalize', 'canonicalBytes', 'CANONICAL_MAX_DEPTH',
       'Prng', 'seedKey', 'stateFromKey',
       'systemClock', 'createSystemClock', 'ManualClock',
+      'concatArrays', 'sleep',
     ];
     for (const n of names) expect(core, n).toHaveProperty(n);
   });

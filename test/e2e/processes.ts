@@ -30,8 +30,8 @@ export function tempHome(label: string): string {
   return d;
 }
 
-export function spawnNode(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnNode(args: string[], env: Record<string, string>, cwd: string = ROOT): Proc {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const out: string[] = [];
   const err: string[] = [];
@@ -77,8 +77,8 @@ export function spawnNode(args: string[], env: Record<string, string>): Proc {
   };
 }
 
-export function spawnSwarm(args: string[], home: string): Proc {
-  return spawnNode([BIN, ...args], { SWARM_HOME: home });
+export function spawnSwarm(args: string[], home: string, cwd: string = ROOT): Proc {
+  return spawnNode([BIN, ...args], { SWARM_HOME: home }, cwd);
 }
 
 export async function cleanup(): Promise<void> {

@@ -12,7 +12,8 @@ import { tinyModel } from './tiny-model.ts';
 const app = createGatewayApp([tinyModel()], { maxBodyBytes: 4096, randomSeed: () => 1 });
 const PATHS = ['/v1/chat/completions', '/v1/completions'] as const;
 
-async function send(path: string, body: string): Promise<void> {
+/** Posts `body` and checks the answer: a JSON body (an OpenAI error unless 200) or a finished SSE stream. */
+async function expectWellFormedAnswer(path: string, body: string): Promise<void> {
   const r = await Promise.race([
     app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
     new Promise<never>((_, no) => setTimeout(() => no(new Error(`no answer within 5 s for ${JSON.stringify(body).slice(0, 200)}`)), 5000)),
@@ -51,20 +52,20 @@ const nearlyValid = fc.record(
 
 describe('malformed bodies', () => {
   it('random text', async () => {
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), fc.string({ maxLength: 200, unit: 'binary' }), (p, s) => send(p, s)));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), fc.string({ maxLength: 200, unit: 'binary' }), (p, s) => expectWellFormedAnswer(p, s)));
   });
 
   it('random JSON values', async () => {
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), fc.jsonValue(), (p, v) => send(p, JSON.stringify(v))));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), fc.jsonValue(), (p, v) => expectWellFormedAnswer(p, JSON.stringify(v))));
   });
 
   it('nearly valid requests', async () => {
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), nearlyValid, (p, v) => send(p, JSON.stringify(v))), { numRuns: 300 });
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...PATHS), nearlyValid, (p, v) => expectWellFormedAnswer(p, JSON.stringify(v))), { numRuns: 300 });
   });
 
   it('truncated and oversized valid bodies', async () => {
     const valid = JSON.stringify({ model: 'swarm-nano', messages: [{ role: 'user', content: 'hello' }], max_tokens: 2 });
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: valid.length }), (k) => send(PATHS[0], valid.slice(0, k))));
-    await send(PATHS[0], JSON.stringify({ model: 'swarm-nano', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }));
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: valid.length }), (k) => expectWellFormedAnswer(PATHS[0], valid.slice(0, k))));
+    await expectWellFormedAnswer(PATHS[0], JSON.stringify({ model: 'swarm-nano', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }));
   });
 });

@@ -18,7 +18,7 @@ describe('nano Llama gradient check', () => {
       const p = initParams(e, c, rng);
       // perturb norm weights away from 1 so their gradients are exercised
       const entries = paramEntries(p);
-      for (const [name, t] of entries) if (t.rank === 1) for (let i = 0; i < t.size; i++) t.data[i] = 1 + 0.3 * (rng.nextFloat() - 0.5);
+      for (const [, t] of entries) if (t.rank === 1) for (let i = 0; i < t.size; i++) t.data[i] = 1 + 0.3 * (rng.nextFloat() - 0.5);
       const k = modelConstants(e, c);
       const B = 2, T = 5;
       const inputs = Int32Array.from({ length: B * T }, () => rng.nextInt(c.vocabSize));

@@ -59,12 +59,17 @@ describe('provider registration', () => {
     ['capabilities.memoryBytes', { capabilities: { threads: 1, memoryBytes: 2 ** 45 } }],
     ['capabilities.memoryBytes', { capabilities: { threads: 1, memoryBytes: '1' } }],
     ['capabilities', { capabilities: { threads: 1, memoryBytes: 1, gpu: true } }],
-    ['', { extra: 1 }],
   ])('rejects a bad %s', (path, patch) => {
     const r = invalid(RegisterProviderRequestSchema, withField(ok, patch));
     expect(r.code).toBe('PROTOCOL_INVALID');
     expect(r.path).toBe(path);
-    if (path !== '') expect(r.message.startsWith(`${path}: `)).toBe(true);
+    expect(r.message.startsWith(`${path}: `)).toBe(true);
+  });
+
+  it('rejects an unknown top-level field at the root path, naming the field', () => {
+    const r = invalid(RegisterProviderRequestSchema, withField(ok, { extra: 1 }));
+    expect(r).toMatchObject({ code: 'PROTOCOL_INVALID', path: '' });
+    expect(r.message).toBe('Unrecognized key: "extra"'); // zod's message, no "path: " in front
   });
 
   it('rejects non-objects', () => {

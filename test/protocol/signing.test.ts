@@ -228,12 +228,10 @@ describe('signRequest / verifyRequest', () => {
       ['version with leading zero', HEADER_VERSION, '01'],
       ['repeated header joined by fetch', HEADER_NONCE, 'AAAAAAAAAAAAAAAAAAAAAA, AAAAAAAAAAAAAAAAAAAAAB'],
     ];
-    for (const [what, name, value] of cases) {
-      it(what, async () => {
-        const s = setup();
-        expect(await codeOf(s.verify({ ...s.sign(), [name]: value }))).toBe('PROTOCOL_BAD_HEADER');
-      });
-    }
+    it.each(cases)('%s', async (_what, name, value) => {
+      const s = setup();
+      expect(await codeOf(s.verify({ ...s.sign(), [name]: value }))).toBe('PROTOCOL_BAD_HEADER');
+    });
 
     it('a repeated header (array value, or two spellings)', async () => {
       const s = setup();

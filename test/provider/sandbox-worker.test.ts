@@ -8,7 +8,7 @@ import { preset } from '../../src/model/config.ts';
 import { createWorkerSandbox } from '../../src/provider/sandbox/worker-sandbox.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
-import { paramCount } from '../../src/train/unit.ts';
+import { paramCount } from '../../src/model/llama.ts';
 import type { EvalSpec } from '../../src/train/work/eval-kind.ts';
 import { encodeParamsBlob } from '../../src/train/work/params-blob.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwarmError } from '../../src/core/errors.ts';
-import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../../src/tensor/backend/backend.ts';
+import type { Backend, ReduceOp, UnaryOp } from '../../src/tensor/backend/backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/tensor/backend/backend.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { collapseBroadcast, createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
@@ -421,12 +421,7 @@ describe('wasm matmul pool', () => {
     w.close();
     w.close();
     expect(() => w.unary('neg', x)).toThrow(SwarmError);
-    try {
-      w.matmul(x, x, 1, 1, 3, 1, false);
-      throw new Error('expected TENSOR_BACKEND_CLOSED');
-    } catch (e) {
-      expect((e as SwarmError).code).toBe('TENSOR_BACKEND_CLOSED');
-    }
+    expect(codeOf(() => w.matmul(x, x, 1, 1, 3, 1, false))).toBe('TENSOR_BACKEND_CLOSED');
   });
 
   it('rejects a bad thread count', async () => {

@@ -17,7 +17,7 @@ import { migrate } from '../../src/tracker/storage/migrations.ts';
 import { openPglite, openPostgres } from '../../src/tracker/storage/db.ts';
 import { freshDatabase } from './ledger/backends.ts';
 import type { Db } from '../../src/tracker/storage/db.ts';
-import { paramCount } from '../../src/train/unit.ts';
+import { paramCount } from '../../src/model/llama.ts';
 import { encodeParamsBlob } from '../../src/train/work/params-blob.ts';
 import { encodeShardBlob } from '../../src/train/work/shard-blob.ts';
 import { Prng } from '../../src/core/prng.ts';

@@ -72,6 +72,10 @@ describe('the runs API under bad input', () => {
     expect(await codeOfAsync(create({ id: 'r2', spec }))).toBe('TRACKER_CONFLICT');
     const stranger = h.client(keyOf(78));
     expect(await codeOfAsync(stranger.send('POST', '/api/runs/r2/stop', new Uint8Array(0)))).toBe('TRACKER_FORBIDDEN');
+    // issue 24: the refusal names the key id, so the operator knows what to pass to --trainer
+    const refused = await stranger.json('POST', '/api/runs', { id: 'r3', spec }).catch((e: Error) => e);
+    expect((refused as Error & { code?: string }).code).toBe('TRACKER_FORBIDDEN');
+    expect((refused as Error).message).toContain(`--trainer ${keyOf(78).keyId}`);
     expect(await codeOfAsync(trainer.getJson('/api/runs/nope'))).toBe('TRACKER_NOT_FOUND');
     const stopped = (await (await trainer.send('POST', '/api/runs/r2/stop', new Uint8Array(0))).json()) as { progress: { status: string } };
     expect(stopped.progress.status).toBe('stopped');

@@ -190,3 +190,124 @@ describe.each(backends)('tracker work flow on %s: a candidate the state machine 
     }
   });
 });
+
+describe.each(backends)('tracker work flow on %s: reissue to a timed-out holder (issue 24)', (backend) => {
+  let h: Harness;
+  let trainer: TrackerClient;
+  let spec: Record<string, unknown>;
+  const provider = async (i: number): Promise<TrackerClient> => {
+    const p = h.client(keyOf(i));
+    await p.register(`p${i}`, CAPS);
+    return p;
+  };
+  const replicaOf = async (who: TrackerClient) => (await h.service.unitStatus('u1')).replicas.filter((r) => r.provider === who.key.keyId);
+
+  beforeEach(async () => {
+    h = await startHarness({ db: backend, suite: 'work_flow_reissue' });
+    trainer = h.client(h.trainerKey);
+    const u = nanoEvalUnit();
+    for (const b of u.blobs) await trainer.putBlob(b);
+    spec = u.spec;
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec, leaseMs: 10_000 }] });
+  });
+  afterEach(async () => h.close());
+
+  it('two providers whose leases both ran out: the unit goes back to them once no provider that never held it is online, and validates', async () => {
+    const a = await provider(1);
+    const b = await provider(2);
+    expect((await a.work()).unit?.unitId).toBe('u1');
+    expect((await b.work()).unit?.unitId).toBe('u1'); // new identities: quorum 2
+    const first = (await replicaOf(a))[0]!;
+    h.clock.advance(11_000); // both leases run out (both providers were killed, say)
+    const c = await provider(3); // online, never held u1: it goes first
+    expect((await a.work()).unit).toBeNull();
+    expect((await c.work()).unit?.unitId).toBe('u1');
+    // now every online provider has held u1 and a's replica timed out: a gets it again
+    const again = await a.work();
+    expect(again.unit?.unitId).toBe('u1');
+    expect(again.unit?.leaseDeadlineMs).toBe(h.clock.now() + 10_000);
+    const mine = await replicaOf(a);
+    expect(mine).toHaveLength(1); // the same replica, leased again
+    expect(mine[0]).toMatchObject({ id: first.id, state: 'in-progress' });
+    expect((await b.work()).unit).toBeNull(); // the unit has its two live replicas
+    const good = utf8Encode('the same result bytes');
+    await a.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} });
+    expect((await c.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} })).unitStatus).toBe('valid');
+    expect((await a.providerStatus()).credit).toBeGreaterThan(0);
+    const kinds = await ledgerKinds(h);
+    expect(kinds.filter((k) => k === 'unit-issued')).toHaveLength(4); // a, b, c, a again
+    expect(kinds.filter((k) => k === 'credit-granted')).toHaveLength(2);
+  });
+
+  it('a provider whose result was rejected or inconclusive, or who gave the unit back, never gets it again; one that timed out does', async () => {
+    const [a, b, c] = [await provider(1), await provider(2), await provider(3)];
+    await a.work();
+    await b.work();
+    await a.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('one answer'), metrics: {} });
+    expect((await b.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('another'), metrics: {} })).unitStatus).toBe('open');
+    expect((await c.work()).unit?.unitId).toBe('u1'); // the tie needs a third replica
+    await c.fail('u1', 'PROVIDER_ERROR', 'out of memory');
+    h.clock.advance(60_000); // nobody new is online
+    for (const p of [a, b, c]) expect((await p.work()).unit).toBeNull();
+    const d = await provider(4);
+    expect((await d.work()).unit?.unitId).toBe('u1');
+    h.clock.advance(11_000); // d's lease runs out
+    for (const p of [a, b, c]) expect((await p.work()).unit).toBeNull();
+    expect((await d.work()).unit?.unitId).toBe('u1');
+    expect((await d.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('one answer'), metrics: {} })).unitStatus).toBe('valid');
+  });
+
+  it('a provider that keeps timing out errors the unit out (each expired lease counts towards max_error_results)', async () => {
+    const a = await provider(1);
+    expect((await a.work()).unit?.unitId).toBe('u1');
+    let leases = 1;
+    for (;;) {
+      h.clock.advance(11_000);
+      const w = await a.work();
+      if (w.unit === null) break;
+      leases++;
+      expect(leases).toBeLessThan(20);
+    }
+    const st = await h.service.unitStatus('u1');
+    expect(st.status).toBe('error');
+    expect(leases).toBe(5); // max_error_results 4: the fifth expired lease errors it out
+  });
+});
+
+describe.each(backends)('tracker work flow on %s: late results (issue 24)', (backend) => {
+  it('results that arrive after their leases ran out count while the unit has no canonical result, and earn credit', async () => {
+    const h = await startHarness({ db: backend, suite: 'work_flow_late' });
+    try {
+      const trainer = h.client(h.trainerKey);
+      const u = nanoEvalUnit();
+      for (const b of u.blobs) await trainer.putBlob(b);
+      const [a, b, c] = await Promise.all([1, 2, 3].map(async (i) => {
+        const p = h.client(keyOf(i));
+        await p.register(`p${i}`, CAPS);
+        return p;
+      })) as [TrackerClient, TrackerClient, TrackerClient];
+      await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec: u.spec, leaseMs: 10_000 }] });
+      await a.work();
+      await b.work();
+      h.clock.advance(30_000); // the tracker was down for longer than a lease
+      await h.service.sweep();
+      expect((await h.service.unitStatus('u1')).replicas.map((r) => r.state)).toEqual(['timed-out', 'timed-out']);
+      const good = utf8Encode('the same result bytes');
+      expect((await a.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} })).unitStatus).toBe('open');
+      expect((await b.submit({ unitId: 'u1', runId: 'run1', result: good, metrics: {} })).unitStatus).toBe('valid');
+      expect((await a.providerStatus()).credit).toBeGreaterThan(0);
+      expect((await b.providerStatus()).credit).toBeGreaterThan(0);
+      // a late result for a unit that errored out (a closed round cancels it) is recorded too late: no credit
+      await trainer.createUnits({ run: 'run1', units: [{ id: 'u2', kind: 'eval', spec: u.spec, leaseMs: 10_000 }] });
+      await c.work();
+      h.clock.advance(30_000);
+      await h.db.transaction((tx) => h.service.cancelUnits(tx, ['u2'], h.clock.now()));
+      expect((await c.submit({ unitId: 'u2', runId: 'run1', result: good, metrics: {} })).unitStatus).toBe('error');
+      expect((await c.providerStatus()).credit).toBe(0);
+      // a result for a unit the tracker does not know is refused with a code (the provider drops it)
+      expect(await codeOfAsync(c.submit({ unitId: 'gone', runId: 'run1', result: good, metrics: {} }))).toBe('TRACKER_NOT_FOUND');
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/core/prng.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import { preset } from '../../src/model/config.ts';
-import { initParams, paramList } from '../../src/model/llama.ts';
+import { initParams, paramCount, paramList } from '../../src/model/llama.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { createWasmBackend } from '../../src/tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
-import { concatFlat, initFlatAdam, paramCount, runTrainUnit } from '../../src/train/unit.ts';
+import { concatFlat, initFlatAdam, runTrainUnit } from '../../src/train/unit.ts';
 import type { Batch, TrainUnitInput } from '../../src/train/unit.ts';
 
 const c = preset('nano', { vocabSize: 32, maxSeqLen: 16 });

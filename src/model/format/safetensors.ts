@@ -66,8 +66,7 @@
  * rounds to nearest, ties to even (IEEE 754-2019 §4.3.1).
  */
 import { utf8Decode, utf8Encode } from '../../core/encoding.ts';
-import type { ErrorDetails } from '../../core/errors.ts';
-import { SwarmError } from '../../core/errors.ts';
+import { SwarmError, check } from '../../core/errors.ts';
 
 // ---------------------------------------------------------------------------
 // dtypes
@@ -159,10 +158,6 @@ export interface DecodedSafetensors {
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
-
-function fail(code: string, message: string, details?: ErrorDetails): never {
-  throw new SwarmError(code, message, details);
-}
 
 // ---------------------------------------------------------------------------
 // half precision (IEEE 754 binary16) and bfloat16, on bit patterns
@@ -288,13 +283,13 @@ function elementCount(shape: readonly unknown[]): bigint {
 function byteLength(name: string, dtype: SafetensorsDtype, shape: readonly number[], numel: bigint): number {
   const bits = numel * BigInt(DTYPE_BITS[dtype]);
   if (bits % 8n !== 0n) {
-    fail('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${numel} elements of ${dtype} do not fill whole bytes`, {
+    throw new SwarmError('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${numel} elements of ${dtype} do not fill whole bytes`, {
       name, dtype, shape: [...shape],
     });
   }
   const bytes = bits / 8n;
   if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) {
-    fail('SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape ${JSON.stringify(shape)} is too large`, { name, shape: [...shape] });
+    throw new SwarmError('SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape ${JSON.stringify(shape)} is too large`, { name, shape: [...shape] });
   }
   return Number(bytes);
 }
@@ -304,17 +299,19 @@ function byteLength(name: string, dtype: SafetensorsDtype, shape: readonly numbe
 
 /** The little-endian bytes of `data` stored as `dtype` (a fresh copy). */
 function encodeData(name: string, dtype: SafetensorsDtype, data: TensorData, numel: number, nbytes: number): Uint8Array {
-  const bad = (what: string): never =>
-    fail('SAFETENSORS_BAD_DATA', `tensor "${name}": ${what}`, { name, dtype, data: data?.constructor?.name ?? typeof data });
-  const lengthMismatch = (have: number, want: number): never =>
-    fail('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": data has ${have} elements, shape needs ${want}`, {
+  const bad = (what: string): never => {
+    throw new SwarmError('SAFETENSORS_BAD_DATA', `tensor "${name}": ${what}`, { name, dtype, data: data?.constructor?.name ?? typeof data });
+  };
+  const lengthMismatch = (have: number, want: number): never => {
+    throw new SwarmError('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": data has ${have} elements, shape needs ${want}`, {
       name, dtype, have, want,
     });
+  };
 
   if (data instanceof Uint8Array) {
     // Raw little-endian bytes, any dtype.
     if (data.length !== nbytes) {
-      fail('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${data.length} raw bytes, shape needs ${nbytes}`, {
+      throw new SwarmError('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${data.length} raw bytes, shape needs ${nbytes}`, {
         name, dtype, have: data.length, want: nbytes,
       });
     }
@@ -354,12 +351,12 @@ function encodeData(name: string, dtype: SafetensorsDtype, data: TensorData, num
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') fail('SAFETENSORS_BAD_NAME', 'tensor name must be a string', { name: String(name) });
-  if (name === METADATA_KEY) fail('SAFETENSORS_BAD_NAME', `"${METADATA_KEY}" is reserved for the metadata map`, { name });
+  if (typeof name !== 'string') throw new SwarmError('SAFETENSORS_BAD_NAME', 'tensor name must be a string', { name: String(name) });
+  if (name === METADATA_KEY) throw new SwarmError('SAFETENSORS_BAD_NAME', `"${METADATA_KEY}" is reserved for the metadata map`, { name });
   try {
     utf8Encode(name);
   } catch {
-    fail('SAFETENSORS_BAD_NAME', 'tensor name is not well-formed Unicode (lone surrogate)', { name });
+    throw new SwarmError('SAFETENSORS_BAD_NAME', 'tensor name is not well-formed Unicode (lone surrogate)', { name });
   }
 }
 
@@ -367,16 +364,16 @@ function checkName(name: unknown): asserts name is string {
 function metadataEntries(metadata: Readonly<Record<string, string>> | undefined): Array<[string, string]> {
   if (metadata === undefined) return [];
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    fail('SAFETENSORS_BAD_METADATA', 'metadata must be a string-to-string object');
+    throw new SwarmError('SAFETENSORS_BAD_METADATA', 'metadata must be a string-to-string object');
   }
   const entries = Object.entries(metadata);
   for (const [k, v] of entries) {
-    if (typeof v !== 'string') fail('SAFETENSORS_BAD_METADATA', `metadata "${k}" must be a string`, { key: k });
+    if (typeof v !== 'string') throw new SwarmError('SAFETENSORS_BAD_METADATA', `metadata "${k}" must be a string`, { key: k });
     try {
       utf8Encode(k);
       utf8Encode(v);
     } catch {
-      fail('SAFETENSORS_BAD_METADATA', `metadata "${k}" is not well-formed Unicode`, { key: k });
+      throw new SwarmError('SAFETENSORS_BAD_METADATA', `metadata "${k}" is not well-formed Unicode`, { key: k });
     }
   }
   return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -392,19 +389,19 @@ export function encodeSafetensors(
   tensors: readonly SafetensorsTensor[],
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array {
-  if (!Array.isArray(tensors)) fail('SAFETENSORS_BAD_INPUT', 'tensors must be an array');
+  check(Array.isArray(tensors), 'SAFETENSORS_BAD_INPUT', 'tensors must be an array');
   const seen = new Set<string>();
   const prepared: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; bytes: Uint8Array }> = [];
   for (const t of tensors) {
     checkName(t?.name);
     const name = t.name;
-    if (seen.has(name)) fail('SAFETENSORS_DUPLICATE_NAME', `tensor "${name}" given twice`, { name });
+    if (seen.has(name)) throw new SwarmError('SAFETENSORS_DUPLICATE_NAME', `tensor "${name}" given twice`, { name });
     seen.add(name);
     const dtype = t.dtype ?? 'F32';
-    if (!isSafetensorsDtype(dtype)) fail('SAFETENSORS_BAD_DTYPE', `tensor "${name}": unknown dtype ${String(dtype)}`, { name, dtype: String(dtype) });
-    if (!Array.isArray(t.shape)) fail('SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape must be an array`, { name });
+    check(isSafetensorsDtype(dtype), 'SAFETENSORS_BAD_DTYPE', `tensor "${name}": unknown dtype ${String(dtype)}`, { name, dtype: String(dtype) });
+    check(Array.isArray(t.shape), 'SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape must be an array`, { name });
     const numel = elementCount(t.shape);
-    if (numel < 0n) fail('SAFETENSORS_BAD_SHAPE', `tensor "${name}": dimensions must be non-negative integers`, { name, shape: [...t.shape] });
+    if (numel < 0n) throw new SwarmError('SAFETENSORS_BAD_SHAPE', `tensor "${name}": dimensions must be non-negative integers`, { name, shape: [...t.shape] });
     const nbytes = byteLength(name, dtype, t.shape, numel);
     const bytes = encodeData(name, dtype, t.data, Number(numel), nbytes);
     prepared.push({ name, dtype, shape: [...t.shape], bytes });
@@ -425,9 +422,9 @@ export function encodeSafetensors(
   const json = utf8Encode(`{${parts.join(',')}}`);
   const headerLen = Math.ceil(json.length / 8) * 8;
   if (headerLen > DEFAULT_MAX_HEADER_BYTES) {
-    fail('SAFETENSORS_HEADER_TOO_LARGE', `header of ${headerLen} bytes exceeds ${DEFAULT_MAX_HEADER_BYTES}`, { headerLen });
+    throw new SwarmError('SAFETENSORS_HEADER_TOO_LARGE', `header of ${headerLen} bytes exceeds ${DEFAULT_MAX_HEADER_BYTES}`, { headerLen });
   }
-  if (8 + headerLen + offset > Number.MAX_SAFE_INTEGER) fail('SAFETENSORS_BAD_SHAPE', 'tensors too large for one file');
+  if (8 + headerLen + offset > Number.MAX_SAFE_INTEGER) throw new SwarmError('SAFETENSORS_BAD_SHAPE', 'tensors too large for one file');
 
   const out = new Uint8Array(8 + headerLen + offset);
   const view = new DataView(out.buffer);
@@ -468,7 +465,7 @@ class HeaderParser {
   constructor(private readonly s: string) {}
 
   private error(why: string): never {
-    fail('SAFETENSORS_BAD_HEADER', `header is not valid JSON: ${why} at character ${this.i}`, { at: this.i });
+    throw new SwarmError('SAFETENSORS_BAD_HEADER', `header is not valid JSON: ${why} at character ${this.i}`, { at: this.i });
   }
 
   parseDocument(): Json {
@@ -518,8 +515,8 @@ class HeaderParser {
       if (this.s[this.i] !== '"') this.error('expected a member name');
       const key = this.string();
       if (keys.has(key)) {
-        if (depth === 0) fail('SAFETENSORS_DUPLICATE_NAME', `tensor "${key}" appears twice in the header`, { name: key });
-        fail('SAFETENSORS_BAD_HEADER', `duplicate key "${key}" in the header`, { key });
+        if (depth === 0) throw new SwarmError('SAFETENSORS_DUPLICATE_NAME', `tensor "${key}" appears twice in the header`, { name: key });
+        throw new SwarmError('SAFETENSORS_BAD_HEADER', `duplicate key "${key}" in the header`, { key });
       }
       keys.add(key);
       this.ws();
@@ -644,7 +641,7 @@ interface Entry {
 }
 
 function parseEntry(name: string, v: Json): Entry {
-  if (!(v instanceof JsonObj)) fail('SAFETENSORS_BAD_HEADER', `tensor "${name}" must map to an object`, { name });
+  check(v instanceof JsonObj, 'SAFETENSORS_BAD_HEADER', `tensor "${name}" must map to an object`, { name });
   let dtypeJ: Json | undefined;
   let shapeJ: Json | undefined;
   let offsetsJ: Json | undefined;
@@ -654,39 +651,39 @@ function parseEntry(name: string, v: Json): Entry {
     else if (k === 'data_offsets') offsetsJ = x;
     // The reference's TensorInfo has exactly these fields; an unknown one is a
     // different format (or a smuggling place), not something to skip.
-    else fail('SAFETENSORS_BAD_HEADER', `tensor "${name}": unknown field "${k}"`, { name, field: k });
+    else throw new SwarmError('SAFETENSORS_BAD_HEADER', `tensor "${name}": unknown field "${k}"`, { name, field: k });
   }
   if (dtypeJ === undefined || shapeJ === undefined || offsetsJ === undefined) {
-    fail('SAFETENSORS_BAD_HEADER', `tensor "${name}" needs dtype, shape and data_offsets`, { name });
+    throw new SwarmError('SAFETENSORS_BAD_HEADER', `tensor "${name}" needs dtype, shape and data_offsets`, { name });
   }
   if (!isSafetensorsDtype(dtypeJ)) {
-    fail('SAFETENSORS_BAD_DTYPE', `tensor "${name}": unknown dtype ${show(dtypeJ)}`, { name, dtype: show(dtypeJ) });
+    throw new SwarmError('SAFETENSORS_BAD_DTYPE', `tensor "${name}": unknown dtype ${show(dtypeJ)}`, { name, dtype: show(dtypeJ) });
   }
-  if (!Array.isArray(shapeJ)) fail('SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape must be an array`, { name });
+  check(Array.isArray(shapeJ), 'SAFETENSORS_BAD_SHAPE', `tensor "${name}": shape must be an array`, { name });
   const shape: number[] = [];
   for (const d of shapeJ) {
     const n = jsonIndex(d);
     if (n < 0) {
-      fail('SAFETENSORS_BAD_SHAPE', `tensor "${name}": dimension ${show(d)} is not a non-negative integer`, {
+      throw new SwarmError('SAFETENSORS_BAD_SHAPE', `tensor "${name}": dimension ${show(d)} is not a non-negative integer`, {
         name, dim: show(d),
       });
     }
     shape.push(n);
   }
   if (!Array.isArray(offsetsJ) || offsetsJ.length !== 2) {
-    fail('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": data_offsets must be [begin, end]`, { name });
+    throw new SwarmError('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": data_offsets must be [begin, end]`, { name });
   }
   const begin = jsonIndex(offsetsJ[0]!);
   const end = jsonIndex(offsetsJ[1]!);
   if (begin < 0 || end < 0) {
-    fail('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": offsets must be non-negative integers`, {
+    throw new SwarmError('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": offsets must be non-negative integers`, {
       name, offsets: offsetsJ.map(show),
     });
   }
-  if (end < begin) fail('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": end ${end} is before begin ${begin}`, { name, begin, end });
+  if (end < begin) throw new SwarmError('SAFETENSORS_BAD_OFFSETS', `tensor "${name}": end ${end} is before begin ${begin}`, { name, begin, end });
   const nbytes = byteLength(name, dtypeJ, shape, elementCount(shape));
   if (end - begin !== nbytes) {
-    fail('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${dtypeJ} ${JSON.stringify(shape)} needs ${nbytes} bytes, offsets span ${end - begin}`, {
+    throw new SwarmError('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}": ${dtypeJ} ${JSON.stringify(shape)} needs ${nbytes} bytes, offsets span ${end - begin}`, {
       name, dtype: dtypeJ, shape, begin, end, want: nbytes,
     });
   }
@@ -701,10 +698,10 @@ function recordOf(entries: ReadonlyArray<readonly [string, string]>): Record<str
 }
 
 function parseMetadata(v: Json): Record<string, string> {
-  if (!(v instanceof JsonObj)) fail('SAFETENSORS_BAD_METADATA', '__metadata__ must be an object');
+  check(v instanceof JsonObj, 'SAFETENSORS_BAD_METADATA', '__metadata__ must be an object');
   for (const [k, x] of v.entries) {
     if (typeof x !== 'string') {
-      fail('SAFETENSORS_BAD_METADATA', `__metadata__ "${k}" must be a string, got ${show(x)}`, { key: k });
+      throw new SwarmError('SAFETENSORS_BAD_METADATA', `__metadata__ "${k}" must be a string, got ${show(x)}`, { key: k });
     }
   }
   return recordOf(v.entries as Array<[string, string]>);
@@ -752,14 +749,14 @@ function decodeData(dtype: SafetensorsDtype, raw: Uint8Array): TensorData {
         case 'I64': return new BigInt64Array(buf);
         case 'U64': return new BigUint64Array(buf);
       }
-      return fail('SAFETENSORS_BAD_DTYPE', `no decoder for ${dtype}`);
+      throw new SwarmError('SAFETENSORS_BAD_DTYPE', `no decoder for ${dtype}`);
     }
   }
 }
 
 function expectEntries(expect: SafetensorsExpectMap): Array<[string, SafetensorsExpectation]> {
   if (expect instanceof Map) return [...(expect as ReadonlyMap<string, SafetensorsExpectation>).entries()];
-  if (expect === null || typeof expect !== 'object') fail('SAFETENSORS_BAD_INPUT', 'expect must be a Map or an object');
+  if (expect === null || typeof expect !== 'object') throw new SwarmError('SAFETENSORS_BAD_INPUT', 'expect must be a Map or an object');
   return Object.keys(expect).map((k) => [k, (expect as Record<string, SafetensorsExpectation>)[k]!]);
 }
 
@@ -779,25 +776,25 @@ export function checkExpectations(
   for (const [name, want] of entries) {
     named.add(name);
     const got = found.get(name);
-    if (got === undefined) fail('SAFETENSORS_MISSING_TENSOR', `tensor "${name}" is missing`, { name });
+    if (got === undefined) throw new SwarmError('SAFETENSORS_MISSING_TENSOR', `tensor "${name}" is missing`, { name });
     if (want.dtype !== undefined) {
       const allowed: readonly SafetensorsDtype[] = typeof want.dtype === 'string' ? [want.dtype] : want.dtype;
       if (!allowed.includes(got.dtype)) {
-        fail('SAFETENSORS_DTYPE_MISMATCH', `tensor "${name}" is ${got.dtype}, expected ${allowed.join(' or ')}`, {
+        throw new SwarmError('SAFETENSORS_DTYPE_MISMATCH', `tensor "${name}" is ${got.dtype}, expected ${allowed.join(' or ')}`, {
           name, expected: [...allowed], actual: got.dtype,
         });
       }
     }
     const same = want.shape.length === got.shape.length && want.shape.every((d, i) => d === got.shape[i]);
     if (!same) {
-      fail('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}" has shape ${JSON.stringify(got.shape)}, expected ${JSON.stringify(want.shape)}`, {
+      throw new SwarmError('SAFETENSORS_SHAPE_MISMATCH', `tensor "${name}" has shape ${JSON.stringify(got.shape)}, expected ${JSON.stringify(want.shape)}`, {
         name, expected: [...want.shape], actual: [...got.shape],
       });
     }
   }
   if (!allowExtra) {
     for (const name of found.keys()) {
-      if (!named.has(name)) fail('SAFETENSORS_UNEXPECTED_TENSOR', `tensor "${name}" is not expected`, { name });
+      check(named.has(name), 'SAFETENSORS_UNEXPECTED_TENSOR', `tensor "${name}" is not expected`, { name });
     }
   }
 }
@@ -808,31 +805,31 @@ export function checkExpectations(
  * `bytes`.
  */
 export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOptions = {}): DecodedSafetensors {
-  if (!(bytes instanceof Uint8Array)) fail('SAFETENSORS_BAD_INPUT', 'safetensors input must be a Uint8Array');
+  check(bytes instanceof Uint8Array, 'SAFETENSORS_BAD_INPUT', 'safetensors input must be a Uint8Array');
   const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (!Number.isSafeInteger(maxHeader) || maxHeader < 0) fail('SAFETENSORS_BAD_INPUT', 'maxHeaderBytes must be a non-negative integer');
+  if (!Number.isSafeInteger(maxHeader) || maxHeader < 0) throw new SwarmError('SAFETENSORS_BAD_INPUT', 'maxHeaderBytes must be a non-negative integer');
 
-  if (bytes.length < 8) fail('SAFETENSORS_TRUNCATED', `file of ${bytes.length} bytes has no 8-byte header length`, { length: bytes.length });
+  if (bytes.length < 8) throw new SwarmError('SAFETENSORS_TRUNCATED', `file of ${bytes.length} bytes has no 8-byte header length`, { length: bytes.length });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const n = hi * 2 ** 32 + lo; // exact below 2^53; anything larger fails the next check anyway
   if (hi >= 2 ** 21 || n > maxHeader) {
-    fail('SAFETENSORS_HEADER_TOO_LARGE', `header length ${hi === 0 ? n : `${hi}*2^32+${lo}`} exceeds ${maxHeader}`, { maxHeaderBytes: maxHeader });
+    throw new SwarmError('SAFETENSORS_HEADER_TOO_LARGE', `header length ${hi === 0 ? n : `${hi}*2^32+${lo}`} exceeds ${maxHeader}`, { maxHeaderBytes: maxHeader });
   }
   if (8 + n > bytes.length) {
-    fail('SAFETENSORS_TRUNCATED', `header of ${n} bytes runs past the end of a ${bytes.length}-byte file`, { headerLen: n, length: bytes.length });
+    throw new SwarmError('SAFETENSORS_TRUNCATED', `header of ${n} bytes runs past the end of a ${bytes.length}-byte file`, { headerLen: n, length: bytes.length });
   }
-  if (n === 0 || bytes[8] !== 0x7b) fail('SAFETENSORS_BAD_HEADER', "header must begin with '{'");
+  if (n === 0 || bytes[8] !== 0x7b) throw new SwarmError('SAFETENSORS_BAD_HEADER', "header must begin with '{'");
 
   let text: string;
   try {
     text = utf8Decode(bytes.subarray(8, 8 + n));
   } catch {
-    return fail('SAFETENSORS_BAD_HEADER', 'header is not valid UTF-8');
+    throw new SwarmError('SAFETENSORS_BAD_HEADER', 'header is not valid UTF-8');
   }
   const root = new HeaderParser(text).parseDocument();
-  if (!(root instanceof JsonObj)) fail('SAFETENSORS_BAD_HEADER', 'header must be a JSON object');
+  check(root instanceof JsonObj, 'SAFETENSORS_BAD_HEADER', 'header must be a JSON object');
 
   let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
@@ -847,7 +844,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOpti
   let cursor = 0;
   for (const e of entries) {
     if (e.begin !== cursor) {
-      fail('SAFETENSORS_BAD_OFFSETS', `tensor "${e.name}" begins at ${e.begin}, expected ${cursor} (${e.begin > cursor ? 'gap' : 'overlap'})`, {
+      throw new SwarmError('SAFETENSORS_BAD_OFFSETS', `tensor "${e.name}" begins at ${e.begin}, expected ${cursor} (${e.begin > cursor ? 'gap' : 'overlap'})`, {
         name: e.name, begin: e.begin, expected: cursor,
       });
     }
@@ -856,10 +853,10 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeSafetensorsOpti
   const dataStart = 8 + n;
   const available = bytes.length - dataStart;
   if (cursor > available) {
-    fail('SAFETENSORS_TRUNCATED', `tensor data needs ${cursor} bytes, the file has ${available}`, { needed: cursor, available });
+    throw new SwarmError('SAFETENSORS_TRUNCATED', `tensor data needs ${cursor} bytes, the file has ${available}`, { needed: cursor, available });
   }
   if (cursor < available) {
-    fail('SAFETENSORS_BAD_OFFSETS', `${available - cursor} bytes after the last tensor are not indexed by the header`, {
+    throw new SwarmError('SAFETENSORS_BAD_OFFSETS', `${available - cursor} bytes after the last tensor are not indexed by the header`, {
       indexed: cursor, available,
     });
   }

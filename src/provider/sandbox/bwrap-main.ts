@@ -6,7 +6,7 @@
  * writes there (bwrap-entry.mjs sends console output to stderr).
  */
 import { writeSync } from 'node:fs';
-import { concatBytes } from '../../core/encoding.ts';
+import { concatArrays } from '../../core/concat.ts';
 import { runUnit } from '../../train/work/run-unit.ts';
 import { decodeRequest, errorFrame, progressFrame, resultFrame } from './framing.ts';
 import { toWireError } from './sandbox.ts';
@@ -26,7 +26,7 @@ function writeAll(bytes: Uint8Array): void {
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const c of process.stdin) chunks.push(c as Uint8Array);
-  return concatBytes(...chunks);
+  return concatArrays(Uint8Array, chunks);
 }
 
 try {

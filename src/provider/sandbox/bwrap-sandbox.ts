@@ -29,7 +29,8 @@ import { SwarmError } from '../../core/errors.ts';
 import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
 import { AnswerReader, encodeRequest } from './framing.ts';
-import { cancelledError, checkLimits, checkRunOptions, deadlineError, fromWireError, prepareUnit } from './sandbox.ts';
+import { guardedRun } from './guarded-run.ts';
+import { checkLimits, fromWireError } from './sandbox.ts';
 import type { Sandbox, SandboxLimits, SandboxRunOptions } from './sandbox.ts';
 
 export const BWRAP_PATH = '/usr/bin/bwrap';
@@ -131,28 +132,15 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
   return {
     kind: 'bwrap',
     run(spec: UnitSpec, blobs: ReadonlyMap<string, Uint8Array>, o: SandboxRunOptions): Promise<UnitOutcome> {
-      return new Promise<UnitOutcome>((resolvePromise, reject) => {
-        checkRunOptions(o);
-        if (o.signal?.aborted) throw cancelledError();
-        const unit = prepareUnit(spec, blobs);
+      return guardedRun(spec, blobs, o, (unit, control) => {
+        const { finish } = control;
+        // Encoded before the process starts, so a request that cannot be framed starts nothing.
+        const chunks = encodeRequest({ spec: unit.spec, threads: o.threads, backend, memoryMb, blobs: unit.inputs });
         const child = spawn(bwrapPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
         const reader = new AnswerReader(MAX_FRAME_BYTES);
         let outcome: UnitOutcome | undefined;
         let unitError: Error | undefined;
         let stderr = '';
-        let settled = false;
-        const finish = (err: Error | null, value?: UnitOutcome): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          o.signal?.removeEventListener('abort', onAbort);
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-          if (err) reject(err);
-          else resolvePromise(value!);
-        };
-        const timer = setTimeout(() => finish(deadlineError(o.deadlineMs)), o.deadlineMs);
-        const onAbort = (): void => finish(cancelledError());
-        o.signal?.addEventListener('abort', onAbort, { once: true });
 
         child.on('error', (e) => finish(new SwarmError('PROVIDER_SANDBOX_FAILED', `could not start bwrap: ${e.message}`, { path: bwrapPath }, { cause: e })));
         child.stdin.on('error', () => { /* EPIPE when the child dies early: its exit says why */ });
@@ -160,7 +148,7 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
           stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL);
         });
         child.stdout.on('data', (d: Buffer) => {
-          if (settled) return;
+          if (control.settled) return;
           try {
             for (const a of reader.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))) {
               if (a.type === 'progress') o.onProgress?.(a.fraction);
@@ -172,7 +160,7 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
           }
         });
         child.on('close', (code, signal) => {
-          if (settled) return;
+          if (control.settled) return;
           try {
             reader.end();
           } catch (e) {
@@ -189,9 +177,11 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
           }));
         });
 
-        const chunks = encodeRequest({ spec: unit.spec, threads: o.threads, backend, memoryMb, blobs: unit.inputs });
         for (const c of chunks) child.stdin.write(c);
         child.stdin.end();
+        return () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        };
       });
     },
   };

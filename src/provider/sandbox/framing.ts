@@ -18,6 +18,7 @@
  * recomputed; any violation is PROVIDER_BAD_OUTPUT. A malformed request is
  * PROVIDER_BAD_REQUEST in the child.
  */
+import { concatArrays } from '../../core/concat.ts';
 import { utf8Decode, utf8Encode } from '../../core/encoding.ts';
 import { SwarmError } from '../../core/errors.ts';
 import type { ErrorDetails } from '../../core/errors.ts';
@@ -108,16 +109,10 @@ export function decodeRequest(bytes: Uint8Array): UnitRequest {
 // ---- answer frames ---------------------------------------------------------
 
 function frame(type: number, payload: readonly Uint8Array[]): Uint8Array {
-  const len = payload.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(5 + len);
-  out[0] = type;
-  new DataView(out.buffer).setUint32(1, len, true);
-  let at = 5;
-  for (const p of payload) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const head = new Uint8Array(5);
+  head[0] = type;
+  new DataView(head.buffer).setUint32(1, payload.reduce((s, p) => s + p.length, 0), true);
+  return concatArrays(Uint8Array, [head, ...payload]);
 }
 
 export function progressFrame(fraction: number): Uint8Array {
@@ -257,12 +252,7 @@ export class AnswerReader {
 
   private concat(): Uint8Array {
     if (this.chunks.length === 1) return this.chunks[0]!;
-    const all = new Uint8Array(this.buffered);
-    let at = 0;
-    for (const c of this.chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
+    const all = concatArrays(Uint8Array, this.chunks);
     this.chunks = [all];
     return all;
   }

@@ -5,6 +5,9 @@
  * implementations share this interface: ./worker-sandbox.ts (a
  * worker_threads Worker with a heap cap) and ./bwrap-sandbox.ts (a separate
  * node process under bwrap: no network, read-only filesystem, private /tmp).
+ * What both do around a unit (deadline, cancel, settle once, kill) is
+ * ./guarded-run.ts; this file holds the interface, the option checks and the
+ * error shapes they share.
  *
  * A unit is data (a spec naming content-addressed blobs); what runs is the
  * provider's own runUnit (src/train/work). The sandbox is defence in depth
@@ -22,7 +25,7 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { ErrorDetails } from '../../core/errors.ts';
-import { parseUnitSpec, unitInputs } from '../../train/work/kinds.ts';
+import { unitInputs } from '../../train/work/kinds.ts';
 import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
 
@@ -81,19 +84,20 @@ export function checkRunOptions(o: SandboxRunOptions): void {
 }
 
 /**
- * The spec parsed here too (a bad spec fails before anything starts) and the
- * blobs it names, each present (WORK_BLOB_MISSING otherwise; the hashes are
- * checked inside, by runUnit, next to the code that uses the bytes).
+ * The blobs a parsed spec names, each present (WORK_BLOB_MISSING otherwise;
+ * the hashes are checked inside, by runUnit, next to the code that uses the
+ * bytes). The caller parsed the spec where it arrived (the provider loop);
+ * the sandboxed side parses it once more, because for that side the spec is
+ * a message from another thread or process.
  */
 export function prepareUnit(spec: UnitSpec, blobs: ReadonlyMap<string, Uint8Array>): { spec: UnitSpec; inputs: Map<string, Uint8Array> } {
-  const s = parseUnitSpec(spec);
   const inputs = new Map<string, Uint8Array>();
-  for (const h of unitInputs(s)) {
+  for (const h of unitInputs(spec)) {
     const b = blobs.get(h);
     if (!(b instanceof Uint8Array)) throw new SwarmError('WORK_BLOB_MISSING', `input blob ${h} is not available`, { blob: h });
     inputs.set(h, b);
   }
-  return { spec: s, inputs };
+  return { spec, inputs };
 }
 
 export function cancelledError(): SwarmError {

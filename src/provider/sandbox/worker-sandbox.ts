@@ -21,7 +21,8 @@ import { SwarmError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
-import { cancelledError, checkLimits, checkRunOptions, deadlineError, fromWireError, prepareUnit } from './sandbox.ts';
+import { guardedRun } from './guarded-run.ts';
+import { checkLimits, fromWireError } from './sandbox.ts';
 import type { Sandbox, SandboxLimits, SandboxRunOptions } from './sandbox.ts';
 import type { WorkerInput, WorkerMessage } from './worker-main.ts';
 
@@ -45,10 +46,8 @@ export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
   return {
     kind: 'worker',
     run(spec: UnitSpec, blobs: ReadonlyMap<string, Uint8Array>, o: SandboxRunOptions): Promise<UnitOutcome> {
-      return new Promise<UnitOutcome>((resolve, reject) => {
-        checkRunOptions(o);
-        if (o.signal?.aborted) throw cancelledError();
-        const unit = prepareUnit(spec, blobs);
+      return guardedRun(spec, blobs, o, (unit, control) => {
+        const { finish } = control;
         const { blobs: sent, transfer } = forTransfer(unit.inputs);
         const workerData: WorkerInput = { spec: unit.spec, blobs: sent, threads: o.threads, backend, memoryMb };
         const worker = new Worker(ENTRY, {
@@ -59,22 +58,9 @@ export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
           execArgv: [],
           resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         });
-        let settled = false;
-        const finish = (err: Error | null, value?: UnitOutcome): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          o.signal?.removeEventListener('abort', onAbort);
-          void worker.terminate();
-          if (err) reject(err);
-          else resolve(value!);
-        };
-        const timer = setTimeout(() => finish(deadlineError(o.deadlineMs)), o.deadlineMs);
-        const onAbort = (): void => finish(cancelledError());
-        o.signal?.addEventListener('abort', onAbort, { once: true });
 
         worker.on('message', (m: WorkerMessage) => {
-          if (settled) return;
+          if (control.settled) return;
           if (m.type === 'progress') {
             o.onProgress?.(m.fraction);
           } else if (m.type === 'result') {
@@ -94,6 +80,7 @@ export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
           }
         });
         worker.on('exit', (code) => finish(new SwarmError('PROVIDER_SANDBOX_FAILED', `the sandbox worker exited (code ${code}) without an answer`, { exitCode: code })));
+        return () => void worker.terminate();
       });
     },
   };

@@ -24,6 +24,12 @@
  *   GET  /api/blobs/:sha256                 download; HTTP Range (RFC 9110 §14)
  *   HEAD /api/blobs/:sha256                 size
  *   GET  /api/leaderboard                   providers and teams by credit
+ * and, when the tracker runs DiLoCo runs (options.runs, runs/diloco.ts):
+ *   POST /api/runs                signed    trainers create a run {id, spec}
+ *   GET  /api/runs                          every run and its progress
+ *   GET  /api/runs/:id                      one run: spec and progress
+ *   POST /api/runs/:id/stop       signed    the run's owner stops it
+ * and whatever options.mount adds (the ledger's /ledger/v1).
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';

@@ -1,21 +1,27 @@
 /**
- * The tracker's view of its ledger: the rows of ledger_entries (written by
- * storage/assign.ts appendLedgerEntry, in the transaction of each state
- * change) mirrored as an in-memory Merkle tree of leaf hashes (hash-tree.ts),
- * so roots and proofs (RFC 6962 §2.1) cost O(log² n) hashes, not a scan.
+ * The tracker's view of its ledger, read side only: the rows of
+ * ledger_entries mirrored as an in-memory Merkle tree of leaf hashes
+ * (src/ledger/hash-tree.ts), so roots and proofs (RFC 6962 §2.1) cost
+ * O(log² n) hashes, not a scan, plus the reads the ledger routes serve
+ * (leaves by index, the index of a leaf hash). Nothing here writes: state
+ * changes queue their entries in their own transaction and the sequencer
+ * numbers them into ledger_entries after COMMIT (storage/ledger-queue.ts).
  *
  * Several tracker processes may append to one PostgreSQL, so the mirror is
  * only a cache: `sync()` catches up to the database's committed size before
- * every answer. Appends are gap-free and in commit order (assign.ts holds an
- * advisory lock until commit), so the committed rows are always the prefix
- * 0..max(seq): catching up reads `max(seq)` (one index probe) and then only
- * the new rows' leaf hashes, in pages.
+ * every answer. The sequencer numbers leaves max(seq)+1 … in one statement,
+ * and the primary key turns a stale max(seq) into a retried pass, so the
+ * committed rows are always the dense prefix 0..max(seq): catching up reads
+ * `max(seq)` (one index probe) and then only the new rows' leaf hashes, in
+ * pages.
  *
  * If the database holds fewer entries than the mirror (restored from an old
  * backup, rows deleted by hand) the mirror is rebuilt from the database: the
  * tracker serves what its database says, and it is the witnesses' job to
  * notice that history went backwards (cli/witness.ts). A hole in the seq
- * numbers cannot come from appendLedgerEntry and is LEDGER_STORE_CORRUPT.
+ * numbers cannot come from the sequencer (nor from storage/assign.ts
+ * appendLedgerEntry, the direct appender tests and benchmarks use) and is
+ * LEDGER_STORE_CORRUPT.
  *
  * Leaf hashes are read from the leaf_hash column (32 bytes a row) rather than
  * recomputed from leaf_input, which keeps a catch-up of a million entries to

@@ -21,7 +21,7 @@
  * database says what is left to do. A tracker killed mid-round resumes from
  * the last committed round with every verified unit kept.
  */
-import { SwarmError } from '../../core/errors.ts';
+import { SwarmError, check } from '../../core/errors.ts';
 import { decodeGlobalState, encodeGlobalState, initGlobalState, outerRound } from '../../train/diloco/checkpoint.ts';
 import { decodeParamsBlob, encodeParamsBlob } from '../../train/work/params-blob.ts';
 import { encodeOptBlob } from '../../train/work/opt-blob.ts';
@@ -32,6 +32,7 @@ import type { NewUnit, ParamsPatch } from '../../protocol/schemas.ts';
 import type { TrackerService } from '../service.ts';
 import { getBlob, putBlob } from '../storage/blobs.ts';
 import type { Queryable } from '../storage/db.ts';
+import { replicasToIssue } from '../validation/work-unit.ts';
 import type { WorkUnitState } from '../validation/work-unit.ts';
 import { parseRunSpec, runRoundOptions } from './diloco-spec.ts';
 import type { DilocoRunSpec, RoundRecord, RunProgress } from './diloco-spec.ts';
@@ -50,6 +51,23 @@ export interface RunView {
   owner: string | null;
   spec: DilocoRunSpec;
   progress: RunProgress;
+  /** why the current round waits (GET of a training run; issue 24) */
+  waiting?: RoundWait;
+}
+
+/**
+ * Why a round has not closed yet, one line per unit that is short of
+ * replicas (issue 24: a stall must say why). `stalled`: some unit can get no
+ * replica at all now — no online provider may take it (every one has held
+ * it, and none whose lease ran out is online to take it back) — so only a
+ * provider joining, or the round deadline, moves the round on.
+ */
+export interface RoundWait {
+  round: number;
+  stalled: boolean;
+  reasons: string[];
+  /** the round's deadline (ms): it closes then with the slots that are valid */
+  deadline: number;
 }
 
 interface RunRow {
@@ -57,10 +75,6 @@ interface RunRow {
   owner: string | null;
   spec: unknown;
   progress: RunProgress | null;
-}
-
-function fail(code: string, message: string, details?: Record<string, unknown>): never {
-  throw new SwarmError(code, message, details);
 }
 
 async function blobBytes(tx: Queryable, sha: string): Promise<Uint8Array> {
@@ -152,14 +166,18 @@ export class DilocoRuns {
 
   /** Creates a run (its blobs must be uploaded) and issues round 0. */
   async create(actor: string, runId: string, rawSpec: unknown): Promise<RunView> {
-    if (!this.svc.isTrainer(actor)) fail('TRACKER_FORBIDDEN', 'only trainers may create runs');
-    if (!RUN_ID_RE.test(runId)) fail('RUN_BAD_ID', 'a run id is 1..64 letters, digits, ".", "_", ":" or "-"');
+    if (!this.svc.isTrainer(actor)) {
+      throw new SwarmError('TRACKER_FORBIDDEN', `only trainers may create runs: key ${actor} is not one; start the tracker with --trainer ${actor} (\`swarm whoami\` prints your key id)`, { keyId: actor });
+    }
+    check(RUN_ID_RE.test(runId), 'RUN_BAD_ID', 'a run id is 1..64 letters, digits, ".", "_", ":" or "-"');
     const spec = parseRunSpec(rawSpec);
     const now = this.now();
     const view = await this.svc.db.transaction(async (tx) => {
       const exists = await tx.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
-      if (exists.length > 0) fail('TRACKER_CONFLICT', `a run "${runId}" already exists`, { run: runId });
-      const theta0 = decodeParamsBlob(await blobBytes(tx, spec.init).catch(() => fail('TRACKER_MISSING_INPUT', 'upload θ_0 (init) before creating the run')), spec.config);
+      if (exists.length > 0) throw new SwarmError('TRACKER_CONFLICT', `a run "${runId}" already exists`, { run: runId });
+      const theta0 = decodeParamsBlob(await blobBytes(tx, spec.init).catch(() => {
+        throw new SwarmError('TRACKER_MISSING_INPUT', 'upload θ_0 (init) before creating the run');
+      }), spec.config);
       const stateBlob = encodeGlobalState(initGlobalState(theta0, { residual: spec.downlink === 'int8' }));
       const state = (await putBlob(tx, stateBlob, undefined, { now })).sha256;
       const progress: RunProgress = {
@@ -177,9 +195,56 @@ export class DilocoRuns {
 
   async get(runId: string): Promise<RunView> {
     const rows = await this.svc.db.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE id = $1', [runId]);
-    if (rows.length === 0 || rows[0]!.progress === null) fail('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
+    if (rows.length === 0 || rows[0]!.progress === null) throw new SwarmError('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
     const r = rows[0]!;
-    return { id: r.id, owner: r.owner, spec: r.spec as DilocoRunSpec, progress: r.progress! };
+    const view: RunView = { id: r.id, owner: r.owner, spec: r.spec as DilocoRunSpec, progress: r.progress! };
+    if (view.progress.status === 'training') view.waiting = await this.waiting(runId, view.progress);
+    return view;
+  }
+
+  /**
+   * Why round `p.round` waits (RoundWait). Per open unit short of replicas:
+   * how many online providers may take it — ones that never held it, and,
+   * failing those, ones whose lease of it ran out (the reissue rule,
+   * validation/work-unit.ts) — with "online" as the scheduler counts it
+   * (seen within the unit's lease; trainers excluded; a unit that waits for
+   * a kept input only for its holders).
+   */
+  async waiting(runId: string, p: RunProgress): Promise<RoundWait> {
+    const now = this.now();
+    const rows = await this.svc.db.query<{ id: string; kind: string; slot: number; wu: WorkUnitState; missing: number; fresh: string; again: string }>(
+      `SELECT u.id, u.kind, u.slot, u.wu, cardinality(u.missing_inputs) AS missing,
+              (SELECT count(*) FROM providers p
+                WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
+                  AND NOT (p.key_id = ANY($4::text[]))
+                  AND (cardinality(u.missing_inputs) = 0 OR p.key_id = ANY(u.held_by))
+                  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = p.key_id)) AS fresh,
+              (SELECT count(*) FROM providers p JOIN replicas r ON r.unit_id = u.id AND r.provider = p.key_id
+                WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
+                  AND (r.state = 'timed_out' OR (r.state = 'in_progress' AND r.deadline < $2::bigint))) AS again
+         FROM units u WHERE u.run_id = $1 AND u.round = $3 AND u.state = 'open' ORDER BY u.slot`,
+      [runId, now, p.round, this.svc.trainerIds()],
+    );
+    const reasons: string[] = [];
+    let stalled = false;
+    for (const u of rows) {
+      const need = replicasToIssue(u.wu, now);
+      if (need === 0) continue; // computing: its replicas are leased
+      const what = u.kind === 'eval' ? 'eval' : `slot ${u.slot}`;
+      const fresh = Number(u.fresh);
+      const again = Number(u.again);
+      const more = `needs ${need} more result${need === 1 ? '' : 's'}`;
+      if (fresh > 0) reasons.push(`${what}: ${more}; ${fresh} eligible provider${fresh === 1 ? '' : 's'} online`);
+      else if (again > 0) reasons.push(`${what}: ${more}; no provider that has not held it is online, so it goes back to one whose lease ran out (${again} online)`);
+      else {
+        stalled = true;
+        const held = u.wu.replicas.length;
+        reasons.push(`${what}: ${more}; waiting for a provider that has not held it; 0 eligible online` +
+          (held > 0 ? ` (${held} provider${held === 1 ? '' : 's'} held it already)` : '') +
+          (u.missing > 0 ? '; it needs a kept AdamW state only its holders have' : ''));
+      }
+    }
+    return { round: p.round, stalled, reasons, deadline: p.deadline };
   }
 
   async list(): Promise<Array<{ id: string; owner: string | null; status: string; round: number; rounds: number; label: string }>> {
@@ -192,9 +257,9 @@ export class DilocoRuns {
     const now = this.now();
     return this.svc.db.transaction(async (tx) => {
       const rows = await tx.query<RunRow & Record<string, unknown>>('SELECT id, owner, spec, progress FROM runs WHERE id = $1 FOR UPDATE', [runId]);
-      if (rows.length === 0 || rows[0]!.progress === null) fail('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
+      if (rows.length === 0 || rows[0]!.progress === null) throw new SwarmError('TRACKER_NOT_FOUND', 'no such DiLoCo run', { run: runId });
       const r = rows[0]!;
-      if (r.owner !== actor && actor !== this.svc.key.keyId) fail('TRACKER_FORBIDDEN', 'only the owner of a run may stop it');
+      if (r.owner !== actor && actor !== this.svc.key.keyId) throw new SwarmError('TRACKER_FORBIDDEN', 'only the owner of a run may stop it');
       const p = r.progress!;
       if (p.status === 'training') {
         const open = await tx.query<{ id: string }>(`SELECT id FROM units WHERE run_id = $1 AND state = 'open'`, [runId]);

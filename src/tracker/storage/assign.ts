@@ -1,6 +1,11 @@
 /**
  * Work assignment and ledger appends that are safe with several tracker
- * processes on one PostgreSQL.
+ * processes on one PostgreSQL, in their direct forms. The running tracker
+ * uses neither: the service assigns with its own query over the state
+ * machine's columns (service.ts) and appends through the ledger queue
+ * (ledger-queue.ts, which shares LEDGER_LOCK_KEY). assignReplica and
+ * appendLedgerEntry are called by the storage tests and the ledger
+ * benchmark only.
  *
  * assignReplica: inside one transaction,
  *   1. pick the oldest open unit that still needs a replica and that this

@@ -2,7 +2,8 @@
 export { openPglite, openPostgres, openDb, mapDbError } from './db.ts';
 export type { Db, Queryable, Row, PostgresOptions } from './db.ts';
 export { migrate, MIGRATIONS, MIGRATION_LOCK_KEY } from './migrations.ts';
-export type { Migration, MigrateResult } from './migrations.ts';
+export type { MigrateResult } from './migrations.ts';
+export type { Migration } from './migration.ts';
 export { assignReplica, replicaId, appendLedgerEntry, ledgerSize, REPLICA_STATES, LEDGER_LOCK_KEY } from './assign.ts';
 export type { Replica, ReplicaState, AssignOptions, AppendedEntry } from './assign.ts';
 export { putBlob, getBlob, blobInfo, isBlobHash, DEFAULT_MAX_BLOB_BYTES, MAX_BLOB_BYTES_CEILING } from './blobs.ts';

@@ -35,7 +35,7 @@ import { leafHash } from '../../ledger/merkle.ts';
 import { LEDGER_LOCK_KEY } from './assign.ts';
 import type { Statement } from './combine.ts';
 import type { Db } from './db.ts';
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 /** Migration 6: the ledger queue (one row per state change that writes entries), and the indexes of the work request's queries. */
 export const LEDGER_QUEUE_MIGRATION: Migration = {

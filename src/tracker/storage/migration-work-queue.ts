@@ -1,4 +1,9 @@
 /**
+ * The migrations of the work queue: 3 (below), 4 (run progress), 5 (held
+ * inputs) and 7 (params patches), each with its own comment. migrations.ts
+ * orders them with 1–2 (the initial schema) and 6 (ledger-queue.ts, beside
+ * the queue it creates).
+ *
  * Migration 3: the work queue driven by the pure state machine
  * (validation/work-unit.ts is authoritative; these columns are its indexes).
  *
@@ -12,7 +17,7 @@
  *  - replicas gain the result's size and metrics as reported.
  *  - runs gain an owner (the trainer key that created them).
  */
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration.ts';
 
 export const WORK_QUEUE_MIGRATION: Migration = {
   version: 3,

@@ -14,20 +14,18 @@
  *
  * Rules for new migrations: append only, never edit a released one, one
  * statement per array element (PGlite's parameterised query runs one).
+ * Migrations after the first two live beside what they serve
+ * (migration-work-queue.ts, ledger-queue.ts); the type is ./migration.ts, on
+ * its own so that no file here imports another in a circle.
  *
  * Times are integer milliseconds since the epoch from the injected Clock
  * (src/core/clock.ts), not now(), so tests and replays control them.
  */
 import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
+import type { Migration } from './migration.ts';
 import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
 import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
-
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly statements: readonly string[];
-}
 
 /** Arbitrary 64-bit key naming "the swarm schema" in the advisory-lock space. */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49_4752n; // "SWMIGR"

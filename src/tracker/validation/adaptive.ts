@@ -12,7 +12,10 @@
  *  - new identity (fewer than `minConsecutiveValid` recorded results):
  *    always replicated (Sybil defence: a fresh key earns no trust);
  *  - record not clean (an invalid result among the last `window` results, or
- *    fewer than `minConsecutiveValid` valid results at the end): replicated;
+ *    fewer than `minConsecutiveValid` valid results at the end): replicated.
+ *    For a record built under this policy the first clause implies the
+ *    second; the streak rule decides for a stored record kept under an
+ *    earlier policy (a shorter window, or a smaller minimum);
  *  - otherwise trusted: replicated only when the spot-check draw
  *    u < spotCheckFraction, where
  *        u = Prng.fromSeed(seed).fork('adaptive-replication').fork(unitId).nextFloat()

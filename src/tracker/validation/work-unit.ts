@@ -46,6 +46,21 @@
  * result it is compared with it (valid or invalid, as BOINC's validator does
  * for results arriving after the canonical one); if the unit has errored out
  * it is recorded as TOO_LATE (no validation, no credit).
+ *
+ * Reissue to a timed-out holder (our addition, issue 24): "never two
+ * replicas to one identity" deadlocks a small swarm: with two providers and
+ * a quorum of 2, once both leases of a unit ran out (a provider or the
+ * tracker was killed mid-unit) nobody may take it. So when the caller finds
+ * no eligible provider that has NOT held the unit (`reissueTimedOut`), a
+ * provider whose replica of it timed out may get it again: that same
+ * replica is re-leased (state in-progress, a new deadline), its `timeouts`
+ * counting the leases that ran out. Only a timeout qualifies: a provider
+ * whose replica erred or returned a result (valid, rejected or inconclusive)
+ * never gets the unit again, so one identity still never contributes two
+ * results to one quorum. Each expired lease still counts as an error and as
+ * an issued result towards max_error_results / max_total_results, as the
+ * new result BOINC would create for it does, so a provider that keeps dying
+ * mid-unit errors the unit out instead of holding it forever.
  */
 import { SwarmError } from '../../core/errors.ts';
 
@@ -85,6 +100,8 @@ export interface Replica {
   late?: boolean;
   /** why a replica is in state error */
   errorReason?: string;
+  /** earlier leases of this replica that ran out before it was reissued to the same provider (header) */
+  timeouts?: number;
 }
 
 export interface WorkUnitState {
@@ -170,18 +187,19 @@ function findReplica(state: WorkUnitState, replicaId: string): Replica {
   return r;
 }
 
-const isError = (r: Replica): boolean => r.state === 'error' || r.state === 'timed-out';
-
 function counts(state: WorkUnitState): { inProgress: number; success: number; errors: number; total: number } {
   let inProgress = 0;
   let success = 0;
   let errors = 0;
+  let reissued = 0;
   for (const r of state.replicas) {
     if (r.state === 'in-progress') inProgress++;
     else if (r.state === 'returned') success++;
     else errors++;
+    reissued += r.timeouts ?? 0;
   }
-  return { inProgress, success, errors, total: state.replicas.length };
+  // a reissued lease that ran out was an issued result and an error (NO_REPLY), as BOINC would count it
+  return { inProgress, success, errors: errors + reissued, total: state.replicas.length + reissued };
 }
 
 /** Replicas still needed to reach the current target (transitioner rule), ignoring limits. */
@@ -279,20 +297,46 @@ export function replicasToIssue(state: WorkUnitState, now: number): number {
   return shortfall(expire(state, now));
 }
 
-/** Whether `provider` may receive a replica of this unit (open, needs one, never had one). */
-export function canAssign(state: WorkUnitState, provider: string, now?: number): boolean {
+export interface AssignOptions {
+  /**
+   * The caller found no eligible provider that has not held this unit: a
+   * provider whose replica of it timed out may get it again (see the header).
+   */
+  reissueTimedOut?: boolean;
+}
+
+/** The provider's earlier replica when it may be re-leased to it (the header's reissue rule), else undefined. */
+function reissuable(s: WorkUnitState, provider: string, o: AssignOptions): Replica | undefined {
+  if (o.reissueTimedOut !== true) return undefined;
+  const mine = s.replicas.filter((r) => r.provider === provider);
+  return mine.length === 1 && mine[0]!.state === 'timed-out' ? mine[0] : undefined;
+}
+
+/** Whether `provider` may receive a replica of this unit (open, needs one, never had one, or the reissue rule). */
+export function canAssign(state: WorkUnitState, provider: string, now?: number, o: AssignOptions = {}): boolean {
   const s = now === undefined ? state : expire(state, now);
   if (s.status !== 'open' || shortfall(s) === 0) return false;
-  return !s.replicas.some((r) => r.provider === provider);
+  return !s.replicas.some((r) => r.provider === provider) || reissuable(s, provider, o) !== undefined;
 }
 
 /** Issues a new replica to `provider` with a lease of params.leaseMs. Returns the new state and replica. */
-export function assign(state: WorkUnitState, provider: string, now: number): { state: WorkUnitState; replica: Replica } {
+export function assign(state: WorkUnitState, provider: string, now: number, o: AssignOptions = {}): { state: WorkUnitState; replica: Replica } {
   checkName(provider, 'provider');
   const s = expire(state, now);
   if (s.status !== 'open') raise('WU_CLOSED', 'the unit is no longer open', { unit: s.id, status: s.status });
-  if (s.replicas.some((r) => r.provider === provider)) raise('WU_PROVIDER_ALREADY_ASSIGNED', 'this provider already had a replica of this unit', { unit: s.id, provider });
+  const again = reissuable(s, provider, o);
+  if (again === undefined && s.replicas.some((r) => r.provider === provider)) raise('WU_PROVIDER_ALREADY_ASSIGNED', 'this provider already had a replica of this unit', { unit: s.id, provider });
   if (shortfall(s) === 0) raise('WU_NO_REPLICA_NEEDED', 'the unit needs no more replicas now', { unit: s.id });
+  if (again !== undefined) {
+    // the header's reissue rule: the same replica, leased again
+    again.timeouts = (again.timeouts ?? 0) + 1;
+    again.state = 'in-progress';
+    again.issuedAt = now;
+    again.deadline = now + s.params.leaseMs;
+    again.validateState = 'init';
+    delete again.late;
+    return { state: settle(s), replica: { ...again } };
+  }
   const replica: Replica = {
     id: `${s.id}_${s.replicas.length}`,
     provider,

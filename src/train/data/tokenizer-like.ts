@@ -7,6 +7,7 @@
  * training, the evaluation windows and the entropy floor must all count the
  * same tokens: ids = encode(document text + separator), then `eosId` if set.
  */
+import { concatArrays } from '../../core/concat.ts';
 import { SwarmError } from '../../core/errors.ts';
 
 export interface TokenizerLike {
@@ -47,14 +48,5 @@ export function tokenizeDocument(tokenizer: TokenizerLike, text: string, how: Do
 
 /** Token ids of documents back to back, in order. */
 export function tokenizeStream(tokenizer: TokenizerLike, docs: readonly string[], how: DocumentTokenization = {}): Int32Array {
-  const parts = docs.map((d) => tokenizeDocument(tokenizer, d, how));
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Int32Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatArrays(Int32Array, docs.map((d) => tokenizeDocument(tokenizer, d, how)));
 }

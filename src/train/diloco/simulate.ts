@@ -15,16 +15,17 @@
  * same tokens. Its step r·H + h reads the K batches (r·K + k, h) that the K
  * slots read at their inner step h of round r, stacked in slot order.
  */
+import { concatArrays } from '../../core/concat.ts';
 import { SwarmError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import type { ModelConfig } from '../../model/config.ts';
-import { modelConstants, paramShapes } from '../../model/llama.ts';
+import { modelConstants, paramCount, paramShapes } from '../../model/llama.ts';
 import type { Engine } from '../../tensor/tensor.ts';
 import type { AdamWHyper } from '../adamw.ts';
 import type { BatchSource } from '../data/batch-source.ts';
 import { evaluate, toBatch } from '../local-trainer.ts';
 import type { Schedule } from '../schedule.ts';
-import { initFlatAdam, paramCount, runTrainUnit } from '../unit.ts';
+import { initFlatAdam, runTrainUnit } from '../unit.ts';
 import type { FlatAdamState } from '../unit.ts';
 import { globalStateSha256, initGlobalState, outerRound } from './checkpoint.ts';
 import type { GlobalState, RoundAggregate } from './checkpoint.ts';
@@ -156,14 +157,7 @@ export function simulateDiloco(engine: Engine, o: DilocoSimOptions): DilocoSimRe
 
 /** The K slots' batches of round r, inner step h, stacked in slot order: one batch of K·B rows. */
 function stackedBatch(data: BatchSource, slots: number, round: number, step: number): Int32Array {
-  const parts = Array.from({ length: slots }, (_, k) => data.batch(round * slots + k, step));
-  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatArrays(Int32Array, Array.from({ length: slots }, (_, k) => data.batch(round * slots + k, step)));
 }
 
 /** DiLoCo's baseline: one AdamW worker, batch K·B, H·R steps, the same tokens. */

@@ -14,9 +14,9 @@
  * §2.1; N counts every parameter, see ./train-kind.ts).
  */
 import { z } from 'zod';
-import { lossOf, modelConstants } from '../../model/llama.ts';
+import { lossOf, modelConstants, paramCount } from '../../model/llama.ts';
 import { toBatch } from '../local-trainer.ts';
-import { paramCount, wrapFlatParams } from '../unit.ts';
+import { wrapFlatParams } from '../unit.ts';
 import { encodeEvalResult } from './eval-result.ts';
 import type { UnitKindDef } from './kind.ts';
 import { distinct } from './kind.ts';

@@ -4,7 +4,7 @@
  * head and keeps its new AdamW state (train-result.ts, "The head form"),
  * which the provider caches under its hash for the slot's next unit.
  */
-import { parseUnitSpec } from './kinds.ts';
+import type { UnitSpec } from './kinds.ts';
 import { splitTrainResult } from './train-result.ts';
 
 export interface FinalOutput {
@@ -14,10 +14,10 @@ export interface FinalOutput {
   keep: Array<{ sha256: string; bytes: Uint8Array }>;
 }
 
-export function finalizeOutput(spec: unknown, result: Uint8Array): FinalOutput {
-  const s = parseUnitSpec(spec);
-  if (s.kind === 'train' && s.keepOpt === true) {
-    const split = splitTrainResult(result, s.config);
+/** `spec` is the parsed spec the result was computed from (parseUnitSpec). */
+export function finalizeOutput(spec: UnitSpec, result: Uint8Array): FinalOutput {
+  if (spec.kind === 'train' && spec.keepOpt === true) {
+    const split = splitTrainResult(result, spec.config);
     return { upload: split.head, keep: [{ sha256: split.optSha256, bytes: split.optBlob }] };
   }
   return { upload: result, keep: [] };

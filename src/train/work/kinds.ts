@@ -3,6 +3,10 @@
  * provider, audit) uses on a spec: parse it strictly, name it (specHash),
  * list its inputs, price it. To add a kind: implement UnitKindDef in its own
  * file and add it here; the wire's kind enum (protocol) follows.
+ *
+ * A spec is parsed once, where it enters (an HTTP body, a database row, a
+ * message into the sandbox), by parseUnitSpec; the UnitSpec it returns is
+ * what the other functions take, and they do not parse it again.
  */
 import { SwarmError } from '../../core/errors.ts';
 import { evalKind } from './eval-kind.ts';
@@ -49,19 +53,17 @@ export function parseUnitSpec(x: unknown): UnitSpec {
   return parseWith<UnitSpec>(UNIT_KINDS[kind].schema, x);
 }
 
-/** SHA-256 hex of the spec's RFC 8785 canonical JSON (after strict parsing). */
+/** SHA-256 hex of a parsed spec's RFC 8785 canonical JSON. */
 export function specHash(spec: UnitSpec): string {
-  return canonicalSpecHash(parseUnitSpec(spec));
+  return canonicalSpecHash(spec);
 }
 
-/** Content addresses of the blobs the unit reads, without repeats. */
+/** Content addresses of the blobs a parsed spec's unit reads, without repeats. */
 export function unitInputs(spec: UnitSpec): string[] {
-  const s = parseUnitSpec(spec);
-  return kindOf(s).inputs(s);
+  return kindOf(spec).inputs(spec);
 }
 
 /** FLOPs of the unit (train ≈ 6·N·tokens, eval ≈ 2·N·tokens; Kaplan et al. 2020 §2.1). */
 export function unitFlops(spec: UnitSpec): number {
-  const s = parseUnitSpec(spec);
-  return kindOf(s).flops(s);
+  return kindOf(spec).flops(spec);
 }

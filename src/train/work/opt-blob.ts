@@ -5,7 +5,7 @@
  * AdamW depend on (Loshchilov & Hutter 2019, Algorithm 2).
  */
 import type { ModelConfig } from '../../model/config.ts';
-import { paramCount } from '../unit.ts';
+import { paramCount } from '../../model/llama.ts';
 import type { FlatAdamState } from '../unit.ts';
 import { MAX_BLOB_HEADER_BYTES, blobError, checkFinite, checkTensorNames, decodeContainer, encodeContainer, parseCount, tensorOf } from './container.ts';
 

@@ -7,7 +7,7 @@
  * are model/format's business.
  */
 import type { ModelConfig } from '../../model/config.ts';
-import { paramCount } from '../unit.ts';
+import { paramCount } from '../../model/llama.ts';
 import { MAX_BLOB_HEADER_BYTES, blobError, checkFinite, checkTensorNames, decodeContainer, encodeContainer, tensorOf } from './container.ts';
 
 export const PARAMS_FORMAT = 'params/v1';

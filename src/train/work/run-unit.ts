@@ -1,6 +1,9 @@
 /**
  * Runs one work unit: parse the spec, fetch and verify every input blob,
- * compute with the kind's built-in kernel, hash the result.
+ * compute with the kind's built-in kernel, hash the result. runUnit is the
+ * sandboxed side's entry (worker-main.ts, bwrap-main.ts), where the spec
+ * arrives as a message from another thread or process, so it parses the
+ * spec itself.
  *
  * Every input's SHA-256 is checked before use: the hash in the spec is the
  * only thing a provider may trust, not its cache, not the network, not the

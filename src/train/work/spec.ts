@@ -16,7 +16,7 @@ import { canonicalBytes } from '../../core/canonical-json.ts';
 import { SwarmError, isSwarmError } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import { validateConfig } from '../../model/config.ts';
-import { paramCount } from '../unit.ts';
+import { paramCount } from '../../model/llama.ts';
 import { MAX_DIM, MAX_LAYERS, MAX_PARAMS, MAX_SEQ_LEN, MAX_VOCAB } from './limits.ts';
 
 /** A blob's content address: 64 lower-case hex digits of its SHA-256. */

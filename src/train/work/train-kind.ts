@@ -4,13 +4,16 @@
  * with slot k's optimizer state, on the unit's data shard.
  *
  * spec: {kind:'train', v:1, config, params, opt (hash, or null for a fresh
- * zero state), data, steps H, batch B, seqLen T, adamw hyper-parameters}.
- * Step s reads rows [s·B, (s+1)·B) of the shard. The lr is constant within a
- * unit; a schedule over rounds is the tracker's choice, written into each
- * unit's spec.
+ * zero state), data, steps H, batch B, seqLen T, adamw hyper-parameters,
+ * keepOpt?, schedule?}. Step s reads rows [s·B, (s+1)·B) of the shard. The
+ * lr is adamw.lr, or with `schedule` a warm-up + cosine lr (../schedule.ts)
+ * indexed by the AdamW state's global step, so a slot's schedule runs on
+ * across DiLoCo rounds.
  *
  * Result (./train-result.ts): Δ = θ_in − θ_out, computed in f32 and int8
- * quantized per row, the new AdamW state and the per-step metrics.
+ * quantized per row, the new AdamW state and the per-step metrics. With
+ * keepOpt the provider uploads only the head and keeps the state
+ * (./finalize.ts).
  *
  * Cost: ≈ 6·N FLOPs per trained token (forward 2N, backward 4N; Kaplan et
  * al. 2020, "Scaling Laws for Neural Language Models", §2.1). Kaplan's N
@@ -20,10 +23,10 @@
  * rule, which is all credit needs.
  */
 import { z } from 'zod';
-import { modelConstants } from '../../model/llama.ts';
+import { modelConstants, paramCount } from '../../model/llama.ts';
 import { quantizeRows } from '../diloco/quantize.ts';
 import { toBatch } from '../local-trainer.ts';
-import { initFlatAdam, paramCount, runTrainUnit } from '../unit.ts';
+import { initFlatAdam, runTrainUnit } from '../unit.ts';
 import type { FlatAdamState } from '../unit.ts';
 import type { UnitKindDef } from './kind.ts';
 import { distinct } from './kind.ts';
@@ -58,15 +61,15 @@ export const TrainSpecSchema = z
     seqLen: int(1, MAX_SEQ_LEN),
     adamw: AdamWHyperSchema,
     /**
-     * optional warm-up + cosine schedule (schedule.ts) indexed by the AdamW
-     * state's global step, so a slot's schedule runs on across DiLoCo rounds;
-     * absent: constant adamw.lr
-     */
-    /**
      * the provider keeps the new AdamW state and uploads only the head
      * (train-result.ts splitTrainResult); the quorum compares heads
      */
     keepOpt: z.boolean().optional(),
+    /**
+     * optional warm-up + cosine schedule (schedule.ts) indexed by the AdamW
+     * state's global step, so a slot's schedule runs on across DiLoCo rounds;
+     * absent: constant adamw.lr
+     */
     schedule: z
       .strictObject({
         maxLr: z.number().gt(0).max(1),

@@ -20,9 +20,8 @@
 import { z } from 'zod';
 import { canonicalize } from '../../core/canonical-json.ts';
 import type { ModelConfig } from '../../model/config.ts';
-import { paramShapes } from '../../model/llama.ts';
+import { paramCount, paramShapes } from '../../model/llama.ts';
 import { dequantizeRows, rowLengths } from '../diloco/quantize.ts';
-import { paramCount } from '../unit.ts';
 import type { FlatAdamState } from '../unit.ts';
 import { utf8Decode } from '../../core/encoding.ts';
 import { sha256Hex } from '../../core/sha256.ts';

@@ -16,7 +16,7 @@ import { sha256Hex } from '../../core/sha256.ts';
 import type { ModelConfig } from '../../model/config.ts';
 import { applyUpdate } from '../diloco/downlink.ts';
 import type { QuantizedDelta } from '../diloco/quantize.ts';
-import { paramCount } from '../unit.ts';
+import { paramCount } from '../../model/llama.ts';
 import { MAX_BLOB_HEADER_BYTES, blobError, checkFinite, checkTensorNames, decodeContainer, encodeContainer, tensorOf } from './container.ts';
 import { decodeParamsBlob, encodeParamsBlob } from './params-blob.ts';
 import { checkCodes, deltaRows } from './train-result.ts';

@@ -38,7 +38,6 @@ export const BACKENDS: Backend[] = [
 
 export function warnIfNoPostgres(suite: string): void {
   if (PG_URL === undefined) {
-    // eslint-disable-next-line no-console
     console.warn(`[${suite}] SWARM_TEST_PG_URL is not set: the PostgreSQL variant of this suite is SKIPPED`);
   }
 }

@@ -54,7 +54,6 @@ const backends: { name: string; skip: boolean; open: () => Promise<Db> }[] = [
 ];
 
 if (PG_URL === undefined) {
-  // eslint-disable-next-line no-console
   console.warn('[storage tests] SWARM_TEST_PG_URL is not set: the PostgreSQL variant of the storage suite is SKIPPED');
 }
 

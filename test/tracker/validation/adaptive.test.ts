@@ -39,7 +39,11 @@ describe('adaptive replication', () => {
     const d = replicationFor(clean, 'unit-3', 'run-42');
     expect(d.draw).toBe(spotCheckDraw('run-42', 'unit-3'));
     expect(d.replicate).toBe(d.draw! < 0.1);
-    if (!d.replicate) expect(d).toMatchObject({ minQuorum: 1, targetResults: 1, reason: 'trusted' });
+    // one unit of each kind (the first of each in `a`), with the quorum each asks for
+    const trusted = a.indexOf(false), checked = a.indexOf(true);
+    expect(Math.min(trusted, checked)).toBeGreaterThanOrEqual(0);
+    expect(replicationFor(clean, `unit-${trusted}`, 'run-42')).toMatchObject({ replicate: false, minQuorum: 1, targetResults: 1, reason: 'trusted' });
+    expect(replicationFor(clean, `unit-${checked}`, 'run-42')).toMatchObject({ replicate: true, minQuorum: 2, targetResults: 2, reason: 'spot-check' });
     // a different seed gives a different choice of units
     const b = Array.from({ length: 200 }, (_, i) => replicationFor(clean, `unit-${i}`, 'run-43').replicate);
     expect(b).not.toEqual(a.slice(0, 200));

@@ -210,6 +210,7 @@ function run(params: WorkUnitParams, ops: Op[]): WorkUnitState[] {
 
 describe('work-unit properties', () => {
   it('never two replicas to one provider; valid only with a quorum; valid set = canonical matches; JSON round trip; limits', () => {
+    const seen = new Set<string>();
     fc.assert(
       fc.property(paramsArb, fc.array(opArb, { maxLength: 40 }), (params, ops) => {
         for (const s of run(params, ops)) {
@@ -219,22 +220,23 @@ describe('work-unit properties', () => {
           const { state, outcome } = validate(s);
           expect(state).toEqual(s); // settled states are fixed points
           expect(JSON.parse(JSON.stringify(s))).toEqual(s);
-          if (s.status === 'valid') {
-            const matching = s.replicas.filter((r) => r.state === 'returned' && r.resultHash === s.canonicalHash).map((r) => r.id);
-            expect(matching.length).toBeGreaterThanOrEqual(s.minQuorum);
-            expect(outcome.valid).toEqual(matching);
-            expect(outcome.invalid).toEqual(s.replicas.filter((r) => r.state === 'returned' && r.resultHash !== s.canonicalHash).map((r) => r.id));
-          } else {
-            expect(outcome.valid).toEqual([]);
-            expect(s.replicas.some((r) => r.validateState === 'valid')).toBe(false);
-          }
-          if (s.status === 'open') {
-            const errors = s.replicas.filter((r) => r.state === 'error' || r.state === 'timed-out').length;
-            expect(errors).toBeLessThanOrEqual(params.maxErrorResults);
-          }
+          seen.add(s.status);
+          // only a valid unit has valid and invalid replicas: those returned with and without the canonical hash
+          const isValid = s.status === 'valid';
+          const returned = s.replicas.filter((r) => r.state === 'returned');
+          const matching = isValid ? returned.filter((r) => r.resultHash === s.canonicalHash).map((r) => r.id) : [];
+          const others = isValid ? returned.filter((r) => r.resultHash !== s.canonicalHash).map((r) => r.id) : [];
+          expect(matching.length).toBeGreaterThanOrEqual(isValid ? s.minQuorum : 0);
+          expect(outcome.valid).toEqual(matching);
+          expect(outcome.invalid).toEqual(others);
+          expect(s.replicas.filter((r) => r.validateState === 'valid').map((r) => r.id)).toEqual(matching);
+          // an open unit is within its error budget (a closed one may have just gone past it)
+          const errors = s.replicas.filter((r) => r.state === 'error' || r.state === 'timed-out').length;
+          expect(errors).toBeLessThanOrEqual(s.status === 'open' ? params.maxErrorResults : Infinity);
         }
       }),
     );
+    expect([...seen].sort()).toEqual(['error', 'open', 'valid']); // every status came up, so no check above went unexercised
   });
 
   it('is deterministic: the same operations give the same states', () => {
@@ -243,5 +245,33 @@ describe('work-unit properties', () => {
         expect(run(params, ops)).toEqual(run(params, ops));
       }),
     );
+  });
+});
+
+describe('reissue to a timed-out holder (issue 24)', () => {
+  it('with reissueTimedOut a provider whose lease ran out gets the same replica again; one that erred or returned never does', () => {
+    let s = createWorkUnit('wu', P);
+    let a: string, b: string;
+    [s, a] = issue(s, 'alice', 0);
+    [s, b] = issue(s, 'bob', 0);
+    s = expire(s, 1001); // both leases ran out
+    const again = { reissueTimedOut: true };
+    expect(canAssign(s, 'alice', 1001)).toBe(false); // the default: never twice to one identity
+    expect(canAssign(s, 'alice', 1001, again)).toBe(true);
+    const r = assign(s, 'alice', 1001, again);
+    expect(r.replica).toMatchObject({ id: a, state: 'in-progress', issuedAt: 1001, deadline: 2001, timeouts: 1 });
+    expect(r.state.replicas).toHaveLength(2);
+    s = r.state;
+    expect(code(() => assign(s, 'alice', 1002, again))).toBe('WU_PROVIDER_ALREADY_ASSIGNED'); // in progress now
+    s = fail(s, a, 'out of memory');
+    expect(canAssign(s, 'alice', 1003, again)).toBe(false); // erred: never again
+    s = assign(s, 'bob', 1003, again).state;
+    s = submit(s, b, H1, 1100 + 1003);
+    expect(canAssign(s, 'bob', 5000, again)).toBe(false); // returned: never again
+    // errors: alice's expired lease and her failure, bob's expired lease = 3 (max 3): still open
+    expect(s.status).toBe('open');
+    s = assign(s, 'carol', 5000).state;
+    s = expire(s, 6001); // carol's lease runs out too: 4 errors > 3
+    expect(s).toMatchObject({ status: 'error', errorReason: 'too-many-errors' });
   });
 });

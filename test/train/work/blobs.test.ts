@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { utf8Decode, utf8Encode } from '../../../src/core/encoding.ts';
 import { preset } from '../../../src/model/config.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../../src/model/format/safetensors.ts';
-import { paramCount } from '../../../src/train/unit.ts';
+import { paramCount } from '../../../src/model/llama.ts';
 import { decodeEvalResult, encodeEvalResult } from '../../../src/train/work/eval-result.ts';
 import { decodeOptBlob, encodeOptBlob } from '../../../src/train/work/opt-blob.ts';
 import { decodeParamsBlob, encodeParamsBlob } from '../../../src/train/work/params-blob.ts';
