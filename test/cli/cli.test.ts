@@ -115,7 +115,7 @@ describe('swarm CLI', () => {
     expect(j.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(j.ddpBytesEquivalent as number).toBeGreaterThan(j.bytesMoved as number);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
-  });
+  }, 240_000); // the spawned run's own limit: a loaded machine takes over a minute
 
   it('bench matmul --json prints one object per line with the documented fields', () => {
     const r = swarm('bench', 'matmul', '--json', '--sizes', '64', '--threads', '1', '--min-seconds', '0.05', '--no-numpy');
