@@ -25,5 +25,6 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/ci/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/ci/mutation.json' },
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  thresholds: { high: 90, low: 85, break: 85 },
+  // measured 94.3 % on this subset when it was set up (issue 26); break below 90
+  thresholds: { high: 90, low: 90, break: 90 },
 };

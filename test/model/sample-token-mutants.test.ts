@@ -48,6 +48,8 @@ describe('sampleToken', () => {
     expect(pick([100, 99], 1, 1, 0.8)).toBe(1);
     expect(pick([99, 100], 1, 1, 0.5)).toBe(1);
     expect(pick([-100, -99], 1, 1, 0.8)).toBe(0);
+    // the largest logit first, then a far smaller one: subtracting anything but the maximum would overflow expf
+    expect(pick([200, 199, 0], 1, 1, 0.99)).toBe(1);
   });
 
   it('keeps the smallest set of most likely tokens whose mass reaches top_p', () => {

@@ -32,6 +32,16 @@ describe('MemoryNonceStore at the expiry instant', () => {
   });
 });
 
+describe('MemoryNonceStore when full', () => {
+  it('answers fresh, not busy, for a nonce whose window has already closed', () => {
+    const clock = new ManualClock(500);
+    const s = new MemoryNonceStore({ clock, maxEntries: 1 });
+    expect(s.remember('live', 1000)).toBe('fresh');
+    expect(s.remember('old', 499)).toBe('fresh');
+    expect(s.remember('new', 1000)).toBe('busy');
+  });
+});
+
 describe('verifyRequest at the edge of the skew window', () => {
   it('accepts a request exactly maxSkewMs old once, and rejects the same request again as PROTOCOL_REPLAY', async () => {
     const clock = new ManualClock(T0);
@@ -45,5 +55,23 @@ describe('verifyRequest at the edge of the skew window', () => {
     expect(await codeOf(verify())).toBe('PROTOCOL_REPLAY');
     clock.set(T0 + 60_001);
     expect(await codeOf(verify())).toBe('PROTOCOL_STALE');
+  });
+});
+
+describe('MemoryNonceStore expiry order', () => {
+  it('forgets exactly the expired nonces at every instant, for many expiries in scrambled order with ties', () => {
+    const clock = new ManualClock(0);
+    const s = new MemoryNonceStore({ clock });
+    const expiries = Array.from({ length: 300 }, (_, i) => 1 + ((i * 97) % 61));
+    expiries.forEach((at, i) => expect(s.remember(`n${i}`, at)).toBe('fresh'));
+    for (let t = 1; t <= 61; t++) {
+      clock.set(t);
+      expect(s.size, `t=${t}`).toBe(expiries.filter((at) => at >= t).length);
+      // a nonce still live is a replay
+      const live = expiries.findIndex((at) => at >= t);
+      expect(s.remember(`n${live}`, expiries[live]!), `t=${t}`).toBe('replay');
+    }
+    clock.set(62);
+    expect(s.size).toBe(0);
   });
 });

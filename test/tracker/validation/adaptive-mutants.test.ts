@@ -8,6 +8,7 @@ import {
   DEFAULT_ADAPTIVE_POLICY, consecutiveValid, newProviderRecord, recordVerdict, replicationFor, spotCheckDraw,
 } from '../../../src/tracker/validation/adaptive.ts';
 import type { AdaptivePolicy, ProviderRecord, Verdict } from '../../../src/tracker/validation/adaptive.ts';
+import { Prng } from '../../../src/core/prng.ts';
 
 /** No spot checks: a clean record is always 'trusted', so the other rules decide alone. */
 const P: AdaptivePolicy = { minConsecutiveValid: 5, window: 10, spotCheckFraction: 0, replicatedQuorum: 3 };
@@ -41,6 +42,15 @@ describe('replicationFor at the edges of its rules', () => {
     const above = draw + 2 ** -40;
     expect(replicationFor(clean, 'unit-1', 'seed', { ...P, spotCheckFraction: above })).toEqual({ replicate: true, reason: 'spot-check', draw, minQuorum: 3, targetResults: 3 });
     expect(replicationFor(clean, 'unit-1', 'seed', { ...P, spotCheckFraction: 1 }).reason).toBe('spot-check');
+  });
+
+  it('the draw is the documented stream: fromSeed(seed).fork(\'adaptive-replication\').fork(unitId)', () => {
+    expect(spotCheckDraw(7, 'u1')).toBe(Prng.fromSeed(7).fork('adaptive-replication').fork('u1').nextFloat());
+  });
+
+  it('only trusted and spot-checked decisions carry a draw', () => {
+    expect(replicationFor(rec(valid(4), 4), 'u', 1, P)).toStrictEqual({ replicate: true, reason: 'new-identity', minQuorum: 3, targetResults: 3 });
+    expect(replicationFor(rec(['invalid', ...valid(9)], 50), 'u', 1, P)).toStrictEqual({ replicate: true, reason: 'unclean-record', minQuorum: 3, targetResults: 3 });
   });
 
   it('the draw is a pure function of (seed, unit id) in [0, 1)', () => {

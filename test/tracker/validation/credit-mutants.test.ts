@@ -70,6 +70,11 @@ describe('accounts', () => {
     expect(b).toEqual({ ...a, invalid: 1 });
   });
 
+  it('refuses an award for another provider and an invalid award that carries credit, with their codes', () => {
+    expect(() => applyAward(newAccount('m'), { replicaId: 'x', provider: 'z', verdict: 'valid', credit: 5 }, 0)).toThrow(code('CREDIT_WRONG_ACCOUNT'));
+    expect(() => applyAward(newAccount('m'), { replicaId: 'x', provider: 'm', verdict: 'invalid', credit: 5 }, 0)).toThrow(code('CREDIT_INVALID_AMOUNT'));
+  });
+
   it('refuses a negative or non-finite award', () => {
     for (const credit of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => applyAward(newAccount('p'), { replicaId: 'r', provider: 'p', verdict: 'valid', credit }, 0), String(credit)).toThrow(code('CREDIT_INVALID_AMOUNT'));
@@ -117,5 +122,8 @@ describe('reputation and teams', () => {
     expect(names([acc('a', 'zeta', 5), acc('b', 'alpha', 5), acc('c', 'mid', 9)])).toEqual(['mid', 'alpha', 'zeta']);
     expect(names([acc('b', 'alpha', 5), acc('a', 'zeta', 5)])).toEqual(['alpha', 'zeta']);
     expect(names([acc('a', 'same', 1), acc('b', 'same', 2)])).toEqual(['same']);
+    // many teams in a scrambled order
+    const many = Array.from({ length: 200 }, (_, i) => `team-${String((i * 73) % 200).padStart(3, '0')}`);
+    expect(names(many.map((t, i) => acc(`p${i}`, t, 1)))).toEqual([...many].sort());
   });
 });

@@ -56,6 +56,7 @@ describe('arguments', () => {
     expect(() => submit(state, replica.id, '', 1)).toThrow(code('WU_INVALID_ARGUMENT'));
     expect(() => submit(state, replica.id, 'h'.repeat(257), 1)).toThrow(code('WU_INVALID_ARGUMENT'));
     expect(submit(state, replica.id, 'h'.repeat(256), 1).replicas[0]!.resultHash).toHaveLength(256);
+    expect(() => submit(state, replica.id, 123 as unknown as string, 1)).toThrow(code('WU_INVALID_ARGUMENT'));
     expect(() => submit(state, replica.id, A, -1)).toThrow(code('WU_INVALID_TIME'));
     expect(() => heartbeat(state, replica.id, 1.5)).toThrow(code('WU_INVALID_TIME'));
     expect(() => expire(state, Number.NaN)).toThrow(code('WU_INVALID_TIME'));
@@ -79,6 +80,14 @@ describe('the canonical result of a stored state', () => {
     const s = expire(stored('open', [[B, 0], [B, 1], [A, 2], [A, 3], [A, 4]]), 0);
     expect(s.canonicalHash).toBe(A);
     expect(s.replicas.map((r) => r.validateState)).toEqual(['invalid', 'invalid', 'valid', 'valid', 'valid']);
+    // the larger group seen first, the smaller one reaching the quorum earlier
+    expect(expire(stored('open', [[A, 0], [B, 1], [B, 2], [A, 3], [A, 4]]), 0).canonicalHash).toBe(A);
+  });
+
+  it('the moment a group reached the quorum is its minQuorum-th result, not its last', () => {
+    // A reaches 2 at seq 1, B at seq 3; both end with 3 results (B's third at seq 4, A's at seq 5)
+    const s = expire(stored('open', [[A, 0], [A, 1], [B, 2], [B, 3], [B, 4], [A, 5]]), 0);
+    expect(s.canonicalHash).toBe(A);
   });
 
   it('a valid unit keeps its canonical result when later results outnumber it', () => {
@@ -119,6 +128,19 @@ describe('validator marks', () => {
     expect(s.status).toBe('error');
     expect(s.replicas[0]!.validateState).toBe('too-late');
     expect(validate(s).outcome).toStrictEqual({ status: 'error', valid: [], invalid: [], inconclusive: [], needed: 0, errorReason: 'too-many-errors' });
+  });
+
+  it('a result arriving after the unit was cancelled is too late and changes no target', () => {
+    let s = createWorkUnit('wu', { minQuorum: 2, targetResults: 2, maxErrorResults: 3, maxTotalResults: 6, leaseMs: 100 });
+    const r0 = assign(s, 'p0', 0); s = r0.state;
+    const r1 = assign(s, 'p1', 0); s = r1.state;
+    s = submit(s, r0.replica.id, A, 1);
+    s = submit(s, r1.replica.id, B, 2); // disagreement: target 3
+    const r2 = assign(s, 'p2', 3); s = r2.state;
+    s = cancel(s);
+    s = submit(s, r2.replica.id, 'c'.repeat(64), 4);
+    expect([s.status, s.errorReason, s.targetResults]).toEqual(['error', 'cancelled', 3]);
+    expect(s.replicas.map((r) => r.validateState)).toEqual(['too-late', 'too-late', 'too-late']);
   });
 
   it('disagreement raises the target by what the largest group lacks', () => {
@@ -162,6 +184,7 @@ describe('assignment', () => {
     expect(() => assign(s, 'p0', 101)).toThrow(code('WU_PROVIDER_ALREADY_ASSIGNED'));
     expect(canAssign(s, 'p0', 101, { reissueTimedOut: true })).toBe(true);
     expect(canAssign(s, 'p9', 101)).toBe(true); // a provider that never held it needs no reissue
+    expect(assign(s, 'p9', 101, { reissueTimedOut: true }).replica).toMatchObject({ id: 'wu_2', provider: 'p9', issuedAt: 101 });
     const again = assign(s, 'p0', 101, { reissueTimedOut: true });
     expect(again.replica).toMatchObject({ id: a.replica.id, provider: 'p0', state: 'in-progress', issuedAt: 101, deadline: 201, timeouts: 1, validateState: 'init' });
     expect(again.state.replicas).toHaveLength(2);
