@@ -86,11 +86,21 @@ const CANDIDATE_TRIES = 16;
  * trainers' key ids. Online: seen (a work request, heartbeat or
  * registration) within the unit's lease, the same liveness wantedFrom uses.
  */
-const NO_FRESH_PROVIDER_SQL = `NOT EXISTS (SELECT 1 FROM providers p
-             WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
-               AND NOT (p.key_id = ANY($5::text[]))
+/**
+ * SQL condition on a provider `p` and a unit `u`: p may take u as a provider
+ * that never held it — seen within u's lease, not a trainer, holding u's
+ * kept inputs if it waits for them, no replica of u yet. One text for the
+ * scheduler's reissue rule (below) and the run's stall reasons
+ * (runs/diloco.ts waiting), so both count the same providers. `now` and
+ * `trainers` name the query's parameters.
+ */
+export function freshProviderSql(now: string, trainers: string): string {
+  return `p.last_seen > ${now}::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
+               AND NOT (p.key_id = ANY(${trainers}::text[]))
                AND (cardinality(u.missing_inputs) = 0 OR p.key_id = ANY(u.held_by))
-               AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = p.key_id))`;
+               AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = p.key_id)`;
+}
+const NO_FRESH_PROVIDER_SQL = `NOT EXISTS (SELECT 1 FROM providers p WHERE ${freshProviderSql('$2', '$5')})`;
 /** createUnits calls inserting at least this many units refresh the planner's statistics. */
 const ANALYZE_AFTER_UNITS = 16;
 

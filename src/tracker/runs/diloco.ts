@@ -29,6 +29,7 @@ import { encodeUpdateBlob } from '../../train/work/update-blob.ts';
 import { decodeTrainOutput } from '../../train/work/train-result.ts';
 import { decodeEvalResult } from '../../train/work/eval-result.ts';
 import type { NewUnit, ParamsPatch } from '../../protocol/schemas.ts';
+import { freshProviderSql } from '../service.ts';
 import type { TrackerService } from '../service.ts';
 import { getBlob, putBlob } from '../storage/blobs.ts';
 import type { Queryable } from '../storage/db.ts';
@@ -214,11 +215,7 @@ export class DilocoRuns {
     const now = this.now();
     const rows = await this.svc.db.query<{ id: string; kind: string; slot: number; wu: WorkUnitState; missing: number; fresh: string; again: string }>(
       `SELECT u.id, u.kind, u.slot, u.wu, cardinality(u.missing_inputs) AS missing,
-              (SELECT count(*) FROM providers p
-                WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
-                  AND NOT (p.key_id = ANY($4::text[]))
-                  AND (cardinality(u.missing_inputs) = 0 OR p.key_id = ANY(u.held_by))
-                  AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = p.key_id)) AS fresh,
+              (SELECT count(*) FROM providers p WHERE ${freshProviderSql('$2', '$4')}) AS fresh,
               (SELECT count(*) FROM providers p JOIN replicas r ON r.unit_id = u.id AND r.provider = p.key_id
                 WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
                   AND (r.state = 'timed_out' OR (r.state = 'in_progress' AND r.deadline < $2::bigint))) AS again
