@@ -28,8 +28,13 @@ export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max
 export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max'];
 
 export interface Backend {
-  /** 'ref' or 'wasm' (others later); part of result provenance. */
+  /**
+   * 'ref', 'wasm' or 'native'. Metadata only: every backend gives the same
+   * bits, so a result's hash and provenance never depend on it.
+   */
   readonly name: string;
+  /** The instruction-set path a native backend runs ('avx512', 'avx2', 'portable'); metadata only. */
+  readonly isa?: string;
   /** Worker threads used by matmul (1 = the calling thread only). */
   readonly threads: number;
 

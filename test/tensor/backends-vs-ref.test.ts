@@ -1,5 +1,6 @@
 /**
- * The wasm backend must reproduce the ref backend bit for bit (DESIGN.md,
+ * Every backend (wasm, and native on each ISA path this CPU has) must
+ * reproduce the ref backend bit for bit (DESIGN.md,
  * "Verification, in layers", 1): property tests over random shapes (1s, odd
  * sizes, 0 where meaningful, long k) and values that stress IEEE corner cases
  * (subnormals, ±0, huge magnitudes, overflow, inf, NaN). Outputs are compared
@@ -12,7 +13,9 @@ import { SwarmError } from '../../src/core/errors.ts';
 import type { Backend, ReduceOp, UnaryOp } from '../../src/tensor/backend/backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/tensor/backend/backend.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
-import { collapseBroadcast, createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
+import { collapseBroadcast } from '../../src/tensor/backend/broadcast.ts';
+import { createNativeBackend, NATIVE_ISAS, nativeStatus } from '../../src/tensor/native/backend.ts';
+import { createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
 import { codeOf } from '../helpers/errors.ts';
 
 const ref = createRefBackend();
@@ -41,7 +44,7 @@ function expectSameBits(got: Float32Array, want: Float32Array, what: string): vo
   if (i >= 0) {
     const detail = got.length !== want.length
       ? `length ${got.length} vs ${want.length}`
-      : `element ${i}: wasm ${hex(got[i])} vs ref ${hex(want[i])}`;
+      : `element ${i}: got ${hex(got[i])}, ref ${hex(want[i])}`;
     throw new Error(`${what}: ${detail}`);
   }
 }
@@ -75,51 +78,53 @@ function f32Array(n: number, special = true): fc.Arbitrary<Float32Array> {
 
 // ---- unary ----------------------------------------------------------------
 
-describe('wasm vs ref: unary', () => {
-  for (const op of UNARY_OPS) {
-    it(`${op} on random arrays`, () => {
-      fc.assert(
-        fc.property(fc.array(f32Value, { maxLength: 67 }), (vals) => {
-          const x = Float32Array.from(vals);
-          expectSameBits(wasm.unary(op, x), ref.unary(op, x), `${op}`);
-        }),
-        { numRuns: 150 },
-      );
-    });
-  }
-
-  it('every op on a sweep of 2^20 bit patterns spread over all of binary32', () => {
-    // Stride 4093 (prime) walks through every exponent and many mantissas,
-    // subnormals, infinities and NaNs included.
-    const n = 1 << 20;
-    const bits = new Uint32Array(n);
-    for (let i = 0; i < n; i++) bits[i] = Math.imul(i, 4093) >>> 0;
-    const x = new Float32Array(bits.buffer);
-    for (const op of UNARY_OPS) expectSameBits(wasm.unary(op, x), ref.unary(op, x), `${op} sweep`);
-  });
-
-  it('exp, log and tanh on every binary32 in their interesting ranges, stepping the bits', () => {
-    const ranges: Array<[UnaryOp, number, number]> = [
-      ['exp', -104.5, 89.5],
-      ['tanh', -10, 10],
-      ['log', 0, 4],
-      ['log', 1e30, Infinity],
-    ];
-    for (const [op, lo, hi] of ranges) {
-      const xs: number[] = [];
-      for (const sign of lo < 0 ? [1, -1] : [1]) {
-        const top = Math.min(Math.abs(sign > 0 ? hi : lo), FLT_MAX);
-        const start = sign > 0 ? Math.max(lo, 0) : 0;
-        const u = new Uint32Array(new Float32Array([start, top]).buffer);
-        // About 200k points per range; an odd step visits odd and even mantissas.
-        const step = Math.ceil((u[1]! - u[0]!) / 200_000) | 1;
-        for (let b = u[0]!; b <= u[1]!; b += step) xs.push(sign * new Float32Array(new Uint32Array([b]).buffer)[0]!);
-      }
-      const x = Float32Array.from(xs);
-      expectSameBits(wasm.unary(op, x), ref.unary(op, x), `${op} range sweep [${lo}, ${hi}]`);
+function suite0(label: string, be: () => Backend): void {
+  describe(`${label} vs ref: unary`, () => {
+    for (const op of UNARY_OPS) {
+      it(`${op} on random arrays`, () => {
+        fc.assert(
+          fc.property(fc.array(f32Value, { maxLength: 67 }), (vals) => {
+            const x = Float32Array.from(vals);
+            expectSameBits(be().unary(op, x), ref.unary(op, x), `${op}`);
+          }),
+          { numRuns: 150 },
+        );
+      });
     }
+  
+    it('every op on a sweep of 2^20 bit patterns spread over all of binary32', () => {
+      // Stride 4093 (prime) walks through every exponent and many mantissas,
+      // subnormals, infinities and NaNs included.
+      const n = 1 << 20;
+      const bits = new Uint32Array(n);
+      for (let i = 0; i < n; i++) bits[i] = Math.imul(i, 4093) >>> 0;
+      const x = new Float32Array(bits.buffer);
+      for (const op of UNARY_OPS) expectSameBits(be().unary(op, x), ref.unary(op, x), `${op} sweep`);
+    });
+  
+    it('exp, log and tanh on every binary32 in their interesting ranges, stepping the bits', () => {
+      const ranges: Array<[UnaryOp, number, number]> = [
+        ['exp', -104.5, 89.5],
+        ['tanh', -10, 10],
+        ['log', 0, 4],
+        ['log', 1e30, Infinity],
+      ];
+      for (const [op, lo, hi] of ranges) {
+        const xs: number[] = [];
+        for (const sign of lo < 0 ? [1, -1] : [1]) {
+          const top = Math.min(Math.abs(sign > 0 ? hi : lo), FLT_MAX);
+          const start = sign > 0 ? Math.max(lo, 0) : 0;
+          const u = new Uint32Array(new Float32Array([start, top]).buffer);
+          // About 200k points per range; an odd step visits odd and even mantissas.
+          const step = Math.ceil((u[1]! - u[0]!) / 200_000) | 1;
+          for (let b = u[0]!; b <= u[1]!; b += step) xs.push(sign * new Float32Array(new Uint32Array([b]).buffer)[0]!);
+        }
+        const x = Float32Array.from(xs);
+        expectSameBits(be().unary(op, x), ref.unary(op, x), `${op} range sweep [${lo}, ${hi}]`);
+      }
+    });
   });
-});
+}
 
 // ---- binary ----------------------------------------------------------------
 
@@ -162,70 +167,72 @@ const binaryCase = fc
     });
   });
 
-describe('wasm vs ref: binary with broadcasting', () => {
-  for (const op of BINARY_OPS) {
-    it(`${op}`, () => {
-      fc.assert(
-        fc.property(binaryCase, ({ shape, aStrides, a, bStrides, b }) => {
-          expectSameBits(
-            wasm.binary(op, a, aStrides, b, bStrides, shape),
-            ref.binary(op, a, aStrides, b, bStrides, shape),
-            `${op} shape [${shape}] a ${aStrides} b ${bStrides}`,
-          );
-        }),
-        { numRuns: 120 },
-      );
+function suite1(label: string, be: () => Backend): void {
+  describe(`${label} vs ref: binary with broadcasting`, () => {
+    for (const op of BINARY_OPS) {
+      it(`${op}`, () => {
+        fc.assert(
+          fc.property(binaryCase, ({ shape, aStrides, a, bStrides, b }) => {
+            expectSameBits(
+              be().binary(op, a, aStrides, b, bStrides, shape),
+              ref.binary(op, a, aStrides, b, bStrides, shape),
+              `${op} shape [${shape}] a ${aStrides} b ${bStrides}`,
+            );
+          }),
+          { numRuns: 120 },
+        );
+      });
+    }
+  
+    it('rank 8 and long contiguous rows (the SIMD paths)', () => {
+      const shape = [2, 1, 3, 1, 2, 1, 2, 37];
+      const aS = [444, 0, 148, 0, 74, 0, 37, 1];
+      const bS = [0, 0, 2, 0, 1, 0, 0, 0];
+      const rnd = lcg(3);
+      const a = Float32Array.from({ length: 888 }, () => rnd() * 4 - 2);
+      const b = Float32Array.from({ length: 6 }, () => rnd() * 4 - 2);
+      for (const op of BINARY_OPS) {
+        expectSameBits(be().binary(op, a, aS, b, bS, shape), ref.binary(op, a, aS, b, bS, shape), `${op} rank 8`);
+        expectSameBits(be().binary(op, b, bS, a, aS, shape), ref.binary(op, b, bS, a, aS, shape), `${op} rank 8 swapped`);
+        const big = a.subarray(0, 500);
+        expectSameBits(be().binary(op, big, [1], big.slice().reverse(), [1], [500]), ref.binary(op, big, [1], big.slice().reverse(), [1], [500]), `${op} flat`);
+      }
+      expectSameBits(be().binary('add', a, [], b, [], []), ref.binary('add', a, [], b, [], []), 'rank 0');
     });
-  }
-
-  it('rank 8 and long contiguous rows (the SIMD paths)', () => {
-    const shape = [2, 1, 3, 1, 2, 1, 2, 37];
-    const aS = [444, 0, 148, 0, 74, 0, 37, 1];
-    const bS = [0, 0, 2, 0, 1, 0, 0, 0];
-    const rnd = lcg(3);
-    const a = Float32Array.from({ length: 888 }, () => rnd() * 4 - 2);
-    const b = Float32Array.from({ length: 6 }, () => rnd() * 4 - 2);
-    for (const op of BINARY_OPS) {
-      expectSameBits(wasm.binary(op, a, aS, b, bS, shape), ref.binary(op, a, aS, b, bS, shape), `${op} rank 8`);
-      expectSameBits(wasm.binary(op, b, bS, a, aS, shape), ref.binary(op, b, bS, a, aS, shape), `${op} rank 8 swapped`);
-      const big = a.subarray(0, 500);
-      expectSameBits(wasm.binary(op, big, [1], big.slice().reverse(), [1], [500]), ref.binary(op, big, [1], big.slice().reverse(), [1], [500]), `${op} flat`);
-    }
-    expectSameBits(wasm.binary('add', a, [], b, [], []), ref.binary('add', a, [], b, [], []), 'rank 0');
-  });
-
-  it('every pair of corner-case values, on the vector, broadcast and scalar paths', () => {
-    const n = SPECIALS.length;
-    const a = new Float32Array(n * n);
-    const b = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        a[i * n + j] = SPECIALS[i]!;
-        b[i * n + j] = SPECIALS[j]!;
+  
+    it('every pair of corner-case values, on the vector, broadcast and scalar paths', () => {
+      const n = SPECIALS.length;
+      const a = new Float32Array(n * n);
+      const b = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          a[i * n + j] = SPECIALS[i]!;
+          b[i * n + j] = SPECIALS[j]!;
+        }
       }
-    }
-    const col = Float32Array.from(SPECIALS);
-    for (const op of BINARY_OPS) {
-      const cases: Array<[Float32Array, number[], Float32Array, number[], number[]]> = [
-        [a, [1], b, [1], [n * n]], // both contiguous: f32x4 on both sides
-        [col, [1, 0], col, [0, 1], [n, n]], // row of a splat against a contiguous row of b
-        [col, [0, 1], col, [1, 0], [n, n]], // and the other way round
-        [a, [n * n], b, [n * n], [1]], // a single element: the scalar tail
-        [a, [1, n], b, [n, 1], [n, n]], // strided: scalar loop
-      ];
-      for (const [x, xs, y, ys, shape] of cases) {
-        expectSameBits(wasm.binary(op, x, xs, y, ys, shape), ref.binary(op, x, xs, y, ys, shape), `${op} corner pairs ${xs}/${ys}`);
+      const col = Float32Array.from(SPECIALS);
+      for (const op of BINARY_OPS) {
+        const cases: Array<[Float32Array, number[], Float32Array, number[], number[]]> = [
+          [a, [1], b, [1], [n * n]], // both contiguous: f32x4 on both sides
+          [col, [1, 0], col, [0, 1], [n, n]], // row of a splat against a contiguous row of b
+          [col, [0, 1], col, [1, 0], [n, n]], // and the other way round
+          [a, [n * n], b, [n * n], [1]], // a single element: the scalar tail
+          [a, [1, n], b, [n, 1], [n, n]], // strided: scalar loop
+        ];
+        for (const [x, xs, y, ys, shape] of cases) {
+          expectSameBits(be().binary(op, x, xs, y, ys, shape), ref.binary(op, x, xs, y, ys, shape), `${op} corner pairs ${xs}/${ys}`);
+        }
       }
-    }
+    });
+  
+    it('collapseBroadcast keeps the walk and merges contiguous runs', () => {
+      expect(collapseBroadcast([2, 3, 4], [12, 4, 1], [0, 0, 0])).toEqual({ dims: [24], sa: [1], sb: [0] });
+      expect(collapseBroadcast([2, 1, 4], [4, 4, 1], [1, 0, 0])).toEqual({ dims: [2, 4], sa: [4, 1], sb: [1, 0] });
+      expect(collapseBroadcast([], [], [])).toEqual({ dims: [1], sa: [0], sb: [0] });
+      expect(collapseBroadcast([3, 2], [1, 3], [2, 1])).toEqual({ dims: [3, 2], sa: [1, 3], sb: [2, 1] });
+    });
   });
-
-  it('collapseBroadcast keeps the walk and merges contiguous runs', () => {
-    expect(collapseBroadcast([2, 3, 4], [12, 4, 1], [0, 0, 0])).toEqual({ dims: [24], sa: [1], sb: [0] });
-    expect(collapseBroadcast([2, 1, 4], [4, 4, 1], [1, 0, 0])).toEqual({ dims: [2, 4], sa: [4, 1], sb: [1, 0] });
-    expect(collapseBroadcast([], [], [])).toEqual({ dims: [1], sa: [0], sb: [0] });
-    expect(collapseBroadcast([3, 2], [1, 3], [2, 1])).toEqual({ dims: [3, 2], sa: [1, 3], sb: [2, 1] });
-  });
-});
+}
 
 // ---- reduce -----------------------------------------------------------------
 
@@ -238,27 +245,29 @@ const reduceCase = fc
   })
   .chain((c) => fc.record({ outer: fc.constant(c.outer), n: fc.constant(c.n), inner: fc.constant(c.inner), x: f32Array(c.outer * c.n * c.inner, c.special) }));
 
-describe('wasm vs ref: reduce over the middle axis', () => {
-  for (const op of REDUCE_OPS as readonly ReduceOp[]) {
-    it(`${op}`, () => {
-      fc.assert(
-        fc.property(reduceCase, ({ outer, n, inner, x }) => {
-          expectSameBits(wasm.reduce(op, x, outer, n, inner), ref.reduce(op, x, outer, n, inner), `${op} [${outer}, ${n}, ${inner}]`);
-        }),
-        { numRuns: 120 },
-      );
-    });
-  }
-
-  it('sum order is visible and kept; -0 sums to +0; max keeps NaN and +0 > -0', () => {
-    const x = new Float32Array([1e8, 1, 1, 1, 1, -1e8, -0, -0, NaN, 1, -0, 0, 0, -0]);
-    for (const op of ['sum', 'max'] as const) {
-      for (const [o, n, i] of [[1, 14, 1], [2, 7, 1], [7, 2, 1], [1, 7, 2], [1, 2, 7]] as const) {
-        expectSameBits(wasm.reduce(op, x, o, n, i), ref.reduce(op, x, o, n, i), `${op} [${o}, ${n}, ${i}]`);
-      }
+function suite2(label: string, be: () => Backend): void {
+  describe(`${label} vs ref: reduce over the middle axis`, () => {
+    for (const op of REDUCE_OPS as readonly ReduceOp[]) {
+      it(`${op}`, () => {
+        fc.assert(
+          fc.property(reduceCase, ({ outer, n, inner, x }) => {
+            expectSameBits(be().reduce(op, x, outer, n, inner), ref.reduce(op, x, outer, n, inner), `${op} [${outer}, ${n}, ${inner}]`);
+          }),
+          { numRuns: 120 },
+        );
+      });
     }
+  
+    it('sum order is visible and kept; -0 sums to +0; max keeps NaN and +0 > -0', () => {
+      const x = new Float32Array([1e8, 1, 1, 1, 1, -1e8, -0, -0, NaN, 1, -0, 0, 0, -0]);
+      for (const op of ['sum', 'max'] as const) {
+        for (const [o, n, i] of [[1, 14, 1], [2, 7, 1], [7, 2, 1], [1, 7, 2], [1, 2, 7]] as const) {
+          expectSameBits(be().reduce(op, x, o, n, i), ref.reduce(op, x, o, n, i), `${op} [${o}, ${n}, ${i}]`);
+        }
+      }
+    });
   });
-});
+}
 
 // ---- matmul ---------------------------------------------------------------
 
@@ -291,42 +300,44 @@ const matmulCase: fc.Arbitrary<MatmulCase> = fc
     }).map(({ a, b }) => ({ ...c, a, b })),
   );
 
-describe('wasm vs ref: matmul', () => {
-  it('random shapes (edges, k-blocks, batches, shared B) and values', () => {
-    fc.assert(
-      fc.property(matmulCase, ({ batch, m, k, n, bBatched, a, b }) => {
-        expectSameBits(wasm.matmul(a, b, batch, m, k, n, bBatched), ref.matmul(a, b, batch, m, k, n, bBatched), `matmul b${batch} ${m}x${k}x${n} ${bBatched ? 'batched' : 'shared'} B`);
-      }),
-      { numRuns: 80 },
-    );
-  });
-
-  it('size-0 dimensions and k = 0 give empty / +0 results', () => {
-    for (const [batch, m, k, n] of [[0, 3, 4, 5], [2, 0, 4, 5], [2, 3, 4, 0], [2, 3, 0, 5], [1, 1, 0, 1]] as const) {
-      for (const bBatched of [false, true]) {
-        const a = new Float32Array(batch * m * k).fill(-1);
-        const b = new Float32Array((bBatched ? batch : 1) * k * n).fill(-1);
-        expectSameBits(wasm.matmul(a, b, batch, m, k, n, bBatched), ref.matmul(a, b, batch, m, k, n, bBatched), `matmul ${batch} ${m}x${k}x${n}`);
+function suite3(label: string, be: () => Backend): void {
+  describe(`${label} vs ref: matmul`, () => {
+    it('random shapes (edges, k-blocks, batches, shared B) and values', () => {
+      fc.assert(
+        fc.property(matmulCase, ({ batch, m, k, n, bBatched, a, b }) => {
+          expectSameBits(be().matmul(a, b, batch, m, k, n, bBatched), ref.matmul(a, b, batch, m, k, n, bBatched), `matmul b${batch} ${m}x${k}x${n} ${bBatched ? 'batched' : 'shared'} B`);
+        }),
+        { numRuns: 80 },
+      );
+    });
+  
+    it('size-0 dimensions and k = 0 give empty / +0 results', () => {
+      for (const [batch, m, k, n] of [[0, 3, 4, 5], [2, 0, 4, 5], [2, 3, 4, 0], [2, 3, 0, 5], [1, 1, 0, 1]] as const) {
+        for (const bBatched of [false, true]) {
+          const a = new Float32Array(batch * m * k).fill(-1);
+          const b = new Float32Array((bBatched ? batch : 1) * k * n).fill(-1);
+          expectSameBits(be().matmul(a, b, batch, m, k, n, bBatched), ref.matmul(a, b, batch, m, k, n, bBatched), `matmul ${batch} ${m}x${k}x${n}`);
+        }
       }
-    }
+    });
+  
+    it('rounds each product before its add, and keeps a -0 first product at +0', () => {
+      const v = Math.fround(1 + 2 ** -12);
+      const cases: Array<[number[], number[]]> = [
+        [[1e4, 1, -1e4], [1e4, 1, 1e4]],
+        [[v, v], [v, -v]],
+        [[-0], [5]],
+        [[1e-30, 1e-20], [1e-20, 1e-30]],
+        [[3e38, 3e38, -Infinity], [10, 10, 0]],
+      ];
+      for (const [a, b] of cases) {
+        const A = Float32Array.from(a);
+        const B = Float32Array.from(b);
+        expectSameBits(be().matmul(A, B, 1, 1, a.length, 1, false), ref.matmul(A, B, 1, 1, a.length, 1, false), `dot ${a} . ${b}`);
+      }
+    });
   });
-
-  it('rounds each product before its add, and keeps a -0 first product at +0', () => {
-    const v = Math.fround(1 + 2 ** -12);
-    const cases: Array<[number[], number[]]> = [
-      [[1e4, 1, -1e4], [1e4, 1, 1e4]],
-      [[v, v], [v, -v]],
-      [[-0], [5]],
-      [[1e-30, 1e-20], [1e-20, 1e-30]],
-      [[3e38, 3e38, -Infinity], [10, 10, 0]],
-    ];
-    for (const [a, b] of cases) {
-      const A = Float32Array.from(a);
-      const B = Float32Array.from(b);
-      expectSameBits(wasm.matmul(A, B, 1, 1, a.length, 1, false), ref.matmul(A, B, 1, 1, a.length, 1, false), `dot ${a} . ${b}`);
-    }
-  });
-});
+}
 
 // ---- scatterAdd -------------------------------------------------------------
 
@@ -341,18 +352,20 @@ const scatterCase = fc
     }),
   );
 
-describe('wasm vs ref: scatterAdd', () => {
-  it('repeated indices accumulate in order', () => {
-    fc.assert(
-      fc.property(scatterCase, ({ rows, cols, indices, src }) => {
-        expectSameBits(wasm.scatterAdd(src, indices, rows, cols), ref.scatterAdd(src, indices, rows, cols), `scatterAdd ${rows}x${cols} <- ${indices.length}`);
-      }),
-      { numRuns: 150 },
-    );
-    const r0 = new Float32Array(0);
-    expectSameBits(wasm.scatterAdd(r0, new Int32Array(0), 0, 3), ref.scatterAdd(r0, new Int32Array(0), 0, 3), 'empty');
+function suite4(label: string, be: () => Backend): void {
+  describe(`${label} vs ref: scatterAdd`, () => {
+    it('repeated indices accumulate in order', () => {
+      fc.assert(
+        fc.property(scatterCase, ({ rows, cols, indices, src }) => {
+          expectSameBits(be().scatterAdd(src, indices, rows, cols), ref.scatterAdd(src, indices, rows, cols), `scatterAdd ${rows}x${cols} <- ${indices.length}`);
+        }),
+        { numRuns: 150 },
+      );
+      const r0 = new Float32Array(0);
+      expectSameBits(be().scatterAdd(r0, new Int32Array(0), 0, 3), ref.scatterAdd(r0, new Int32Array(0), 0, 3), 'empty');
+    });
   });
-});
+}
 
 // ---- threads, lifecycle, limits ----------------------------------------------
 
@@ -458,3 +471,31 @@ describe('wasm memory limits', () => {
     expectSameBits(r, ref.reduce('sum', x, 1000, 3000, 1), 'large reduce');
   });
 });
+
+// ---- every backend against ref ------------------------------------------------
+
+const native = nativeStatus();
+/** wasm, then native on every ISA path; paths this CPU lacks are listed as skipped, with the reason. */
+const CANDIDATES: Array<{ label: string; skip?: string; make: () => Promise<Backend> }> = [
+  { label: 'wasm', make: () => createWasmBackend({ threads: 1 }) },
+  ...NATIVE_ISAS.map((isa) => ({
+    label: `native ${isa}`,
+    skip: !native.available ? native.reason : native.isas.includes(isa) ? undefined : `this CPU has no ${isa} path`,
+    make: async () => createNativeBackend({ isa, threads: 1 }),
+  })),
+];
+
+for (const c of CANDIDATES) {
+  describe.skipIf(c.skip !== undefined)(`${c.label}${c.skip !== undefined ? ` (skipped: ${c.skip})` : ''}`, () => {
+    let backend: Backend | undefined;
+    beforeAll(async () => {
+      backend = await c.make();
+    });
+    afterAll(() => backend?.close());
+    const be = (): Backend => {
+      if (backend === undefined) throw new Error(`${c.label} was not created`);
+      return backend;
+    };
+    for (const suite of [suite0, suite1, suite2, suite3, suite4]) suite(c.label, be);
+  });
+}

@@ -1,0 +1,341 @@
+/**
+ * The `native` backend: the canonical arithmetic of ../backend/backend.ts in
+ * C (./c/*.c), built on `npm install` by scripts/build-native.mjs into
+ * build/native/swarm_native.node and called through Node-API. It is the
+ * speed path for Node providers; `wasm` stays what browsers and machines
+ * without a C compiler run. Both give the bits of `ref`
+ * (test/tensor/native-vs-ref.test.ts, every ISA path this CPU has).
+ *
+ * ISA paths (matmul's register tile): `avx512` (AVX-512F, 8x32 tile),
+ * `avx2` (6x16), `portable` (plain C, the compiler's baseline vectors).
+ * Chosen at run time from what the CPU supports, widest first; SWARM_ISA or
+ * the `isa` option forces one (tests run every path the machine has). All of
+ * them do a rounded multiply, then a rounded add, per term and in order; the
+ * build refuses an addon containing a fused multiply-add.
+ *
+ * Trust: the addon is loaded once per process (per worker thread) and checked
+ * before use: its bytes must hash to the SHA-256 the build recorded beside it
+ * (build-info.json), since a truncated or half-copied shared object can crash
+ * the process inside dlopen before any check could run; its ABI number must
+ * match, and a self-test runs every op on
+ * every ISA path over small inputs full of IEEE corner cases and compares
+ * the bits with `ref`. A missing, foreign, truncated or wrong build makes
+ * `nativeStatus()` report why instead of throwing, so callers fall back to
+ * `wasm` (same bits) with one clear line.
+ *
+ * Memory: the addon reads inputs in place and returns a fresh Float32Array.
+ * `maxElements` bounds one op's working set like the wasm backend's (the
+ * sandbox derives it from the unit's memory limit): TENSOR_TOO_LARGE.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { SwarmError } from '../../core/errors.ts';
+import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend/backend.ts';
+import { collapseBroadcast } from '../backend/broadcast.ts';
+import { createRefBackend } from '../backend/ref.ts';
+
+export type NativeIsa = 'avx512' | 'avx2' | 'portable';
+/** Widest first; the index in the addon's bit mask is ISA_CODE. */
+export const NATIVE_ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'portable'];
+const ISA_CODE: Record<NativeIsa, number> = { portable: 0, avx2: 1, avx512: 2 };
+
+/** Must equal SW_ABI_VERSION in ./c/native.h. */
+export const NATIVE_ABI_VERSION = 1;
+
+/** The addon's exports (./c/addon.c). */
+interface Addon {
+  unary(op: number, x: Float32Array): Float32Array;
+  binary(op: number, a: Float32Array, b: Float32Array, dims: Int32Array): Float32Array;
+  reduce(op: number, x: Float32Array, outer: number, n: number, inner: number): Float32Array;
+  matmul(isa: number, a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: number, threads: number): Float32Array;
+  scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
+  isaMask(): number;
+  abiVersion(): number;
+}
+
+export interface NativeStatus {
+  /** True when the addon loaded and passed its self-test. */
+  available: boolean;
+  /** ISA paths this CPU can run, widest first (empty when unavailable). */
+  isas: NativeIsa[];
+  /** Why the native backend is unavailable (one line), when it is. */
+  reason?: string;
+  /** Where the addon was looked for. */
+  path: string;
+}
+
+export interface NativeBackendOptions {
+  /** Threads for matmul, including the calling one (default 1). */
+  threads?: number;
+  /** Force an ISA path; default SWARM_ISA, else the widest this CPU has. */
+  isa?: NativeIsa;
+  /** Largest working set of one op in f32 elements (inputs + output); default unlimited. */
+  maxElements?: number;
+}
+
+const UNARY_CODE = Object.fromEntries(UNARY_OPS.map((op, i) => [op, i])) as Record<UnaryOp, number>;
+const BINARY_CODE = Object.fromEntries(BINARY_OPS.map((op, i) => [op, i])) as Record<BinaryOp, number>;
+const REDUCE_CODE = Object.fromEntries(REDUCE_OPS.map((op, i) => [op, i])) as Record<ReduceOp, number>;
+
+/** The addon's default place: build/native/ at the package root; SWARM_NATIVE_PATH overrides it. */
+export function nativeAddonPath(): string {
+  return process.env.SWARM_NATIVE_PATH ?? fileURLToPath(new URL('../../../build/native/swarm_native.node', import.meta.url));
+}
+
+let cached: { path: string; status: NativeStatus; addon?: Addon } | undefined;
+
+function unavailable(path: string, reason: string): NativeStatus {
+  return { available: false, isas: [], reason, path };
+}
+
+function load(): { status: NativeStatus; addon?: Addon } {
+  const path = nativeAddonPath();
+  if (cached?.path === path) return cached;
+  let result: { status: NativeStatus; addon?: Addon };
+  if (!existsSync(path)) {
+    result = { status: unavailable(path, `no native build at ${path} (run npm run build:native; it needs a C compiler)`) };
+  } else {
+    try {
+      checkBuildRecord(path);
+      const addon = createRequire(import.meta.url)(path) as Partial<Addon>;
+      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'isaMask', 'abiVersion'] as const) {
+        if (typeof addon[fn] !== 'function') throw new Error(`the addon lacks ${fn}()`);
+      }
+      const full = addon as Addon;
+      const abi = full.abiVersion();
+      if (abi !== NATIVE_ABI_VERSION) throw new Error(`the addon's ABI is ${abi}, this code expects ${NATIVE_ABI_VERSION} (rebuild: npm run build:native)`);
+      const mask = full.isaMask();
+      const isas = NATIVE_ISAS.filter((isa) => (mask & (1 << ISA_CODE[isa])) !== 0);
+      const failed = selfTest(full, isas);
+      if (failed !== undefined) throw new Error(`self-test against ref failed: ${failed}`);
+      result = { status: { available: true, isas, path }, addon: full };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      result = { status: unavailable(path, `native build at ${path} not usable: ${msg}`) };
+    }
+  }
+  cached = { path, ...result };
+  return result;
+}
+
+/** Throws unless the addon's bytes hash to the sha256 in build-info.json beside it. */
+function checkBuildRecord(path: string): void {
+  const infoPath = join(dirname(path), 'build-info.json');
+  let want: unknown;
+  try {
+    want = (JSON.parse(readFileSync(infoPath, 'utf8')) as { sha256?: unknown }).sha256;
+  } catch (e) {
+    throw new Error(`no readable build record at ${infoPath} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); rebuild with npm run build:native`);
+  }
+  const got = createHash('sha256').update(readFileSync(path)).digest('hex');
+  if (got !== want) throw new Error(`its bytes do not match the build record (truncated or replaced?); rebuild with npm run build:native`);
+}
+
+/** Whether the native backend can run here, and if not, why. Loads and self-tests the addon once. */
+export function nativeStatus(): NativeStatus {
+  return load().status;
+}
+
+// ---- self-test ------------------------------------------------------------
+
+/** IEEE corner cases every op sees in the self-test (subnormals, ±0, overflow, Inf, NaN). */
+const CORNERS = [0, -0, 1, -1, 0.5, 3, 1e-40, -3e-39, 1.4e-45, 1.1754942e-38, 1e30, -1e30, 3.4028234663852886e38,
+  Infinity, -Infinity, NaN, 88.72283, 88.7229, -103.97208, -104, 0.3, 0.29999998, 9.000001, 2 ** -12, 16777217, 1.4142135];
+
+/** Deterministic test data: corners, then a fixed pseudo-random sequence (xorshift32). */
+function testData(len: number, seed: number): Float32Array {
+  const out = new Float32Array(len);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < len; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = i < CORNERS.length && seed % 2 === 1 ? CORNERS[i]! : (s / 2 ** 31 - 1) * 4;
+  }
+  return out;
+}
+
+function sameBits(x: Float32Array, y: Float32Array): boolean {
+  if (x.length !== y.length) return false;
+  const a = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const b = new Uint32Array(y.buffer, y.byteOffset, y.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return true;
+}
+
+/** Returns a description of the first op whose bits differ from ref, or undefined. */
+function selfTest(addon: Addon, isas: readonly NativeIsa[]): string | undefined {
+  const ref = createRefBackend();
+  const x = testData(64, 1);
+  for (const op of UNARY_OPS) if (!sameBits(addon.unary(UNARY_CODE[op], x), ref.unary(op, x))) return `unary ${op}`;
+  const a = testData(24, 3), b = testData(4, 5);
+  for (const op of BINARY_OPS) {
+    const got = addon.binary(BINARY_CODE[op], a, b, Int32Array.of(2, 6, 4, 4, 1, 0, 1));
+    if (!sameBits(got, ref.binary(op, a, [4, 1], b, [0, 1], [6, 4]))) return `binary ${op}`;
+  }
+  const r = testData(60, 7);
+  for (const op of REDUCE_OPS) if (!sameBits(addon.reduce(REDUCE_CODE[op], r, 3, 5, 4), ref.reduce(op, r, 3, 5, 4))) return `reduce ${op}`;
+  const src = testData(15, 9), idx = Int32Array.of(2, 0, 2, 1, 2);
+  if (!sameBits(addon.scatterAdd(src, idx, 4, 3), ref.scatterAdd(src, idx, 4, 3))) return 'scatterAdd';
+  // Sizes that leave ragged tiles on both edges for every register tile (6x16, 8x32).
+  const [m, k, n] = [13, 37, 35];
+  const ma = testData(2 * m * k, 11), mb = testData(2 * k * n, 13);
+  const want = ref.matmul(ma, mb, 2, m, k, n, true);
+  for (const isa of isas) {
+    for (const threads of [1, 2]) {
+      if (!sameBits(addon.matmul(ISA_CODE[isa], ma, mb, 2, m, k, n, 1, threads), want)) return `matmul (${isa}, ${threads} threads)`;
+    }
+  }
+  return undefined;
+}
+
+// ---- the backend ------------------------------------------------------------
+
+function badArgument(message: string, details?: Record<string, unknown>): never {
+  throw new SwarmError('TENSOR_BAD_ARGUMENT', message, details);
+}
+
+function checkCount(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) badArgument(`${name} must be a non-negative integer, got ${v}`);
+}
+
+/** The ISA a backend should use: the option, else SWARM_ISA, else the widest available. */
+export function chooseIsa(status: NativeStatus, requested?: string): NativeIsa {
+  const want = requested ?? process.env.SWARM_ISA;
+  if (want === undefined || want === '') return status.isas[0]!;
+  if (!(NATIVE_ISAS as readonly string[]).includes(want)) {
+    throw new SwarmError('NATIVE_BAD_ISA', `unknown ISA path "${want}" (expected one of ${NATIVE_ISAS.join(', ')})`);
+  }
+  if (!status.isas.includes(want as NativeIsa)) {
+    throw new SwarmError('NATIVE_ISA_UNAVAILABLE', `this CPU cannot run the ${want} path (it has: ${status.isas.join(', ')})`, { isa: want, available: status.isas });
+  }
+  return want as NativeIsa;
+}
+
+export type NativeBackend = Backend & { readonly isa: NativeIsa };
+
+/** Throws NATIVE_UNAVAILABLE (with the reason) when the addon cannot be used; see nativeStatus(). */
+export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
+  const { status, addon } = load();
+  if (!status.available || addon === undefined) {
+    throw new SwarmError('NATIVE_UNAVAILABLE', status.reason ?? 'the native backend is unavailable', { path: status.path });
+  }
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) badArgument(`threads must be an integer in [1, 256], got ${threads}`);
+  const maxElements = opts.maxElements;
+  if (maxElements !== undefined && (!Number.isSafeInteger(maxElements) || maxElements < 1)) {
+    badArgument(`maxElements must be a positive integer, got ${maxElements}`);
+  }
+  const isa = chooseIsa(status, opts.isa);
+  const isaCode = ISA_CODE[isa];
+  let closed = false;
+
+  function check(elements: number, what: string): void {
+    if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
+    if (maxElements !== undefined && elements > maxElements) {
+      throw new SwarmError('TENSOR_TOO_LARGE', `${what} needs ${elements} f32 elements; the limit is ${maxElements}`, { op: what, elements, maxElements });
+    }
+  }
+
+  return {
+    name: 'native',
+    isa,
+    threads,
+
+    unary(op, x) {
+      const code = UNARY_CODE[op];
+      if (code === undefined) badArgument(`unknown unary op ${String(op)}`);
+      check(2 * x.length, `unary ${op}`);
+      return addon.unary(code, x);
+    },
+
+    binary(op, a, aStrides, b, bStrides, shape) {
+      const code = BINARY_CODE[op];
+      if (code === undefined) badArgument(`unknown binary op ${String(op)}`);
+      if (shape.length > 8 || aStrides.length !== shape.length || bStrides.length !== shape.length) {
+        badArgument(`binary ${op}: shape and strides must have the same rank (0..8)`, { shape, aStrides, bStrides });
+      }
+      let size = 1;
+      for (const d of shape) {
+        checkCount('shape entry', d);
+        size *= d;
+      }
+      if (size === 0) return new Float32Array(0);
+      let aExtent = 1, bExtent = 1;
+      for (let d = 0; d < shape.length; d++) {
+        checkCount('stride', aStrides[d]!);
+        checkCount('stride', bStrides[d]!);
+        aExtent += aStrides[d]! * (shape[d]! - 1);
+        bExtent += bStrides[d]! * (shape[d]! - 1);
+      }
+      if (aExtent > a.length || bExtent > b.length) {
+        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `binary ${op}: strides reach past the end of an operand`, {
+          shape, aStrides, bStrides, aLength: a.length, bLength: b.length,
+        });
+      }
+      check(a.length + b.length + size, `binary ${op}`);
+      const { dims, sa, sb } = collapseBroadcast(shape, aStrides, bStrides);
+      for (const v of [...dims, ...sa, ...sb]) if (v > 0x7fffffff) badArgument(`binary ${op}: a dimension or stride exceeds 2^31-1`);
+      return addon.binary(code, a, b, Int32Array.from([dims.length, ...dims, ...sa, ...sb]));
+    },
+
+    reduce(op, x, outer, n, inner) {
+      const code = REDUCE_CODE[op];
+      if (code === undefined) badArgument(`unknown reduce op ${String(op)}`);
+      checkCount('outer', outer);
+      checkCount('n', n);
+      checkCount('inner', inner);
+      const size = outer * inner;
+      if (x.length < size * n) {
+        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `reduce ${op}: ${x.length} elements cannot be viewed as [${outer}, ${n}, ${inner}]`);
+      }
+      if (size === 0) return new Float32Array(0);
+      check(size * n + size, `reduce ${op}`);
+      return addon.reduce(code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner);
+    },
+
+    matmul(a, b, batch, m, k, n, bBatched) {
+      checkCount('batch', batch);
+      checkCount('m', m);
+      checkCount('k', k);
+      checkCount('n', n);
+      const aCount = batch * m * k;
+      const bCount = bBatched ? batch * k * n : k * n;
+      if (a.length < aCount || b.length < bCount) {
+        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `matmul: operands too short for [${batch}, ${m}, ${k}] x [${bBatched ? `${batch}, ` : ''}${k}, ${n}]`, {
+          aLength: a.length, bLength: b.length,
+        });
+      }
+      const outSize = batch * m * n;
+      check(aCount + bCount + outSize, 'matmul');
+      if (outSize === 0 || k === 0) return new Float32Array(outSize); // empty sums are +0
+      return addon.matmul(isaCode, a.length === aCount ? a : a.subarray(0, aCount), b.length === bCount ? b : b.subarray(0, bCount),
+        batch, m, k, n, bBatched ? 1 : 0, threads);
+    },
+
+    scatterAdd(src, indices, rows, cols) {
+      checkCount('rows', rows);
+      checkCount('cols', cols);
+      const count = indices.length;
+      if (src.length < count * cols) {
+        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `scatterAdd: ${src.length} source elements for ${count} rows of ${cols}`);
+      }
+      const size = rows * cols;
+      if (size === 0) return new Float32Array(0);
+      for (let t = 0; t < count; t++) {
+        const r = indices[t]!;
+        if (r < 0 || r >= rows) {
+          throw new SwarmError('TENSOR_INDEX_OUT_OF_RANGE', `scatterAdd index ${r} at position ${t} outside [0, ${rows})`);
+        }
+      }
+      check(count * cols + size, 'scatterAdd');
+      return addon.scatterAdd(src.length === count * cols ? src : src.subarray(0, count * cols), indices, rows, cols);
+    },
+
+    close() {
+      closed = true;
+    },
+  };
+}

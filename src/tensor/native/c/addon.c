@@ -1,0 +1,207 @@
+/*
+ * Node-API bindings of the native backend (Node-API is ABI-stable across Node
+ * versions, so one build serves Node 20 and 24). Inputs are Float32Array /
+ * Int32Array views read in place; each call returns a fresh Float32Array.
+ * Shapes and ranges are checked by ../backend.ts before it calls in; the
+ * checks here only keep a wrong call from reading out of bounds (they throw
+ * a TypeError/RangeError, which the loader's self-test would surface).
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdlib.h>
+#include "native.h"
+
+#define CHECK(call)                                                       \
+  do {                                                                    \
+    if ((call) != napi_ok) {                                              \
+      napi_throw_error(env, "NATIVE_CALL", "Node-API call failed: " #call); \
+      return NULL;                                                        \
+    }                                                                     \
+  } while (0)
+
+static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, "NATIVE_ARG", "expected a Float32Array");
+    return 0;
+  }
+  *data = (float *)ptr;
+  return 1;
+}
+
+static int get_i32(napi_env env, napi_value v, int32_t **data, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, "NATIVE_ARG", "expected an Int32Array");
+    return 0;
+  }
+  *data = (int32_t *)ptr;
+  return 1;
+}
+
+static int get_size(napi_env env, napi_value v, size_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 || d != (double)(size_t)d) {
+    napi_throw_range_error(env, "NATIVE_ARG", "expected a non-negative integer");
+    return 0;
+  }
+  *out = (size_t)d;
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "NATIVE_ARG", "expected an integer");
+    return 0;
+  }
+  return 1;
+}
+
+/* A new zero-filled Float32Array of len elements; *data points at it. */
+static napi_value new_f32(napi_env env, size_t len, float **data) {
+  napi_value ab, out;
+  void *ptr;
+  if (napi_create_arraybuffer(env, len * sizeof(float), &ptr, &ab) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, napi_float32_array, len, ab, 0, &out) != napi_ok) return NULL;
+  *data = (float *)ptr;
+  return out;
+}
+
+static int range_error(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "NATIVE_ARG", msg);
+  return 0;
+}
+
+/* unary(op, x) */
+static napi_value js_unary(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t op;
+  float *x, *out;
+  size_t len;
+  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &x, &len)) return NULL;
+  if (op < SW_NEG || op > SW_TANH) { range_error(env, "bad unary op"); return NULL; }
+  napi_value res = new_f32(env, len, &out);
+  if (res == NULL) return NULL;
+  sw_unary(op, x, out, len);
+  return res;
+}
+
+/* binary(op, a, b, dims) with dims = Int32Array [rank, shape..., aStrides..., bStrides...] */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t op, *dims;
+  float *a, *b, *out;
+  size_t alen, blen, dlen;
+  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &a, &alen) || !get_f32(env, argv[2], &b, &blen) ||
+      !get_i32(env, argv[3], &dims, &dlen))
+    return NULL;
+  if (op < SW_ADD || op > SW_EQ) { range_error(env, "bad binary op"); return NULL; }
+  const int rank = dlen > 0 ? dims[0] : -1;
+  if (rank < 0 || rank > 8 || dlen != (size_t)(1 + 3 * rank)) { range_error(env, "bad dims"); return NULL; }
+  const int32_t *shape = dims + 1, *as = dims + 1 + rank, *bs = dims + 1 + 2 * rank;
+  size_t size = 1, amax = 0, bmax = 0;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] < 0 || as[d] < 0 || bs[d] < 0) { range_error(env, "negative dim or stride"); return NULL; }
+    size *= (size_t)shape[d];
+    if (shape[d] > 0) { amax += (size_t)as[d] * (size_t)(shape[d] - 1); bmax += (size_t)bs[d] * (size_t)(shape[d] - 1); }
+  }
+  if (size > 0 && (amax >= alen || bmax >= blen)) { range_error(env, "strides reach past an input"); return NULL; }
+  napi_value res = new_f32(env, size, &out);
+  if (res == NULL) return NULL;
+  sw_binary(op, a, as, b, bs, shape, rank, out);
+  return res;
+}
+
+/* reduce(op, x, outer, n, inner) */
+static napi_value js_reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t op;
+  float *x, *out;
+  size_t len, outer, n, inner;
+  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &x, &len) || !get_size(env, argv[2], &outer) ||
+      !get_size(env, argv[3], &n) || !get_size(env, argv[4], &inner))
+    return NULL;
+  if (op < SW_SUM || op > SW_RMAX) { range_error(env, "bad reduce op"); return NULL; }
+  if (outer * n * inner != len) { range_error(env, "outer*n*inner != x.length"); return NULL; }
+  napi_value res = new_f32(env, outer * inner, &out);
+  if (res == NULL) return NULL;
+  sw_reduce(op, x, out, outer, n, inner);
+  return res;
+}
+
+/* matmul(isa, a, b, batch, m, k, n, bBatched, threads) */
+static napi_value js_matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t isa, bb, threads;
+  float *a, *b, *out;
+  size_t alen, blen, batch, m, k, n;
+  if (!get_int(env, argv[0], &isa) || !get_f32(env, argv[1], &a, &alen) || !get_f32(env, argv[2], &b, &blen) ||
+      !get_size(env, argv[3], &batch) || !get_size(env, argv[4], &m) || !get_size(env, argv[5], &k) ||
+      !get_size(env, argv[6], &n) || !get_int(env, argv[7], &bb) || !get_int(env, argv[8], &threads))
+    return NULL;
+  if (isa < 0 || isa > SW_ISA_AVX512 || ((1 << isa) & sw_isa_mask()) == 0) { range_error(env, "ISA not available"); return NULL; }
+  if (alen != batch * m * k || blen != (bb ? batch : 1) * k * n) { range_error(env, "matmul sizes"); return NULL; }
+  if (threads < 1) { range_error(env, "threads < 1"); return NULL; }
+  napi_value res = new_f32(env, batch * m * n, &out);
+  if (res == NULL) return NULL;
+  sw_matmul(isa, a, b, out, batch, m, k, n, bb != 0, threads);
+  return res;
+}
+
+/* scatterAdd(src, indices, rows, cols) */
+static napi_value js_scatter_add(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *src, *out;
+  int32_t *idx;
+  size_t slen, ilen, rows, cols;
+  if (!get_f32(env, argv[0], &src, &slen) || !get_i32(env, argv[1], &idx, &ilen) || !get_size(env, argv[2], &rows) ||
+      !get_size(env, argv[3], &cols))
+    return NULL;
+  if (slen != ilen * cols) { range_error(env, "src.length != indices.length*cols"); return NULL; }
+  for (size_t t = 0; t < ilen; t++)
+    if (idx[t] < 0 || (size_t)idx[t] >= rows) { range_error(env, "index out of range"); return NULL; }
+  napi_value res = new_f32(env, rows * cols, &out);
+  if (res == NULL) return NULL;
+  sw_scatter_add(src, idx, ilen, out, rows, cols);
+  return res;
+}
+
+static napi_value js_isa_mask(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_int32(env, sw_isa_mask(), &v));
+  return v;
+}
+
+static napi_value js_abi(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_int32(env, SW_ABI_VERSION, &v));
+  return v;
+}
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+    {"unary", NULL, js_unary, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"binary", NULL, js_binary, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"matmul", NULL, js_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scatterAdd", NULL, js_scatter_add, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"isaMask", NULL, js_isa_mask, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"abiVersion", NULL, js_abi, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,45 @@
+/*
+ * AVX2 register tile for matmul: 6 rows x 16 columns (12 ymm accumulators,
+ * two B vectors, one broadcast A value and one product = all 16 ymm).
+ * Each lane is one output element; for every p it does one rounded multiply
+ * (_mm256_mul_ps) then one rounded add (_mm256_add_ps), exactly the canonical
+ * order of backend.ts. Compiled with -mavx2 and without -mfma, and with
+ * -ffp-contract=off, so the compiler can neither choose nor contract to
+ * vfmadd (the build's objdump check enforces it).
+ */
+#include "native.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+static void kernel_6x16(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+  for (size_t p = 0; p < k; p++) {
+    const __m256 b0 = _mm256_loadu_ps(b + p * ldb);
+    const __m256 b1 = _mm256_loadu_ps(b + p * ldb + 8);
+    __m256 av;
+#define ROW(r, ar)                                           \
+    av = _mm256_broadcast_ss(ar + p);                        \
+    c##r##0 = _mm256_add_ps(c##r##0, _mm256_mul_ps(av, b0)); \
+    c##r##1 = _mm256_add_ps(c##r##1, _mm256_mul_ps(av, b1));
+    ROW(0, a0) ROW(1, a1) ROW(2, a2) ROW(3, a3) ROW(4, a4) ROW(5, a5)
+#undef ROW
+  }
+  _mm256_storeu_ps(c, c00); _mm256_storeu_ps(c + 8, c01); c += ldc;
+  _mm256_storeu_ps(c, c10); _mm256_storeu_ps(c + 8, c11); c += ldc;
+  _mm256_storeu_ps(c, c20); _mm256_storeu_ps(c + 8, c21); c += ldc;
+  _mm256_storeu_ps(c, c30); _mm256_storeu_ps(c + 8, c31); c += ldc;
+  _mm256_storeu_ps(c, c40); _mm256_storeu_ps(c + 8, c41); c += ldc;
+  _mm256_storeu_ps(c, c50); _mm256_storeu_ps(c + 8, c51);
+}
+
+const sw_tile_kernel sw_kernel_avx2 = {MR, NR, kernel_6x16};
+#endif

@@ -1,0 +1,48 @@
+/*
+ * AVX-512F register tile for matmul: 8 rows x 32 columns (16 zmm
+ * accumulators). Same canonical order as the AVX2 tile: one rounded
+ * _mm512_mul_ps then one rounded _mm512_add_ps per p and lane. GCC's
+ * -mavx512f also enables FMA instructions, so -ffp-contract=off is what
+ * keeps mul+add separate here; the build's objdump check proves it.
+ */
+#include "native.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define MR 8
+#define NR 32
+
+static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
+  __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+  const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
+  for (size_t p = 0; p < k; p++) {
+    const __m512 b0 = _mm512_loadu_ps(b + p * ldb);
+    const __m512 b1 = _mm512_loadu_ps(b + p * ldb + 16);
+    __m512 av;
+#define ROW(r, ar)                                           \
+    av = _mm512_set1_ps(ar[p]);                              \
+    c##r##0 = _mm512_add_ps(c##r##0, _mm512_mul_ps(av, b0)); \
+    c##r##1 = _mm512_add_ps(c##r##1, _mm512_mul_ps(av, b1));
+    ROW(0, a0) ROW(1, a1) ROW(2, a2) ROW(3, a3) ROW(4, a4) ROW(5, a5) ROW(6, a6) ROW(7, a7)
+#undef ROW
+  }
+  _mm512_storeu_ps(c, c00); _mm512_storeu_ps(c + 16, c01); c += ldc;
+  _mm512_storeu_ps(c, c10); _mm512_storeu_ps(c + 16, c11); c += ldc;
+  _mm512_storeu_ps(c, c20); _mm512_storeu_ps(c + 16, c21); c += ldc;
+  _mm512_storeu_ps(c, c30); _mm512_storeu_ps(c + 16, c31); c += ldc;
+  _mm512_storeu_ps(c, c40); _mm512_storeu_ps(c + 16, c41); c += ldc;
+  _mm512_storeu_ps(c, c50); _mm512_storeu_ps(c + 16, c51); c += ldc;
+  _mm512_storeu_ps(c, c60); _mm512_storeu_ps(c + 16, c61); c += ldc;
+  _mm512_storeu_ps(c, c70); _mm512_storeu_ps(c + 16, c71);
+}
+
+const sw_tile_kernel sw_kernel_avx512 = {MR, NR, kernel_8x32};
+#endif
