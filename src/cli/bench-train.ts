@@ -9,6 +9,7 @@ import { preset } from '../model/config.ts';
 import { initParams, paramList } from '../model/llama.ts';
 import type { Backend } from '../tensor/backend/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
+import { createNativeBackend } from '../tensor/native/backend.ts';
 import { createWasmBackend } from '../tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { concatFlat, initFlatAdam, runTrainUnit } from '../train/unit.ts';
@@ -16,6 +17,9 @@ import type { Batch } from '../train/unit.ts';
 
 export interface TrainBenchRow {
   op: 'train';
+  backend: string;
+  /** native only: the ISA path */
+  isa?: string;
   preset: string;
   params: number;
   batch: number;
@@ -41,8 +45,8 @@ function timed(b: Backend): { backend: Backend; matmulMs: () => number } {
   return { backend, matmulMs: () => ms };
 }
 
-export async function benchTrain(presetName: string, threads: number, steps: number, batch: number, seqLen: number): Promise<TrainBenchRow> {
-  const raw = await createWasmBackend({ threads });
+export async function benchTrain(presetName: string, threads: number, steps: number, batch: number, seqLen: number, backendName: 'wasm' | 'native' = 'wasm'): Promise<TrainBenchRow> {
+  const raw = backendName === 'native' ? createNativeBackend({ threads }) : await createWasmBackend({ threads });
   try {
     const { backend, matmulMs } = timed(raw);
     const e = new Engine(backend);
@@ -59,6 +63,8 @@ export async function benchTrain(presetName: string, threads: number, steps: num
     const ms = performance.now() - t0;
     return {
       op: 'train',
+      backend: raw.name,
+      ...(raw.isa === undefined ? {} : { isa: raw.isa }),
       preset: presetName,
       params: flat.length,
       batch,

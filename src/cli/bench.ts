@@ -6,10 +6,13 @@
  */
 import type { Command } from 'commander';
 import { runMatmulBench } from '../tensor/bench/matmul.ts';
+import type { MatmulBenchRow } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
 import { parseChoice, parseChoiceList, parseIntList, parseNumberList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
+import type { TrainBenchRow } from './bench-train.ts';
+import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
 import { benchTracker } from './bench-tracker.ts';
 import { benchDiloco, DEFAULT_OUTER_LRS } from './bench-diloco.ts';
@@ -20,7 +23,7 @@ const DEFAULT_SHAPES: Shape3[] = [[128, 128, 128], [256, 256, 256], [512, 512, 5
 
 interface MatmulFlags {
   json?: boolean;
-  backends: Array<'ref' | 'wasm'>;
+  backends: Array<'ref' | 'wasm' | 'native'>;
   threads?: number[];
   sizes?: number[];
   minSeconds: number;
@@ -31,15 +34,23 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
   const threads = o.threads ?? [...new Set([1, defaultThreads()])];
   const shapes: Shape3[] = o.sizes ? o.sizes.map((s) => [s, s, s]) : DEFAULT_SHAPES;
   const out = (row: object) => process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
-  const rows: Array<{ backend: string; threads: number; m: number; k: number; n: number; gflops: number }> = [];
+  const rows: MatmulBenchRow[] = [];
   await runMatmulBench({ backends: o.backends, threads, shapes, minSeconds: o.minSeconds }, (row) => {
     rows.push(row);
     out(row);
-  });
+  }, (why) => process.stderr.write(`swarm bench: skipping ${why}\n`));
+  const same = (x: MatmulBenchRow, s: readonly number[]) => x.m === s[0] && x.k === s[1] && x.n === s[2];
   for (const s of shapes) {
-    const one = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === s[0] && x.k === s[1] && x.n === s[2]);
-    for (const many of rows.filter((x) => x.backend === 'wasm' && x.threads > 1 && x.m === s[0] && x.k === s[1] && x.n === s[2])) {
-      if (one) out({ op: 'matmul-scaling', threads: many.threads, m: s[0], k: s[1], n: s[2], speedup: many.gflops / one.gflops });
+    for (const [backend, isa] of [...new Set(rows.map((x) => `${x.backend}|${x.isa ?? ''}`))].map((v) => v.split('|') as [string, string])) {
+      const mine = rows.filter((x) => x.backend === backend && (x.isa ?? '') === isa && same(x, s));
+      const one = mine.find((x) => x.threads === 1);
+      for (const many of mine.filter((x) => x.threads > 1)) {
+        if (one) out({ op: 'matmul-scaling', backend, ...(isa === '' ? {} : { isa }), threads: many.threads, m: s[0], k: s[1], n: s[2], speedup: many.gflops / one.gflops });
+      }
+    }
+    const wasm1 = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && same(x, s));
+    for (const nat of rows.filter((x) => x.backend === 'native' && x.threads === 1 && same(x, s))) {
+      if (wasm1) out({ op: 'matmul-ratio', of: 'native/wasm', isa: nat.isa, threads: 1, m: s[0], k: s[1], n: s[2], ratio: nat.gflops / wasm1.gflops });
     }
   }
   if (!o.numpy) return;
@@ -50,26 +61,38 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
   }
   for (const r of np) {
     out({ op: 'matmul', backend: 'numpy', threads: 1, m: r.m, k: r.k, n: r.n, gflops: r.gflops });
-    const w1 = rows.find((x) => x.backend === 'wasm' && x.threads === 1 && x.m === r.m && x.k === r.k && x.n === r.n);
-    if (w1) out({ op: 'matmul-ratio', of: 'wasm/numpy', threads: 1, m: r.m, k: r.k, n: r.n, ratio: w1.gflops / r.gflops });
+    for (const x of rows.filter((y) => y.backend !== 'ref' && y.threads === 1 && same(y, [r.m, r.k, r.n]))) {
+      out({ op: 'matmul-ratio', of: `${x.backend}/numpy`, ...(x.isa === undefined ? {} : { isa: x.isa }), threads: 1, m: r.m, k: r.k, n: r.n, ratio: x.gflops / r.gflops });
+    }
   }
 }
 
 /** Batch shapes per preset: the defaults of swarm train --local. */
 const TRAIN_SHAPES: Record<string, [number, number]> = { nano: [16, 64], micro: [16, 64], small: [8, 128] };
 
-async function benchTrainAll(presets: string[], steps: number, json: boolean): Promise<void> {
+async function benchTrainAll(presets: string[], steps: number, json: boolean, backends: Array<'wasm' | 'native'>): Promise<void> {
   const out = (row: object) => process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
   const all = defaultThreads();
+  const native = nativeStatus();
+  if (backends.includes('native') && !native.available) process.stderr.write(`swarm bench: skipping native: ${native.reason}\n`);
+  const usable = backends.filter((b) => b !== 'native' || native.available);
   for (const p of presets) {
     const [b, t] = TRAIN_SHAPES[p]!;
-    const rows = [];
-    for (const threads of [...new Set([1, all])]) {
-      const row = await benchTrain(p, threads, steps, b, t);
-      rows.push(row);
-      out(row);
+    const rows: TrainBenchRow[] = [];
+    for (const backend of usable) {
+      const mine: TrainBenchRow[] = [];
+      for (const threads of [...new Set([1, all])]) {
+        const row = await benchTrain(p, threads, steps, b, t, backend);
+        mine.push(row);
+        out(row);
+      }
+      if (mine.length > 1) out({ op: 'train-scaling', backend, preset: p, threads: all, speedup: mine[1]!.tokensPerSecond / mine[0]!.tokensPerSecond });
+      rows.push(...mine);
     }
-    if (rows.length > 1) out({ op: 'train-scaling', preset: p, threads: all, speedup: rows[1]!.tokensPerSecond / rows[0]!.tokensPerSecond });
+    for (const nat of rows.filter((r) => r.backend === 'native')) {
+      const w = rows.find((r) => r.backend === 'wasm' && r.threads === nat.threads);
+      if (w) out({ op: 'train-ratio', of: 'native/wasm', isa: nat.isa, preset: p, threads: nat.threads, ratio: nat.tokensPerSecond / w.tokensPerSecond });
+    }
   }
 }
 
@@ -85,19 +108,20 @@ export function registerBench(program: Command): void {
   const addMatmulFlags = (c: Command) =>
     c
       .option('--json', 'print one JSON object per line')
-      .option('--backends <list>', 'comma-separated tensor backends: ref, wasm', parseChoiceList('--backends', ['ref', 'wasm'] as const), ['ref', 'wasm'])
-      .option('--threads <list>', 'comma-separated thread counts for wasm (default: 1 and all cores)', parseIntList('--threads', 256))
+      .option('--backends <list>', 'comma-separated tensor backends: ref, wasm, native (native: every ISA path this CPU has)', parseChoiceList('--backends', ['ref', 'wasm', 'native'] as const), ['ref', 'wasm', 'native'])
+      .option('--threads <list>', 'comma-separated thread counts for wasm and native (default: 1 and all cores)', parseIntList('--threads', 256))
       .option('--sizes <list>', 'comma-separated square sizes instead of the default set (128, 256, 512, 1024 and 512×256×1024)', parseIntList('--sizes', 8192))
       .option('--min-seconds <s>', 'measure each case for at least this many seconds', parsePositiveNumber('--min-seconds'), 0.5)
       .option('--no-numpy', 'skip the numpy/OpenBLAS reference even if python3 has numpy');
-  addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s of ref and wasm (1 to N threads), and the ratio to numpy single-threaded when python3 has numpy')).action(benchMatmul);
+  addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s of ref, wasm and native (each ISA path; 1 to N threads), and the ratio to numpy single-threaded when python3 has numpy')).action(benchMatmul);
   bench
     .command('train')
-    .description('training tokens/s of micro and small (wasm), matmul share of step time, and thread speed-up against one thread')
+    .description('training tokens/s of micro and small per engine (wasm, native) and thread count, matmul share of step time, and native/wasm and thread speed-up ratios')
     .option('--json', 'print one JSON object per line')
     .option('--presets <list>', 'comma-separated model presets (nano, micro, small)', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
     .option('--steps <n>', 'timed training steps per case', parseIntList('--steps', 10_000), [3])
-    .action(async (o: { json?: boolean; presets: string[]; steps: number[] }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true));
+    .option('--backends <list>', 'comma-separated engines: wasm, native', parseChoiceList('--backends', ['wasm', 'native'] as const), ['wasm', 'native'])
+    .action(async (o: { json?: boolean; presets: string[]; steps: number[]; backends: Array<'wasm' | 'native'> }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true, o.backends));
   bench
     .command('ledger')
     .description('the ledger\'s Merkle log: appends/s (hash and tree, batched in memory) and proof times at 1,000,000 entries')
@@ -161,7 +185,7 @@ export function registerBench(program: Command): void {
 
   addMatmulFlags(bench.command('all').description('the matmul, train and ledger benchmarks in a row (`npm run bench` runs this with --json); the options apply to matmul')).action(async (o: MatmulFlags) => {
     await benchMatmul(o);
-    await benchTrainAll(['micro', 'small'], 3, o.json === true);
+    await benchTrainAll(['micro', 'small'], 3, o.json === true, ['wasm', 'native']);
     const ledger = benchLedger();
     process.stdout.write(o.json === true ? `${JSON.stringify({ op: 'ledger', ...ledger })}\n` : `${fmt({ op: 'ledger', ...ledger })}\n`);
   });

@@ -32,7 +32,7 @@ function parseUnit(name: string, lo: number, hi: number, loOpen: boolean) {
 
 async function generateAction(o: GenerateFlags): Promise<void> {
   const ck = await loadCheckpoint(o.model);
-  const backend = await createBackend('wasm', o.threads ?? defaultThreads());
+  const backend = await createBackend('auto', o.threads ?? defaultThreads());
   try {
     const e = new Engine(backend);
     const c = { ...ck.config, maxSeqLen: ck.config.maxSeqLen };

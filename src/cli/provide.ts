@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
 import { Prng } from '../core/prng.ts';
 import { DiskBlobCache } from '../provider/blob-cache.ts';
 import { DiskResultSpool } from '../provider/disk-spool.ts';
@@ -21,7 +22,10 @@ import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../pro
 import { createBwrapSandbox } from '../provider/sandbox/bwrap-sandbox.ts';
 import type { Sandbox } from '../provider/sandbox/sandbox.ts';
 import { createWorkerSandbox } from '../provider/sandbox/worker-sandbox.ts';
-import { parsePositiveInt } from './flags.ts';
+import { chooseIsa, nativeStatus } from '../tensor/native/backend.ts';
+import { BACKEND_HELP, BACKEND_NAMES, nativeFallbackLine, resolveBackendName } from './engine.ts';
+import type { BackendName } from './engine.ts';
+import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 
 export interface ProvideOptions {
@@ -35,7 +39,8 @@ export interface ProvideOptions {
   units?: number;
   json?: boolean;
   home?: string;
-  backend?: 'ref' | 'wasm';
+  /** tensor engine in the sandbox (default auto: native if built, else wasm) */
+  backend?: BackendName;
   /** tests: a cheating provider's result transform */
   tamper?: ProviderLoopOptions['tamper'];
   onStatus?: (s: ProviderStatusLine) => void;
@@ -58,7 +63,11 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   normaliseTrackerUrl(o.tracker); // a bad URL fails before anything is created on disk
   const home = o.home ?? swarmHome();
   const identity = await loadOrCreateIdentity(home);
-  const sandbox = o.sandbox === 'bwrap' ? createBwrapSandbox({ backend: o.backend ?? 'wasm' }) : createWorkerSandbox({ backend: o.backend ?? 'wasm' });
+  const backend = o.backend ?? 'auto';
+  if (backend === 'native' && !nativeStatus().available) {
+    throw new SwarmError('CLI_NATIVE_UNAVAILABLE', `--backend native: ${nativeStatus().reason}. Use --backend auto or wasm (same bits).`);
+  }
+  const sandbox = o.sandbox === 'bwrap' ? createBwrapSandbox({ backend }) : createWorkerSandbox({ backend });
   const client = new TrackerClient({ baseUrl: o.tracker, key: identity.keyPair, clock: systemClock });
   const tty = process.stderr.isTTY === true && o.json !== true;
   let lastLine = '';
@@ -76,6 +85,10 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   const log = (line: string): void => {
     process.stderr.write(`${tty ? '\n' : ''}swarm provide: ${line}\n`);
   };
+  const engine = resolveBackendName(backend);
+  const fallback = backend === 'auto' ? nativeFallbackLine() : undefined;
+  if (fallback !== undefined) log(fallback.replace(/^swarm: /, ''));
+  log(`kernels: ${engine}${engine === 'native' ? ` ${chooseIsa(nativeStatus())}` : ''}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`);
   const loop = new ProviderLoop({
     client,
     runner: sandboxRunner(sandbox),
@@ -140,6 +153,7 @@ export function registerProvide(program: Command): void {
       if (v !== 'worker' && v !== 'bwrap') throw new InvalidArgumentError('--sandbox must be worker or bwrap');
       return v;
     }, 'worker')
+    .option('--backend <name>', BACKEND_HELP, parseChoice('--backend', BACKEND_NAMES), 'auto')
     .option('--units <n>', 'stop after this many units (default: keep going until Ctrl-C)', parsePositiveInt('--units'))
     .option('--json', 'print the status as one JSON object per line on stdout')
     .action(async (o: ProvideOptions) => {

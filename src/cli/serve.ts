@@ -19,8 +19,8 @@ import type { Backend } from '../tensor/backend/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
 import { wrapFlatParams } from '../train/unit.ts';
 import type { BackendName } from './engine.ts';
-import { createBackend, defaultThreads } from './engine.ts';
-import { parsePositiveInt } from './flags.ts';
+import { BACKEND_HELP, BACKEND_NAMES, createBackend, defaultThreads } from './engine.ts';
+import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadCheckpoint } from './train.ts';
 
 export interface Listening {
@@ -117,7 +117,7 @@ export function registerServe(program: Command): void {
     .option('--name <id>', 'model id clients send (default: the directory name)')
     .option('--port <n>', 'TCP port (0 = any free port)', (v: string) => (v === '0' ? 0 : parsePositiveInt('--port', 65535)(v)), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', 'wasm')
+    .option('--backend <name>', BACKEND_HELP, parseChoice('--backend', BACKEND_NAMES), 'auto')
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--max-queue <n>', 'requests allowed to wait for the model; further ones get HTTP 429', parsePositiveInt('--max-queue', 1 << 16), 16)
     .action(serveAction);
@@ -132,7 +132,7 @@ export function registerBenchServe(bench: Command): void {
     .command('serve')
     .description('serving speed: KV-cache decode, prefill, and no-cache recompute tokens/s at the end of the context')
     .option('--presets <list>', 'comma-separated model presets (nano, micro, small)', 'small')
-    .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', 'wasm')
+    .option('--backend <name>', BACKEND_HELP, parseChoice('--backend', BACKEND_NAMES), 'auto')
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
     .option('--json', 'print one JSON object per line')
     .action(async (o: { presets: string; backend: BackendName; threads?: number; json?: boolean }) => {

@@ -23,7 +23,7 @@ import { trainLocal } from '../train/local-trainer.ts';
 import { setupRun } from '../train/run-setup.ts';
 import { concatFlat, initFlatAdam, splitFlat } from '../train/unit.ts';
 import type { FlatAdamState } from '../train/unit.ts';
-import { createBackend, defaultThreads } from './engine.ts';
+import { BACKEND_HELP, BACKEND_NAMES, createBackend, defaultThreads, describeBackend } from './engine.ts';
 import type { BackendName } from './engine.ts';
 import { parseChoiceList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { createProgress } from './progress.ts';
@@ -136,7 +136,7 @@ export async function trainAction(o: TrainFlags): Promise<void> {
   if (!o.local) throw new SwarmError('CLI_BAD_FLAG', 'only --local training exists so far (swarm training arrives with `swarm run create`)');
   preset(o.preset); // validates the name early
   const threads = o.threads ?? defaultThreads();
-  const backend = await createBackend(o.backend[0] ?? 'wasm', threads);
+  const backend = await createBackend(o.backend[0] ?? 'auto', threads);
   const engine = new Engine(backend);
   try {
     let resumed: { tokenizer: Tokenizer; params: Float32Array; opt: FlatAdamState; state: TrainerState } | null = null;
@@ -167,7 +167,7 @@ export async function trainAction(o: TrainFlags): Promise<void> {
     if (!o.json) {
       process.stderr.write(
         `training ${o.preset} (${(n / 1e6).toFixed(2)}M parameters, vocab ${c.vocabSize}) on ${setup.corpus.kind === 'synthetic' ? 'the synthetic corpus' : setup.corpus.name}` +
-          `, ${target - opt.step} steps of ${setup.data.batchSize}x${setup.data.seqLen} tokens, ${backend.name} backend, ${threads} threads` +
+          `, ${target - opt.step} steps of ${setup.data.batchSize}x${setup.data.seqLen} tokens, ${describeBackend(backend)}` +
           (floor !== null ? `\nentropy floor of the validation split: ${floor.toFixed(4)} nats/token\n` : '\n'),
       );
     }
@@ -224,6 +224,7 @@ export async function trainAction(o: TrainFlags): Promise<void> {
       tokensPerSecond: r.tokensPerSecond,
       seconds: r.elapsedMs / 1000,
       backend: backend.name,
+      isa: backend.isa ?? null,
       threads,
       checkpoint: o.out,
       checkpointSha256: written.safetensorsSha256,
@@ -253,7 +254,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-every <n>', 'evaluate on the validation split every n steps', parsePositiveInt('--eval-every', 1_000_000), 100)
     .option('--eval-windows <n>', 'validation windows per evaluation (default: all of them)', parsePositiveInt('--eval-windows', 1_000_000))
     .option('--threads <n>', 'matmul threads (default: all cores)', parsePositiveInt('--threads', 256))
-    .option('--backend <name>', 'tensor backend: wasm (fast) or ref (reference)', parseChoiceList('--backend', ['wasm', 'ref'] as const), ['wasm'])
+    .option('--backend <name>', BACKEND_HELP, parseChoiceList('--backend', BACKEND_NAMES), ['auto'])
     .option('--stop-after <n>', 'run only n steps of the schedule now, then write the checkpoint (continue later with --resume)', parsePositiveInt('--stop-after', 10_000_000))
     .option('--json', 'print one JSON line with the result')
     .action(trainAction);

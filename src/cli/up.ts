@@ -41,7 +41,8 @@ import { splitFlat, wrapFlatParams } from '../train/unit.ts';
 import { decodeParamsBlob } from '../train/work/params-blob.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
 import { getBlob, putBlob } from '../tracker/storage/blobs.ts';
-import { createBackend, defaultThreads } from './engine.ts';
+import { createBackend, defaultThreads, nativeFallbackLine, resolveBackendName } from './engine.ts';
+import { chooseIsa, nativeStatus } from '../tensor/native/backend.ts';
 import { parsePort, parsePositiveInt } from './flags.ts';
 import { swarmHome } from './identity.ts';
 import { startTracker } from './tracker.ts';
@@ -75,6 +76,8 @@ export interface UpFlags {
 }
 
 export interface UpReport {
+  /** the local providers' kernels, e.g. "native avx512" or "wasm" (metadata: every engine gives the same bits) */
+  kernels: string;
   rounds: number;
   evalLoss: number | null;
   entropyFloor: number | null;
@@ -190,6 +193,11 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   process.on('SIGTERM', onSignal);
   try {
     log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
+    const kernels = resolveBackendName('auto');
+    const fallback = nativeFallbackLine();
+    if (fallback !== undefined) log(fallback);
+    const kernelText = `${kernels}${kernels === 'native' ? ` ${chooseIsa(nativeStatus())}` : ''}`;
+    log(`swarm up: kernels: ${kernelText} (every engine gives the same bits)`);
     const engine = new Engine(createRefBackend());
     const innerSteps = o.innerSteps ?? d.innerSteps;
     const plan = planDilocoRun(engine, {
@@ -247,6 +255,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     const theta = decodeParamsBlob((await getBlob(tracker.db, view.progress.params)).bytes, config);
     const roundsDone = view.progress.history.length;
     const report: UpReport = {
+      kernels: kernelText,
       rounds: roundsDone,
       evalLoss: view.progress.evalLoss[String(roundsDone)] ?? null,
       entropyFloor: view.spec.entropyFloor,
@@ -275,7 +284,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
         `moved ${fmtBytes(report.bytesMoved)} (synchronous data parallelism: ${fmtBytes(report.ddpBytesEquivalent)}); checkpoint ${report.checkpointSha256.slice(0, 16)}… in ${out}`);
     }
     if (o.exitAfterTraining || interrupted) return report;
-    const backend = await createBackend('wasm', defaultThreads());
+    const backend = await createBackend('auto', defaultThreads());
     const serveEngine = new Engine(backend);
     const model: ServedModel = {
       id: `swarm-${o.preset}`,

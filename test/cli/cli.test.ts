@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nativeStatus } from '../../src/tensor/native/backend.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/swarm.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'swarm-cli-'));
@@ -121,10 +122,15 @@ describe('swarm CLI', () => {
     const r = swarm('bench', 'matmul', '--json', '--sizes', '64', '--threads', '1', '--min-seconds', '0.05', '--no-numpy');
     expect(r.code).toBe(0);
     const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.map((x) => x.backend).sort()).toEqual(['ref', 'wasm']);
-    for (const row of rows) {
+    const native = nativeStatus();
+    const matmuls = rows.filter((x) => x.op === 'matmul');
+    // one native row per ISA path this CPU has (none, with a line on stderr, without a native build)
+    expect(matmuls.map((x) => `${String(x.backend)}${x.isa === undefined ? '' : ` ${String(x.isa)}`}`).sort())
+      .toEqual(['ref', 'wasm', ...native.isas.map((i) => `native ${i}`)].sort());
+    for (const row of matmuls) {
       expect(row).toMatchObject({ op: 'matmul', threads: 1, m: 64, k: 64, n: 64 });
       expect(row.gflops as number).toBeGreaterThan(0);
     }
+    expect(rows.filter((x) => x.op === 'matmul-ratio').map((x) => x.isa).sort()).toEqual([...native.isas].sort());
   });
 });

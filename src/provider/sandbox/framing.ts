@@ -24,6 +24,7 @@ import { SwarmError } from '../../core/errors.ts';
 import type { ErrorDetails } from '../../core/errors.ts';
 import { sha256Hex } from '../../core/sha256.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
+import { SANDBOX_BACKENDS } from './sandbox.ts';
 import type { SandboxBackend, WireError } from './sandbox.ts';
 
 const REQUEST_MAGIC = [0x53, 0x57, 0x52, 0x51]; // "SWRQ"
@@ -87,7 +88,7 @@ export function decodeRequest(bytes: Uint8Array): UnitRequest {
   if (typeof h !== 'object' || h === null || h.v !== 1) badRequest('header must be an object with v = 1');
   const { threads, backend, memoryMb, blobs } = h;
   if (typeof threads !== 'number' || !Number.isSafeInteger(threads) || threads < 1 || threads > 256) badRequest('bad threads');
-  if (backend !== 'ref' && backend !== 'wasm') badRequest('bad backend');
+  if (typeof backend !== 'string' || !(SANDBOX_BACKENDS as readonly string[]).includes(backend)) badRequest('bad backend');
   if (typeof memoryMb !== 'number' || !Number.isSafeInteger(memoryMb) || memoryMb < 1) badRequest('bad memoryMb');
   if (!Array.isArray(blobs) || blobs.length > MAX_BLOBS) badRequest('bad blob list');
   const out = new Map<string, Uint8Array>();
@@ -103,7 +104,7 @@ export function decodeRequest(bytes: Uint8Array): UnitRequest {
     at += len;
   }
   if (at !== bytes.length) badRequest(`${bytes.length - at} bytes after the last blob`);
-  return { spec: h.spec, threads, backend, memoryMb, blobs: out };
+  return { spec: h.spec, threads, backend: backend as SandboxBackend, memoryMb, blobs: out };
 }
 
 // ---- answer frames ---------------------------------------------------------

@@ -30,10 +30,12 @@ import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
 
 export type SandboxKind = 'worker' | 'bwrap';
-export type SandboxBackend = 'ref' | 'wasm';
+/** auto: native when its build loads and passes its self-test inside the sandbox, else wasm (same bits). */
+export const SANDBOX_BACKENDS = ['auto', 'native', 'wasm', 'ref'] as const;
+export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];
 
 export interface SandboxRunOptions {
-  /** threads the unit's kernels may use (the wasm backend's matmul pool), ≥ 1 */
+  /** threads the unit's kernels may use (the backend's matmul pool), ≥ 1 */
   threads: number;
   /** wall-clock limit in milliseconds, start-up included */
   deadlineMs: number;
@@ -57,7 +59,7 @@ export interface Sandbox {
 export interface SandboxLimits {
   /** V8 heap cap and the kernels' working-memory cap, MiB (default 2048) */
   memoryMb?: number;
-  /** tensor backend inside the sandbox (default wasm) */
+  /** tensor backend inside the sandbox (default auto) */
   backend?: SandboxBackend;
 }
 
@@ -72,9 +74,9 @@ function badOption(message: string): never {
 
 export function checkLimits(l: SandboxLimits): Required<SandboxLimits> {
   const memoryMb = l.memoryMb ?? DEFAULT_MEMORY_MB;
-  const backend = l.backend ?? 'wasm';
+  const backend = l.backend ?? 'auto';
   if (!Number.isSafeInteger(memoryMb) || memoryMb < 16 || memoryMb > 1 << 20) badOption(`memoryMb must be an integer in [16, ${1 << 20}], got ${memoryMb}`);
-  if (backend !== 'ref' && backend !== 'wasm') badOption(`backend must be ref or wasm, got ${String(backend)}`);
+  if (!(SANDBOX_BACKENDS as readonly string[]).includes(backend)) badOption(`backend must be one of ${SANDBOX_BACKENDS.join(', ')}, got ${String(backend)}`);
   return { memoryMb, backend };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Matmul throughput of the canonical backends, for `swarm bench matmul`.
  * Measures what a caller gets from Backend.matmul (copies into and out of
- * wasm memory and B packing included), in GFLOP/s = 2*m*k*n / seconds / 1e9.
+ * wasm memory, B packing and the native call included), in GFLOP/s = 2*m*k*n / seconds / 1e9.
  *
  * Inputs are seeded (a local LCG: benchmarks need repeatable data, not good
  * randomness) in [-1, 1), so no overflow, subnormal or NaN slow path is hit.
@@ -13,11 +13,15 @@
  */
 import type { Backend } from '../backend/backend.ts';
 import { createRefBackend } from '../backend/ref.ts';
+import { createNativeBackend, nativeStatus } from '../native/backend.ts';
+import type { NativeIsa } from '../native/backend.ts';
 import { createWasmBackend } from '../wasm/backend.ts';
 
 export interface MatmulBenchRow {
   op: 'matmul';
   backend: string;
+  /** native only: the ISA path measured */
+  isa?: string;
   threads: number;
   m: number;
   k: number;
@@ -26,8 +30,9 @@ export interface MatmulBenchRow {
 }
 
 export interface MatmulBenchOptions {
-  backends: Array<'ref' | 'wasm'>;
-  /** Thread counts to try for wasm (ref is always single-threaded and runs once per shape). */
+  /** native runs every ISA path this CPU has; it is skipped (with a line to onSkip) when unavailable. */
+  backends: Array<'ref' | 'wasm' | 'native'>;
+  /** Thread counts to try for wasm and native (ref is always single-threaded and runs once per shape). */
   threads: number[];
   shapes: Array<[number, number, number]>;
   /** Minimum timed seconds per row (default 0.5). */
@@ -78,19 +83,29 @@ function measure(be: Backend, m: number, k: number, n: number, minSeconds: numbe
  * `onRow` as soon as it is measured. The caller chooses the shapes (skip the
  * big ones for `ref`, which is naive by design and takes seconds at 1024^3).
  */
-export async function runMatmulBench(opts: MatmulBenchOptions, onRow: (row: MatmulBenchRow) => void): Promise<void> {
+export async function runMatmulBench(opts: MatmulBenchOptions, onRow: (row: MatmulBenchRow) => void, onSkip?: (why: string) => void): Promise<void> {
   const minSeconds = opts.minSeconds ?? 0.5;
   for (const backend of opts.backends) {
     const threadCounts = backend === 'ref' ? [1] : [...new Set(opts.threads)];
-    for (const threads of threadCounts) {
-      const be = backend === 'ref' ? createRefBackend() : await createWasmBackend({ threads });
-      try {
-        for (const [m, k, n] of opts.shapes) {
-          const gflops = measure(be, m, k, n, minSeconds);
-          onRow({ op: 'matmul', backend: be.name, threads: be.threads, m, k, n, gflops });
+    const native = nativeStatus();
+    if (backend === 'native' && !native.available) {
+      onSkip?.(`native: ${native.reason}`);
+      continue;
+    }
+    const variants: Array<NativeIsa | undefined> = backend === 'native' ? native.isas : [undefined];
+    for (const isa of variants) {
+      for (const threads of threadCounts) {
+        const be = backend === 'ref'
+          ? createRefBackend()
+          : backend === 'wasm' ? await createWasmBackend({ threads }) : createNativeBackend({ threads, ...(isa === undefined ? {} : { isa }) });
+        try {
+          for (const [m, k, n] of opts.shapes) {
+            const gflops = measure(be, m, k, n, minSeconds);
+            onRow({ op: 'matmul', backend: be.name, ...(be.isa === undefined ? {} : { isa: be.isa }), threads: be.threads, m, k, n, gflops });
+          }
+        } finally {
+          be.close();
         }
-      } finally {
-        be.close();
       }
     }
   }

@@ -3,7 +3,7 @@
  * by AssemblyScript kernels compiled to WebAssembly SIMD (./assembly/*.ts,
  * built by scripts/build-wasm.mjs and embedded as ./kernels.generated.ts, so
  * this layer reads no files). It must agree with the `ref` backend bit for
- * bit on every input; test/tensor/wasm-vs-ref.test.ts checks that.
+ * bit on every input; test/tensor/backends-vs-ref.test.ts checks that.
  *
  * Why WebAssembly gives the same bits everywhere: its f32 arithmetic is IEEE
  * 754 binary32 with round-to-nearest-even and subnormals, never fused or

@@ -21,6 +21,26 @@
  * PARALLEL_MIN_FLOPS). */
 #define PARALLEL_MIN_MACS (1u << 17)
 
+/* Grow-only scratch, one per thread (the caller's packed B, each pool
+ * thread's edge tiles). Reusing it avoids a fresh mmap and its page faults
+ * on every call: glibc serves large mallocs with mmap, and a matmul's packed
+ * B is often above that threshold. Returns NULL when out of memory. */
+typedef struct {
+  float *data;
+  size_t cap;
+} scratch_buf;
+
+static float *scratch_get(scratch_buf *s, size_t floats) {
+  if (floats > s->cap) {
+    free(s->data);
+    s->data = (float *)malloc(sizeof(float) * floats);
+    s->cap = s->data == NULL ? 0 : floats;
+  }
+  return s->data;
+}
+
+static _Thread_local scratch_buf pack_scratch, edge_scratch;
+
 typedef struct {
   const float *a, *b;
   float *out;
@@ -52,7 +72,7 @@ static void pack_panel(void *ctx, size_t t) {
 static void edge_tile(const tile_job *j, const float *a, const float *bp, float *c, size_t rows, size_t cols) {
   const size_t mr = (size_t)j->tk->mr, nr = (size_t)j->tk->nr, k = j->k;
   const int pad_rows = rows < mr;
-  float *scratch = (float *)malloc(sizeof(float) * ((pad_rows ? mr * k : 0) + mr * nr));
+  float *scratch = scratch_get(&edge_scratch, (pad_rows ? mr * k : 0) + mr * nr);
   if (scratch == NULL) abort(); /* out of memory inside a kernel: nothing sane to return */
   float *cp = scratch;
   const float *ap = a;
@@ -65,7 +85,6 @@ static void edge_tile(const tile_job *j, const float *a, const float *bp, float 
   }
   j->tk->kernel(ap, lda, bp, nr, k, cp, nr);
   for (size_t r = 0; r < rows; r++) memcpy(c + r * j->n, cp + r * nr, sizeof(float) * cols);
-  free(scratch);
 }
 
 static void run_tile(void *ctx, size_t t) {
@@ -130,11 +149,10 @@ void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch
   tile_job j = {a, b, out, m, k, n, b_batched, tk, (m + (size_t)tk->mr - 1) / (size_t)tk->mr,
                 (n + (size_t)tk->nr - 1) / (size_t)tk->nr, NULL};
   const size_t nb = b_batched ? batch : 1;
-  j.bp = (float *)malloc(sizeof(float) * nb * j.panels * k * (size_t)tk->nr);
-  if (j.bp == NULL) abort();
+  j.bp = scratch_get(&pack_scratch, nb * j.panels * k * (size_t)tk->nr);
+  if (j.bp == NULL) abort(); /* out of memory inside a kernel: nothing sane to return */
   sw_parallel_for(nb * j.panels, use, pack_panel, &j);
   sw_parallel_for(batch * j.row_blocks * j.panels, use, run_tile, &j);
-  free(j.bp);
 }
 
 int sw_isa_mask(void) {

@@ -8,7 +8,7 @@
  * operation is the identity here. Double-rounding arguments from the TS side
  * (Figueroa 1995) make its binary64-then-fround results equal to these direct
  * binary32 results. The order of operations must stay exactly as in math.ts;
- * test/tensor/wasm-vs-ref.test.ts compares the two bit for bit.
+ * test/tensor/backends-vs-ref.test.ts compares the two bit for bit.
  *
  * No lookup tables: a table would become an active data segment, and with a
  * shared memory every worker's instantiation would rewrite it (threads
