@@ -53,7 +53,14 @@ const quiet = process.argv.includes('--quiet');
 const COMMON = ['-std=c11', '-O3', '-ffp-contract=off', '-fno-math-errno', '-fPIC', '-fvisibility=hidden', '-pthread', '-Wall', '-Wextra'];
 const x86 = arch() === 'x64' || arch() === 'ia32';
 /** Extra flags per source file (only on x86; elsewhere those files compile to nothing). */
-const PER_FILE = x86 ? { 'matmul_avx2.c': ['-mavx2'], 'matmul_avx512.c': ['-mavx512f'] } : {};
+// The lane-wise kernels (simd_*.c) are written as selects over values always
+// computed; -fno-trapping-math lets the compiler turn those into vector
+// blends (it may then compute a discarded branch that would raise an IEEE
+// exception flag; no value changes, and flags are not part of any result).
+const SIMD = ['-fno-trapping-math'];
+const PER_FILE = x86
+  ? { 'matmul_avx2.c': ['-mavx2'], 'matmul_avx512.c': ['-mavx512f'], 'simd_portable.c': SIMD, 'simd_avx2.c': ['-mavx2', ...SIMD], 'simd_avx512.c': ['-mavx512f', ...SIMD] }
+  : { 'simd_portable.c': SIMD };
 /** Mnemonics of every x86 fused multiply-add family (FMA3, FMA4, AVX-512). */
 const FUSED = /\bv?f(n?m(add|sub)|madd|msub)[0-9a-z]*\b/i;
 

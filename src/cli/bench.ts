@@ -12,6 +12,8 @@ import { parseChoice, parseChoiceList, parseIntList, parseNumberList, parsePosit
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain } from './bench-train.ts';
 import type { TrainBenchRow } from './bench-train.ts';
+import { TORCH_MISSING, torchPython, torchTrainTokensPerSecond } from './torch-reference.ts';
+import type { TorchTrainRow } from './torch-reference.ts';
 import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
 import { benchTracker } from './bench-tracker.ts';
@@ -67,31 +69,72 @@ async function benchMatmul(o: MatmulFlags): Promise<void> {
   }
 }
 
-/** Batch shapes per preset: the defaults of swarm train --local. */
+/** Batch shapes per preset: the defaults of swarm train --local (issue 15's figures use --batch 8 --seq-len 128). */
 const TRAIN_SHAPES: Record<string, [number, number]> = { nano: [16, 64], micro: [16, 64], small: [8, 128] };
 
-async function benchTrainAll(presets: string[], steps: number, json: boolean, backends: Array<'wasm' | 'native'>): Promise<void> {
-  const out = (row: object) => process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
+interface TrainFlags {
+  presets: string[];
+  steps: number;
+  json: boolean;
+  backends: Array<'wasm' | 'native'>;
+  /** override TRAIN_SHAPES for every engine and the torch reference */
+  batch?: number;
+  seqLen?: number;
+  /** also run scripts/bench-torch.py, interleaved with ours */
+  torch?: boolean;
+}
+
+async function benchTrainAll(o: TrainFlags): Promise<void> {
+  const out = (row: object) => process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${fmt(row)}\n`);
   const all = defaultThreads();
+  const threadCounts = [...new Set([1, all])];
   const native = nativeStatus();
-  if (backends.includes('native') && !native.available) process.stderr.write(`swarm bench: skipping native: ${native.reason}\n`);
-  const usable = backends.filter((b) => b !== 'native' || native.available);
-  for (const p of presets) {
-    const [b, t] = TRAIN_SHAPES[p]!;
+  if (o.backends.includes('native') && !native.available) process.stderr.write(`swarm bench: skipping native: ${native.reason}\n`);
+  const usable = o.backends.filter((b) => b !== 'native' || native.available);
+  let torch = o.torch === true;
+  if (torch && torchPython() === null) {
+    process.stderr.write(`swarm bench: ${TORCH_MISSING}\n`);
+    torch = false;
+  }
+  for (const p of o.presets) {
+    const b = o.batch ?? TRAIN_SHAPES[p]![0];
+    const t = o.seqLen ?? TRAIN_SHAPES[p]![1];
     const rows: TrainBenchRow[] = [];
-    for (const backend of usable) {
-      const mine: TrainBenchRow[] = [];
-      for (const threads of [...new Set([1, all])]) {
-        const row = await benchTrain(p, threads, steps, b, t, backend);
-        mine.push(row);
+    const torchRows: TorchTrainRow[] = [];
+    // Thread count outermost and torch right after our engines, so a change in
+    // the machine's other load during the run hits both sides of each ratio alike.
+    for (const threads of threadCounts) {
+      for (const backend of usable) {
+        const row = await benchTrain(p, threads, o.steps, b, t, backend);
+        rows.push(row);
         out(row);
       }
-      if (mine.length > 1) out({ op: 'train-scaling', backend, preset: p, threads: all, speedup: mine[1]!.tokensPerSecond / mine[0]!.tokensPerSecond });
-      rows.push(...mine);
+      if (!torch) continue;
+      try {
+        const row = torchTrainTokensPerSecond({ preset: p, batch: b, seqLen: t, steps: o.steps, threads });
+        if (row !== null) {
+          torchRows.push(row);
+          out(row);
+        }
+      } catch (err) {
+        process.stderr.write(`swarm bench: ${(err as Error).message}; skipping the PyTorch reference\n`);
+        torch = false;
+      }
+    }
+    for (const backend of usable) {
+      const mine = rows.filter((r) => r.backend === backend);
+      const one = mine.find((r) => r.threads === 1);
+      for (const many of mine.filter((r) => r.threads > 1)) {
+        if (one) out({ op: 'train-scaling', backend, preset: p, threads: many.threads, speedup: many.tokensPerSecond / one.tokensPerSecond });
+      }
     }
     for (const nat of rows.filter((r) => r.backend === 'native')) {
       const w = rows.find((r) => r.backend === 'wasm' && r.threads === nat.threads);
       if (w) out({ op: 'train-ratio', of: 'native/wasm', isa: nat.isa, preset: p, threads: nat.threads, ratio: nat.tokensPerSecond / w.tokensPerSecond });
+    }
+    for (const r of rows) {
+      const ref = torchRows.find((x) => x.threads === r.threads);
+      if (ref) out({ op: 'train-ratio', of: `${r.backend}/torch`, ...(r.isa === undefined ? {} : { isa: r.isa }), preset: p, threads: r.threads, ratio: r.tokensPerSecond / ref.tokensPerSecond });
     }
   }
 }
@@ -116,12 +159,16 @@ export function registerBench(program: Command): void {
   addMatmulFlags(bench.command('matmul').description('matmul GFLOP/s of ref, wasm and native (each ISA path; 1 to N threads), and the ratio to numpy single-threaded when python3 has numpy')).action(benchMatmul);
   bench
     .command('train')
-    .description('training tokens/s of micro and small per engine (wasm, native) and thread count, matmul share of step time, and native/wasm and thread speed-up ratios')
+    .description('training tokens/s of micro and small per engine (wasm, native) and thread count, matmul share of step time, and native/wasm and thread speed-up ratios; with --torch, PyTorch on the same model and the ratio to it')
     .option('--json', 'print one JSON object per line')
     .option('--presets <list>', 'comma-separated model presets (nano, micro, small)', parseChoiceList('--presets', ['nano', 'micro', 'small'] as const), ['micro', 'small'])
     .option('--steps <n>', 'timed training steps per case', parseIntList('--steps', 10_000), [3])
     .option('--backends <list>', 'comma-separated engines: wasm, native', parseChoiceList('--backends', ['wasm', 'native'] as const), ['wasm', 'native'])
-    .action(async (o: { json?: boolean; presets: string[]; steps: number[]; backends: Array<'wasm' | 'native'> }) => benchTrainAll(o.presets, o.steps[0]!, o.json === true, o.backends));
+    .option('--batch <n>', 'rows per step for every preset (default: 16 for nano and micro, 8 for small)', parsePositiveInt('--batch', 4096))
+    .option('--seq-len <n>', 'tokens per row for every preset (default: 64 for nano and micro, 128 for small)', parsePositiveInt('--seq-len', 8192))
+    .option('--torch', 'also train the same model with PyTorch (scripts/bench-torch.py; needs python3-torch), interleaved with ours, and print the ratios to it')
+    .action(async (o: { json?: boolean; presets: string[]; steps: number[]; backends: Array<'wasm' | 'native'>; batch?: number; seqLen?: number; torch?: boolean }) =>
+      benchTrainAll({ presets: o.presets, steps: o.steps[0]!, json: o.json === true, backends: o.backends, ...(o.batch === undefined ? {} : { batch: o.batch }), ...(o.seqLen === undefined ? {} : { seqLen: o.seqLen }), torch: o.torch === true }));
   bench
     .command('ledger')
     .description('the ledger\'s Merkle log: appends/s (hash and tree, batched in memory) and proof times at 1,000,000 entries')
@@ -185,7 +232,7 @@ export function registerBench(program: Command): void {
 
   addMatmulFlags(bench.command('all').description('the matmul, train and ledger benchmarks in a row (`npm run bench` runs this with --json); the options apply to matmul')).action(async (o: MatmulFlags) => {
     await benchMatmul(o);
-    await benchTrainAll(['micro', 'small'], 3, o.json === true, ['wasm', 'native']);
+    await benchTrainAll({ presets: ['micro', 'small'], steps: 3, json: o.json === true, backends: ['wasm', 'native'] });
     const ledger = benchLedger();
     process.stdout.write(o.json === true ? `${JSON.stringify({ op: 'ledger', ...ledger })}\n` : `${fmt({ op: 'ledger', ...ledger })}\n`);
   });

@@ -7,11 +7,10 @@ import type { Shape } from './shape.ts';
 import { sizeOf, stridesOf } from './shape.ts';
 
 /** out = x permuted: out.shape[i] = shape[perm[i]]. */
-export function permuteData(x: Float32Array, shape: Shape, perm: readonly number[]): Float32Array {
+/** The strided view of a row-major array of `shape` whose axes are permuted by `perm`. */
+export function permuteView(shape: Shape, perm: readonly number[]): { shape: number[]; strides: number[] } {
   const inStrides = stridesOf(shape);
-  const outShape = perm.map((p) => shape[p]!);
-  const strides = perm.map((p) => inStrides[p]!);
-  return stridedCopy(x, outShape, strides, 0);
+  return { shape: perm.map((p) => shape[p]!), strides: perm.map((p) => inStrides[p]!) };
 }
 
 /** Copy the strided view (shape, strides, offset) of x into a new contiguous array. */

@@ -7,7 +7,7 @@
  */
 import { SwarmError } from '../core/errors.ts';
 import type { BinaryOp, UnaryOp } from './backend/backend.ts';
-import { concatData, gatherRows, permuteData, sliceData, stridedCopy, whereData } from './layout.ts';
+import { concatData, gatherRows, permuteView, sliceData, stridedCopy, whereData } from './layout.ts';
 import type { Shape } from './shape.ts';
 import { broadcastShapes, broadcastStrides, fmtShape, normAxis, sameShape, sizeOf } from './shape.ts';
 import type { Engine, Tensor } from './tensor.ts';
@@ -252,6 +252,11 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   });
 }
 
+/** A strided view copied out, by the backend's own copy when it has one (same values either way). */
+function copyView(e: Engine, x: Float32Array, shape: Shape, strides: readonly number[]): Float32Array {
+  return e.backend.stridedCopy ? e.backend.stridedCopy(x, shape, strides, 0) : stridedCopy(x, shape, strides, 0);
+}
+
 /** out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const p = perm.map((a) => normAxis(a, x.rank));
@@ -260,7 +265,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const inverse = new Array<number>(p.length);
   p.forEach((src, dst) => (inverse[src] = dst));
-  return x.engine.result('permute', permuteData(x.data, x.shape, p), p.map((a) => x.shape[a]!), {
+  const v = permuteView(x.shape, p);
+  return x.engine.result('permute', copyView(x.engine, x.data, v.shape, v.strides), v.shape, {
     op: 'permute',
     parents: [x],
     backward: (g) => [permute(g, inverse)],
@@ -284,7 +290,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   }
   if (sameShape(x.shape, shape)) return x;
   x.engine.checkSize(sizeOf(shape), 'expand');
-  return x.engine.result('expand', stridedCopy(x.data, shape, broadcastStrides(x.shape, shape), 0), [...shape], {
+  return x.engine.result('expand', copyView(x.engine, x.data, shape, broadcastStrides(x.shape, shape)), [...shape], {
     op: 'expand',
     parents: [x],
     backward: (g) => [sumToShape(g, x.shape)],

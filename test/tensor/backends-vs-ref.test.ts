@@ -14,6 +14,7 @@ import type { Backend, ReduceOp, UnaryOp } from '../../src/tensor/backend/backen
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/tensor/backend/backend.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { collapseBroadcast } from '../../src/tensor/backend/broadcast.ts';
+import { stridedCopy } from '../../src/tensor/layout.ts';
 import { createNativeBackend, NATIVE_ISAS, nativeStatus } from '../../src/tensor/native/backend.ts';
 import { createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
 import { codeOf } from '../helpers/errors.ts';
@@ -367,6 +368,37 @@ function suite4(label: string, be: () => Backend): void {
   });
 }
 
+// ---- stridedCopy (an optional data-movement hook) ------------------------------
+
+const viewCase = fc
+  .integer({ min: 0, max: 5 })
+  .chain((rank) => fc.record({
+    shape: fc.array(fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 0, max: 7 })), { minLength: rank, maxLength: rank }),
+    strides: fc.array(fc.oneof(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 40 })), { minLength: rank, maxLength: rank }),
+    offset: fc.integer({ min: 0, max: 5 }),
+  }))
+  .map((c) => {
+    let reach = c.offset;
+    for (let d = 0; d < c.shape.length; d++) if (c.shape[d]! > 0) reach += c.strides[d]! * (c.shape[d]! - 1);
+    return { ...c, x: Float32Array.from({ length: reach + 1 }, (_, i) => i * 0.5 - 3) };
+  });
+
+function stridedCopySuite(label: string, be: () => Backend): void {
+  // Only the native backend has its own copy; the others use layout.ts itself.
+  describe.skipIf(!label.startsWith('native'))(`${label} vs layout.ts: stridedCopy`, () => {
+    it('copies every view (broadcast, permuted, offset, empty) exactly as layout.ts does', () => {
+      expect(be().stridedCopy).toBeTypeOf('function');
+      const copy = (x: Float32Array, shape: number[], strides: number[], offset: number) => be().stridedCopy!(x, shape, strides, offset);
+      fc.assert(
+        fc.property(viewCase, ({ shape, strides, offset, x }) => {
+          expectSameBits(copy(x, shape, strides, offset), stridedCopy(x, shape, strides, offset), `view [${shape}] strides ${strides} at ${offset}`);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+}
+
 // ---- threads, lifecycle, limits ----------------------------------------------
 
 /** A tiny seeded LCG (Numerical Recipes constants); test data only. */
@@ -496,6 +528,6 @@ for (const c of CANDIDATES) {
       if (backend === undefined) throw new Error(`${c.label} was not created`);
       return backend;
     };
-    for (const suite of [suite0, suite1, suite2, suite3, suite4]) suite(c.label, be);
+    for (const suite of [stridedCopySuite, suite0, suite1, suite2, suite3, suite4]) suite(c.label, be);
   });
 }

@@ -76,6 +76,14 @@ export interface Backend {
    */
   scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
 
+  /**
+   * Optional faster copy of the strided view (shape, strides, offset) of x
+   * into a new contiguous array, exactly as ../layout.ts stridedCopy does.
+   * Pure data movement (no arithmetic, so no bit can change); the engine
+   * uses layout.ts where a backend leaves it out.
+   */
+  stridedCopy?(x: Float32Array, shape: readonly number[], strides: readonly number[], offset: number): Float32Array;
+
   /** Release threads and memory; the backend must not be used afterwards. */
   close(): void;
 }

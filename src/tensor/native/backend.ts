@@ -37,6 +37,7 @@ import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
 import { createRefBackend } from '../backend/ref.ts';
+import { stridedCopy } from '../layout.ts';
 
 export type NativeIsa = 'avx512' | 'avx2' | 'portable';
 /** Widest first; the index in the addon's bit mask is ISA_CODE. */
@@ -44,15 +45,16 @@ export const NATIVE_ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'portable'];
 const ISA_CODE: Record<NativeIsa, number> = { portable: 0, avx2: 1, avx512: 2 };
 
 /** Must equal SW_ABI_VERSION in ./c/native.h. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 3;
 
 /** The addon's exports (./c/addon.c). */
 interface Addon {
-  unary(op: number, x: Float32Array): Float32Array;
+  unary(isa: number, op: number, x: Float32Array): Float32Array;
   binary(op: number, a: Float32Array, b: Float32Array, dims: Int32Array): Float32Array;
-  reduce(op: number, x: Float32Array, outer: number, n: number, inner: number): Float32Array;
+  reduce(isa: number, op: number, x: Float32Array, outer: number, n: number, inner: number): Float32Array;
   matmul(isa: number, a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: number, threads: number): Float32Array;
   scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
+  stridedCopy(x: Float32Array, dims: Float64Array, offset: number): Float32Array;
   isaMask(): number;
   abiVersion(): number;
 }
@@ -102,7 +104,7 @@ function load(): { status: NativeStatus; addon?: Addon } {
     try {
       checkBuildRecord(path);
       const addon = createRequire(import.meta.url)(path) as Partial<Addon>;
-      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'isaMask', 'abiVersion'] as const) {
+      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'isaMask', 'abiVersion'] as const) {
         if (typeof addon[fn] !== 'function') throw new Error(`the addon lacks ${fn}()`);
       }
       const full = addon as Addon;
@@ -169,16 +171,28 @@ function sameBits(x: Float32Array, y: Float32Array): boolean {
 function selfTest(addon: Addon, isas: readonly NativeIsa[]): string | undefined {
   const ref = createRefBackend();
   const x = testData(64, 1);
-  for (const op of UNARY_OPS) if (!sameBits(addon.unary(UNARY_CODE[op], x), ref.unary(op, x))) return `unary ${op}`;
+  for (const isa of isas) {
+    for (const op of UNARY_OPS) if (!sameBits(addon.unary(ISA_CODE[isa], UNARY_CODE[op], x), ref.unary(op, x))) return `unary ${op} (${isa})`;
+  }
   const a = testData(24, 3), b = testData(4, 5);
   for (const op of BINARY_OPS) {
     const got = addon.binary(BINARY_CODE[op], a, b, Int32Array.of(2, 6, 4, 4, 1, 0, 1));
     if (!sameBits(got, ref.binary(op, a, [4, 1], b, [0, 1], [6, 4]))) return `binary ${op}`;
   }
-  const r = testData(60, 7);
-  for (const op of REDUCE_OPS) if (!sameBits(addon.reduce(REDUCE_CODE[op], r, 3, 5, 4), ref.reduce(op, r, 3, 5, 4))) return `reduce ${op}`;
+  const r = testData(77, 7);
+  for (const isa of isas) {
+    for (const op of REDUCE_OPS) {
+      // [3, 5, 4] reduces across columns; [11, 7, 1] takes the eight-rows-at-once path and its tail.
+      for (const [o, n, i] of [[3, 5, 4], [11, 7, 1]] as const) {
+        const xs = r.subarray(0, o * n * i);
+        if (!sameBits(addon.reduce(ISA_CODE[isa], REDUCE_CODE[op], xs, o, n, i), ref.reduce(op, xs, o, n, i))) return `reduce ${op} [${o}, ${n}, ${i}] (${isa})`;
+      }
+    }
+  }
   const src = testData(15, 9), idx = Int32Array.of(2, 0, 2, 1, 2);
   if (!sameBits(addon.scatterAdd(src, idx, 4, 3), ref.scatterAdd(src, idx, 4, 3))) return 'scatterAdd';
+  // A permuted and broadcast view: [2, 3, 4] read with strides [1, 0, 2] from offset 1.
+  if (!sameBits(addon.stridedCopy(r, Float64Array.of(3, 2, 3, 4, 1, 0, 2), 1), stridedCopy(r, [2, 3, 4], [1, 0, 2], 1))) return 'stridedCopy';
   // Sizes that leave ragged tiles on both edges for every register tile (6x16, 8x32).
   const [m, k, n] = [13, 37, 35];
   const ma = testData(2 * m * k, 11), mb = testData(2 * k * n, 13);
@@ -248,7 +262,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       const code = UNARY_CODE[op];
       if (code === undefined) badArgument(`unknown unary op ${String(op)}`);
       check(2 * x.length, `unary ${op}`);
-      return addon.unary(code, x);
+      return addon.unary(isaCode, code, x);
     },
 
     binary(op, a, aStrides, b, bStrides, shape) {
@@ -293,7 +307,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       }
       if (size === 0) return new Float32Array(0);
       check(size * n + size, `reduce ${op}`);
-      return addon.reduce(code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner);
+      return addon.reduce(isaCode, code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner);
     },
 
     matmul(a, b, batch, m, k, n, bBatched) {
@@ -332,6 +346,26 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       }
       check(count * cols + size, 'scatterAdd');
       return addon.scatterAdd(src.length === count * cols ? src : src.subarray(0, count * cols), indices, rows, cols);
+    },
+
+    stridedCopy(x, shape, strides, offset) {
+      if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
+      // The same walk with fewer, longer runs: layout.ts's order is kept.
+      const dims: number[] = [];
+      const st: number[] = [];
+      for (let d = 0; d < shape.length; d++) {
+        if (shape[d] === 1) continue;
+        const last = dims.length - 1;
+        if (last >= 0 && st[last] === strides[d]! * shape[d]!) {
+          dims[last] = dims[last]! * shape[d]!;
+          st[last] = strides[d]!;
+        } else {
+          dims.push(shape[d]!);
+          st.push(strides[d]!);
+        }
+      }
+      check(x.length + dims.reduce((a, b) => a * b, 1), 'stridedCopy');
+      return addon.stridedCopy(x, Float64Array.from([dims.length, ...dims, ...st]), offset);
     },
 
     close() {

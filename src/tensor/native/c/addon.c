@@ -77,19 +77,25 @@ static int range_error(napi_env env, const char *msg) {
   return 0;
 }
 
-/* unary(op, x) */
+static int get_isa(napi_env env, napi_value v, int32_t *isa) {
+  if (!get_int(env, v, isa)) return 0;
+  if (*isa < 0 || *isa > SW_ISA_AVX512 || ((1 << *isa) & sw_isa_mask()) == 0) return range_error(env, "ISA not available");
+  return 1;
+}
+
+/* unary(isa, op, x) */
 static napi_value js_unary(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t op;
+  int32_t isa, op;
   float *x, *out;
   size_t len;
-  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &x, &len)) return NULL;
+  if (!get_isa(env, argv[0], &isa) || !get_int(env, argv[1], &op) || !get_f32(env, argv[2], &x, &len)) return NULL;
   if (op < SW_NEG || op > SW_TANH) { range_error(env, "bad unary op"); return NULL; }
   napi_value res = new_f32(env, len, &out);
   if (res == NULL) return NULL;
-  sw_unary(op, x, out, len);
+  sw_unary_isa(isa, op, x, out, len);
   return res;
 }
 
@@ -121,22 +127,22 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
   return res;
 }
 
-/* reduce(op, x, outer, n, inner) */
+/* reduce(isa, op, x, outer, n, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t op;
+  int32_t isa, op;
   float *x, *out;
   size_t len, outer, n, inner;
-  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &x, &len) || !get_size(env, argv[2], &outer) ||
-      !get_size(env, argv[3], &n) || !get_size(env, argv[4], &inner))
+  if (!get_isa(env, argv[0], &isa) || !get_int(env, argv[1], &op) || !get_f32(env, argv[2], &x, &len) ||
+      !get_size(env, argv[3], &outer) || !get_size(env, argv[4], &n) || !get_size(env, argv[5], &inner))
     return NULL;
   if (op < SW_SUM || op > SW_RMAX) { range_error(env, "bad reduce op"); return NULL; }
   if (outer * n * inner != len) { range_error(env, "outer*n*inner != x.length"); return NULL; }
   napi_value res = new_f32(env, outer * inner, &out);
   if (res == NULL) return NULL;
-  sw_reduce(op, x, out, outer, n, inner);
+  sw_reduce_isa(isa, op, x, out, outer, n, inner);
   return res;
 }
 
@@ -148,11 +154,10 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
   int32_t isa, bb, threads;
   float *a, *b, *out;
   size_t alen, blen, batch, m, k, n;
-  if (!get_int(env, argv[0], &isa) || !get_f32(env, argv[1], &a, &alen) || !get_f32(env, argv[2], &b, &blen) ||
+  if (!get_isa(env, argv[0], &isa) || !get_f32(env, argv[1], &a, &alen) || !get_f32(env, argv[2], &b, &blen) ||
       !get_size(env, argv[3], &batch) || !get_size(env, argv[4], &m) || !get_size(env, argv[5], &k) ||
       !get_size(env, argv[6], &n) || !get_int(env, argv[7], &bb) || !get_int(env, argv[8], &threads))
     return NULL;
-  if (isa < 0 || isa > SW_ISA_AVX512 || ((1 << isa) & sw_isa_mask()) == 0) { range_error(env, "ISA not available"); return NULL; }
   if (alen != batch * m * k || blen != (bb ? batch : 1) * k * n) { range_error(env, "matmul sizes"); return NULL; }
   if (threads < 1) { range_error(env, "threads < 1"); return NULL; }
   napi_value res = new_f32(env, batch * m * n, &out);
@@ -178,6 +183,44 @@ static napi_value js_scatter_add(napi_env env, napi_callback_info info) {
   napi_value res = new_f32(env, rows * cols, &out);
   if (res == NULL) return NULL;
   sw_scatter_add(src, idx, ilen, out, rows, cols);
+  return res;
+}
+
+/* stridedCopy(x, dims, offset) with dims = Float64Array [rank, shape..., strides...] */
+static napi_value js_strided_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t len, offset, dlen;
+  napi_typedarray_type type;
+  void *ptr;
+  if (!get_f32(env, argv[0], &x, &len) || !get_size(env, argv[2], &offset)) return NULL;
+  if (napi_get_typedarray_info(env, argv[1], &type, &dlen, &ptr, NULL, NULL) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, "NATIVE_ARG", "expected a Float64Array");
+    return NULL;
+  }
+  const double *dims = (const double *)ptr;
+  const int rank = dlen > 0 ? (int)dims[0] : -1;
+  if (rank < 0 || rank > 8 || dlen != (size_t)(1 + 2 * rank)) { range_error(env, "bad dims"); return NULL; }
+  int32_t shape[8];
+  int64_t strides[8];
+  size_t size = 1, reach = offset;
+  for (int d = 0; d < rank; d++) {
+    const double sh = dims[1 + d], st = dims[1 + rank + d];
+    if (!(sh >= 0 && sh <= 2147483647.0 && sh == (double)(int32_t)sh) || !(st >= 0 && st <= 9007199254740991.0 && st == (double)(int64_t)st)) {
+      range_error(env, "bad shape or stride");
+      return NULL;
+    }
+    shape[d] = (int32_t)sh;
+    strides[d] = (int64_t)st;
+    size *= (size_t)shape[d];
+    if (shape[d] > 0) reach += (size_t)strides[d] * (size_t)(shape[d] - 1);
+  }
+  if (size > 0 && reach >= len) { range_error(env, "view reaches past the input"); return NULL; }
+  napi_value res = new_f32(env, size, &out);
+  if (res == NULL) return NULL;
+  sw_strided_copy(x, shape, strides, rank, offset, out);
   return res;
 }
 
@@ -223,6 +266,7 @@ NAPI_MODULE_INIT() {
     {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_enumerable, NULL},
     {"matmul", NULL, js_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scatterAdd", NULL, js_scatter_add, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stridedCopy", NULL, js_strided_copy, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isaMask", NULL, js_isa_mask, NULL, NULL, NULL, napi_enumerable, NULL},
     {"abiVersion", NULL, js_abi, NULL, NULL, NULL, napi_enumerable, NULL},
   };

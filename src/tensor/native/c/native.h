@@ -12,7 +12,7 @@
 /* Bumped whenever a function's arguments or meaning change; the loader
  * refuses a build whose number differs from the one it expects. */
 #ifndef SW_ABI_VERSION
-#define SW_ABI_VERSION 1
+#define SW_ABI_VERSION 3
 #endif
 
 /* Op codes: the same order as UNARY_OPS / BINARY_OPS / REDUCE_OPS in backend.ts. */
@@ -27,11 +27,27 @@ void sw_unary(int op, const float *x, float *out, size_t len);
 void sw_binary(int op, const float *a, const int32_t *as, const float *b, const int32_t *bs, const int32_t *shape,
                int rank, float *out);
 void sw_reduce(int op, const float *x, float *out, size_t outer, size_t n, size_t inner);
+void sw_strided_copy(const float *x, const int32_t *shape, const int64_t *strides, int rank, size_t offset, float *out);
 void sw_scatter_add(const float *src, const int32_t *indices, size_t count, float *out, size_t rows, size_t cols);
 
 /* out[b] = a[b] @ (bBatched ? b[b] : b), canonical order; `threads` >= 1. */
 void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n,
                int b_batched, int threads);
+
+/* Lane-wise versions compiled per ISA (simd_body.h): exp, log and tanh
+ * vectorised (other unary ops fall through to sw_unary), and reductions of
+ * whole rows (inner == 1) eight rows at a time. Same bits as sw_unary /
+ * sw_reduce on every path. */
+void sw_unary_simd_portable(int op, const float *x, float *out, size_t len);
+void sw_unary_simd_avx2(int op, const float *x, float *out, size_t len);
+void sw_unary_simd_avx512(int op, const float *x, float *out, size_t len);
+void sw_reduce_rows_portable(int op, const float *x, float *out, size_t outer, size_t n);
+void sw_reduce_rows_avx2(int op, const float *x, float *out, size_t outer, size_t n);
+void sw_reduce_rows_avx512(int op, const float *x, float *out, size_t outer, size_t n);
+
+/* ISA dispatch of the two above (isa already checked against sw_isa_mask). */
+void sw_unary_isa(int isa, int op, const float *x, float *out, size_t len);
+void sw_reduce_isa(int isa, int op, const float *x, float *out, size_t outer, size_t n, size_t inner);
 
 /* Which ISA paths this CPU (and OS) can run: a bit mask of 1 << SW_ISA_*. */
 int sw_isa_mask(void);

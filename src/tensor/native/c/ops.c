@@ -10,6 +10,7 @@
  */
 #include "native.h"
 #include "canon_math.h"
+#include <string.h>
 
 void sw_unary(int op, const float *x, float *out, size_t len) {
   switch (op) {
@@ -110,5 +111,50 @@ void sw_scatter_add(const float *src, const int32_t *indices, size_t count, floa
     float *dst = out + (size_t)indices[t] * cols;
     const float *s = src + t * cols;
     for (size_t c = 0; c < cols; c++) dst[c] = dst[c] + s[c];
+  }
+}
+
+void sw_unary_isa(int isa, int op, const float *x, float *out, size_t len) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == SW_ISA_AVX512) { sw_unary_simd_avx512(op, x, out, len); return; }
+  if (isa == SW_ISA_AVX2) { sw_unary_simd_avx2(op, x, out, len); return; }
+#endif
+  (void)isa;
+  sw_unary_simd_portable(op, x, out, len);
+}
+
+void sw_reduce_isa(int isa, int op, const float *x, float *out, size_t outer, size_t n, size_t inner) {
+  if (inner != 1 || outer < 8) { sw_reduce(op, x, out, outer, n, inner); return; }
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == SW_ISA_AVX512) { sw_reduce_rows_avx512(op, x, out, outer, n); return; }
+  if (isa == SW_ISA_AVX2) { sw_reduce_rows_avx2(op, x, out, outer, n); return; }
+#endif
+  (void)isa;
+  sw_reduce_rows_portable(op, x, out, outer, n);
+}
+
+/* Copy of a strided view into a contiguous array (layout.ts stridedCopy):
+ * odometer over all but the last dimension, the last one a memcpy when it
+ * is contiguous. Pure data movement. Dimensions are already collapsed by
+ * the caller (../backend.ts) so the odometer is as short as it can be. */
+void sw_strided_copy(const float *x, const int32_t *shape, const int64_t *strides, int rank, size_t offset, float *out) {
+  size_t size = 1;
+  for (int d = 0; d < rank; d++) size *= (size_t)shape[d];
+  if (size == 0) return;
+  if (rank == 0) { out[0] = x[offset]; return; }
+  const size_t n = (size_t)shape[rank - 1];
+  const int64_t s = strides[rank - 1];
+  int32_t idx[8] = {0};
+  int64_t src = (int64_t)offset;
+  for (size_t o = 0; o < size; o += n) {
+    if (s == 1) memcpy(out + o, x + src, sizeof(float) * n);
+    else for (size_t j = 0; j < n; j++) out[o + j] = x[src + (int64_t)j * s];
+    for (int d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      src += strides[d];
+      if (idx[d] < shape[d]) break;
+      src -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
   }
 }
