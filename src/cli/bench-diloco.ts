@@ -153,7 +153,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
   const baselineLrs = o.baselineLrs ?? logSweep(o.lr);
   const outerLrs = o.outerLrs ?? DEFAULT_OUTER_LRS;
   if (baselineLrs.length === 0 || outerLrs.length === 0) throw new Error('each sweep needs at least one learning rate');
-  const engine = await createEngine('wasm', 2);
+  const engine = await createEngine('auto', 2);
   const inner = { ...DILOCO_INNER, lr: o.lr };
   const schedule = { maxLr: o.lr, minLr: o.lr * o.minLrRatio, warmupSteps: o.warmup, totalSteps: o.innerSteps * o.rounds };
   const planFor = (init: Float32Array | undefined, outerLr: number) =>

@@ -30,6 +30,9 @@ export interface TrainBenchRow {
   matmulFraction: number;
 }
 
+/** Untimed steps before the timed ones (see benchTrain). */
+export const WARMUP_STEPS = 3;
+
 /** Wrap a backend so time spent inside matmul is counted. */
 function timed(b: Backend): { backend: Backend; matmulMs: () => number } {
   let ms = 0;
@@ -56,7 +59,10 @@ export async function benchTrain(presetName: string, threads: number, steps: num
     const tokens = Int32Array.from({ length: batch * (seqLen + 1) }, () => rng.nextInt(c.vocabSize));
     const b: Batch = { inputs: tokens.subarray(0, batch * seqLen), targets: tokens.subarray(1, 1 + batch * seqLen), batch, seqLen };
     const unit = { config: c, params: flat, opt: initFlatAdam(flat.length), batchAt: () => b, adamw: DILOCO_INNER };
-    runTrainUnit(e, { ...unit, steps: 1 }); // warm-up: JIT, memory growth, workers
+    // Warm-up: JIT tiers, worker start-up, and the allocator's heap growing to
+    // a step's working set (fresh pages fault in at ~14 µs each on a VM; a
+    // real unit runs tens of steps, so the steady state is what it sees).
+    runTrainUnit(e, { ...unit, steps: WARMUP_STEPS });
     const m0 = matmulMs();
     const t0 = performance.now();
     runTrainUnit(e, { ...unit, steps });
