@@ -7,6 +7,7 @@
  * not to norm gains, the usual practice since GPT-2.
  */
 import { SwarmError } from '../core/errors.ts';
+import type { Backend } from '../tensor/backend/backend.ts';
 import { sqrtf } from '../tensor/math.ts';
 
 const f = Math.fround;
@@ -50,7 +51,8 @@ export interface AdamWStepResult {
 /**
  * One AdamW step in place: params[i] -= lr_t (m̂/(sqrt(v̂)+eps) + wd·p).
  * `decay[i]` says whether tensor i gets weight decay. `lr` overrides hyper.lr
- * (for schedules).
+ * (for schedules). `fused` is a backend's adamwUpdate (same bits as the loop
+ * below, which is its reference twin; test/train/adamw-fused.test.ts).
  */
 export function adamwStep(
   params: Float32Array[],
@@ -59,6 +61,7 @@ export function adamwStep(
   state: AdamWState,
   hyper: AdamWHyper,
   lr = hyper.lr,
+  fused?: Backend['adamwUpdate'],
 ): AdamWStepResult {
   if (params.length !== grads.length || params.length !== state.m.length) {
     throw new SwarmError('OPTIM_BAD_STATE', `optimizer state holds ${state.m.length} tensors, got ${params.length} parameters and ${grads.length} gradients`);
@@ -66,6 +69,8 @@ export function adamwStep(
   const norm = globalNorm(grads);
   if (!Number.isFinite(norm)) throw new SwarmError('OPTIM_NONFINITE_GRAD', 'gradient norm is not finite');
   const clipped = hyper.clip > 0 && norm > hyper.clip;
+  // The fused kernel always multiplies by the scale; g * 1 is g exactly (g
+  // is finite here, and -0 * 1 is -0), so it equals the branch below.
   const scale = clipped ? f(hyper.clip / norm) : 1;
   state.step++;
   const t = state.step;
@@ -82,6 +87,10 @@ export function adamwStep(
       throw new SwarmError('OPTIM_BAD_STATE', `tensor ${j}: ${p.length} parameters, ${g.length} gradients, ${m.length} state values`);
     }
     const dec = decay[j] === true;
+    if (fused !== undefined) {
+      fused(p, g, m, v, { gradScale: scale, b1, b2, c1, c2, bc1, bc2, lr: lrf, eps, wd, decay: dec });
+      continue;
+    }
     for (let i = 0; i < p.length; i++) {
       const gi = clipped ? f(g[i]! * scale) : g[i]!;
       const mi = f(f(b1 * m[i]!) + f(c1 * gi));

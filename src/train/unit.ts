@@ -113,7 +113,7 @@ export function runTrainUnit(engine: Engine, u: TrainUnitInput, consts?: ModelCo
     const loss = lossOf(c, p, k, b.inputs, b.targets, b.batch, b.seqLen);
     const grads = gradients(loss, ts).map((g) => g.data);
     const lr = u.schedule ? lrAt(u.schedule, state.step) : u.adamw.lr;
-    const r = adamwStep(pViews, grads, decay, state, u.adamw, lr);
+    const r = adamwStep(pViews, grads, decay, state, u.adamw, lr, engine.backend.adamwUpdate?.bind(engine.backend));
     losses.push(loss.item());
     gradNorms.push(r.gradNorm);
     lrs.push(lr);

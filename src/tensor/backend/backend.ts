@@ -27,6 +27,21 @@ export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqr
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'gt', 'eq'];
 export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max'];
 
+/** The per-step constants of one AdamW update, each already a binary32 value. */
+export interface AdamWScalars {
+  gradScale: number;
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  bc1: number;
+  bc2: number;
+  lr: number;
+  eps: number;
+  wd: number;
+  decay: boolean;
+}
+
 export interface Backend {
   /**
    * 'ref', 'wasm' or 'native'. Metadata only: every backend gives the same
@@ -83,6 +98,17 @@ export interface Backend {
    * uses layout.ts where a backend leaves it out.
    */
   stridedCopy?(x: Float32Array, shape: readonly number[], strides: readonly number[], offset: number): Float32Array;
+
+  /**
+   * Optional fused AdamW update of one tensor, in place, reproducing
+   * src/train/adamw.ts adamwStep's per-element arithmetic bit for bit (its
+   * JavaScript loop is the reference twin). Element i, every op rounded to
+   * binary32 in this order:
+   *   g = g[i] * gradScale;  m[i] = b1*m[i] + c1*g;  v[i] = b2*v[i] + c2*(g*g);
+   *   u = (m[i]/bc1) / (sqrt(v[i]/bc2) + eps);  if decay: u = u + wd*p[i];
+   *   p[i] = p[i] - lr*u.
+   */
+  adamwUpdate?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamWScalars): void;
 
   /** Release threads and memory; the backend must not be used afterwards. */
   close(): void;

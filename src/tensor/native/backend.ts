@@ -45,7 +45,7 @@ export const NATIVE_ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'portable'];
 const ISA_CODE: Record<NativeIsa, number> = { portable: 0, avx2: 1, avx512: 2 };
 
 /** Must equal SW_ABI_VERSION in ./c/native.h. */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 /** The addon's exports (./c/addon.c). */
 interface Addon {
@@ -55,6 +55,7 @@ interface Addon {
   matmul(isa: number, a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: number, threads: number): Float32Array;
   scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
   stridedCopy(x: Float32Array, dims: Float64Array, offset: number): Float32Array;
+  adamw(isa: number, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, k: Float32Array, decay: number): void;
   isaMask(): number;
   abiVersion(): number;
 }
@@ -104,7 +105,7 @@ function load(): { status: NativeStatus; addon?: Addon } {
     try {
       checkBuildRecord(path);
       const addon = createRequire(import.meta.url)(path) as Partial<Addon>;
-      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'isaMask', 'abiVersion'] as const) {
+      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'adamw', 'isaMask', 'abiVersion'] as const) {
         if (typeof addon[fn] !== 'function') throw new Error(`the addon lacks ${fn}()`);
       }
       const full = addon as Addon;
@@ -197,6 +198,28 @@ function selfTest(addon: Addon, isas: readonly NativeIsa[]): string | undefined 
   const [m, k, n] = [13, 37, 35];
   const ma = testData(2 * m * k, 11), mb = testData(2 * k * n, 13);
   const want = ref.matmul(ma, mb, 2, m, k, n, true);
+  // adamw: the per-element update of src/train/adamw.ts, restated here because
+  // the tensor layer may not import train/ (test/train/adamw-fused.test.ts
+  // holds the kernel to adamw.ts itself on random inputs).
+  const f = Math.fround;
+  const kk = Float32Array.of(f(0.75), f(0.9), f(0.95), f(0.1), f(0.05), f(0.19), f(0.0975), f(3e-3), f(1e-8), f(0.1));
+  for (const decay of [0, 1]) {
+    const p0 = testData(40, 15), g0 = testData(40, 17), m0 = testData(40, 19).map(Math.abs), v0 = testData(40, 21).map(Math.abs);
+    const [wp, wm, wv] = [p0.slice(), m0.slice(), v0.slice()];
+    for (let i = 0; i < 40; i++) {
+      const gi = f(g0[i]! * kk[0]!);
+      wm[i] = f(f(kk[1]! * wm[i]!) + f(kk[3]! * gi));
+      wv[i] = f(f(kk[2]! * wv[i]!) + f(kk[4]! * f(gi * gi)));
+      let u = f(f(wm[i]! / kk[5]!) / f(f(Math.sqrt(f(wv[i]! / kk[6]!))) + kk[8]!));
+      if (decay === 1) u = f(u + f(kk[9]! * wp[i]!));
+      wp[i] = f(wp[i]! - f(kk[7]! * u));
+    }
+    for (const isa of isas) {
+      const [p, m, v] = [p0.slice(), m0.slice(), v0.slice()];
+      addon.adamw(ISA_CODE[isa], p, g0, m, v, kk, decay);
+      if (!sameBits(p, wp) || !sameBits(m, wm) || !sameBits(v, wv)) return `adamw (${isa}, decay ${decay})`;
+    }
+  }
   for (const isa of isas) {
     for (const threads of [1, 2]) {
       if (!sameBits(addon.matmul(ISA_CODE[isa], ma, mb, 2, m, k, n, 1, threads), want)) return `matmul (${isa}, ${threads} threads)`;
@@ -366,6 +389,14 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       }
       check(x.length + dims.reduce((a, b) => a * b, 1), 'stridedCopy');
       return addon.stridedCopy(x, Float64Array.from([dims.length, ...dims, ...st]), offset);
+    },
+
+    adamwUpdate(p, g, m, v, s) {
+      if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
+      if (g.length !== p.length || m.length !== p.length || v.length !== p.length) {
+        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `adamwUpdate: ${p.length} parameters, ${g.length} gradients, ${m.length}/${v.length} state values`);
+      }
+      addon.adamw(isaCode, p, g, m, v, Float32Array.of(s.gradScale, s.b1, s.b2, s.c1, s.c2, s.bc1, s.bc2, s.lr, s.eps, s.wd), s.decay ? 1 : 0);
     },
 
     close() {

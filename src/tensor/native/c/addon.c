@@ -224,6 +224,23 @@ static napi_value js_strided_copy(napi_env env, napi_callback_info info) {
   return res;
 }
 
+/* adamw(isa, p, g, m, v, k, decay): in place; k = Float32Array of the 10 scalars */
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t isa, decay;
+  float *p, *g, *m, *v, *k;
+  size_t pn, gn, mn, vn, kn;
+  if (!get_isa(env, argv[0], &isa) || !get_f32(env, argv[1], &p, &pn) || !get_f32(env, argv[2], &g, &gn) ||
+      !get_f32(env, argv[3], &m, &mn) || !get_f32(env, argv[4], &v, &vn) || !get_f32(env, argv[5], &k, &kn) ||
+      !get_int(env, argv[6], &decay))
+    return NULL;
+  if (gn != pn || mn != pn || vn != pn || kn != 10) { range_error(env, "adamw sizes"); return NULL; }
+  sw_adamw_isa(isa, p, g, m, v, pn, k, decay != 0);
+  return NULL;
+}
+
 static napi_value js_isa_mask(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
@@ -267,6 +284,7 @@ NAPI_MODULE_INIT() {
     {"matmul", NULL, js_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scatterAdd", NULL, js_scatter_add, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stridedCopy", NULL, js_strided_copy, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"adamw", NULL, js_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isaMask", NULL, js_isa_mask, NULL, NULL, NULL, napi_enumerable, NULL},
     {"abiVersion", NULL, js_abi, NULL, NULL, NULL, napi_enumerable, NULL},
   };

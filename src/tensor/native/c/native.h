@@ -12,7 +12,7 @@
 /* Bumped whenever a function's arguments or meaning change; the loader
  * refuses a build whose number differs from the one it expects. */
 #ifndef SW_ABI_VERSION
-#define SW_ABI_VERSION 3
+#define SW_ABI_VERSION 4
 #endif
 
 /* Op codes: the same order as UNARY_OPS / BINARY_OPS / REDUCE_OPS in backend.ts. */
@@ -45,8 +45,13 @@ void sw_reduce_rows_portable(int op, const float *x, float *out, size_t outer, s
 void sw_reduce_rows_avx2(int op, const float *x, float *out, size_t outer, size_t n);
 void sw_reduce_rows_avx512(int op, const float *x, float *out, size_t outer, size_t n);
 
+void sw_adamw_portable(float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay);
+void sw_adamw_avx2(float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay);
+void sw_adamw_avx512(float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay);
+
 /* ISA dispatch of the two above (isa already checked against sw_isa_mask). */
 void sw_unary_isa(int isa, int op, const float *x, float *out, size_t len);
+void sw_adamw_isa(int isa, float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay);
 void sw_reduce_isa(int isa, int op, const float *x, float *out, size_t outer, size_t n, size_t inner);
 
 /* Which ISA paths this CPU (and OS) can run: a bit mask of 1 << SW_ISA_*. */

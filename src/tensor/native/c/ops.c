@@ -158,3 +158,12 @@ void sw_strided_copy(const float *x, const int32_t *shape, const int64_t *stride
     }
   }
 }
+
+void sw_adamw_isa(int isa, float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == SW_ISA_AVX512) { sw_adamw_avx512(p, g, m, v, n, k, decay); return; }
+  if (isa == SW_ISA_AVX2) { sw_adamw_avx2(p, g, m, v, n, k, decay); return; }
+#endif
+  (void)isa;
+  sw_adamw_portable(p, g, m, v, n, k, decay);
+}

@@ -143,3 +143,32 @@ void SW_FN(sw_reduce_rows)(int op, const float *x, float *out, size_t outer, siz
   }
   if (o < outer) sw_reduce(op, x + o * n, out + o, outer - o, n, 1);
 }
+
+/* Fused AdamW update of one tensor, in place: the per-element arithmetic of
+ * src/train/adamw.ts (its JavaScript loop is the reference twin), every
+ * operation rounded to binary32 in the same order. Elements are independent,
+ * so lanes change no bit. k = {gradScale, b1, b2, c1, c2, bc1, bc2, lr, eps, wd}. */
+void SW_FN(sw_adamw)(float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay) {
+  const float scale = k[0], b1 = k[1], b2 = k[2], c1 = k[3], c2 = k[4], bc1 = k[5], bc2 = k[6], lr = k[7], eps = k[8], wd = k[9];
+  if (decay) {
+    for (size_t i = 0; i < n; i++) {
+      const float gi = g[i] * scale;
+      const float mi = b1 * m[i] + c1 * gi;
+      const float vi = b2 * v[i] + c2 * (gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      const float upd = (mi / bc1) / (__builtin_sqrtf(vi / bc2) + eps);
+      p[i] = p[i] - lr * (upd + wd * p[i]);
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const float gi = g[i] * scale;
+      const float mi = b1 * m[i] + c1 * gi;
+      const float vi = b2 * v[i] + c2 * (gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      const float upd = (mi / bc1) / (__builtin_sqrtf(vi / bc2) + eps);
+      p[i] = p[i] - lr * upd;
+    }
+  }
+}
