@@ -27,17 +27,15 @@
  * `maxElements` bounds one op's working set like the wasm backend's (the
  * sandbox derives it from the unit's memory limit): TENSOR_TOO_LARGE.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { SwarmError } from '../../core/errors.ts';
 import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
 import { createRefBackend } from '../backend/ref.ts';
 import { stridedCopy } from '../layout.ts';
+import { loadAddonFile, nativeAddonPath, requestedIsa } from './load.ts';
+
+export { nativeAddonPath } from './load.ts';
 
 export type NativeIsa = 'avx512' | 'avx2' | 'portable';
 /** Widest first; the index in the addon's bit mask is ISA_CODE. */
@@ -84,11 +82,6 @@ const UNARY_CODE = Object.fromEntries(UNARY_OPS.map((op, i) => [op, i])) as Reco
 const BINARY_CODE = Object.fromEntries(BINARY_OPS.map((op, i) => [op, i])) as Record<BinaryOp, number>;
 const REDUCE_CODE = Object.fromEntries(REDUCE_OPS.map((op, i) => [op, i])) as Record<ReduceOp, number>;
 
-/** The addon's default place: build/native/ at the package root; SWARM_NATIVE_PATH overrides it. */
-export function nativeAddonPath(): string {
-  return process.env.SWARM_NATIVE_PATH ?? fileURLToPath(new URL('../../../build/native/swarm_native.node', import.meta.url));
-}
-
 let cached: { path: string; status: NativeStatus; addon?: Addon } | undefined;
 
 function unavailable(path: string, reason: string): NativeStatus {
@@ -99,12 +92,12 @@ function load(): { status: NativeStatus; addon?: Addon } {
   const path = nativeAddonPath();
   if (cached?.path === path) return cached;
   let result: { status: NativeStatus; addon?: Addon };
-  if (!existsSync(path)) {
-    result = { status: unavailable(path, `no native build at ${path} (run npm run build:native; it needs a C compiler)`) };
+  const file = loadAddonFile(path);
+  if (!file.ok) {
+    result = { status: unavailable(path, file.missing ? file.reason : `native build at ${path} not usable: ${file.reason}`) };
   } else {
     try {
-      checkBuildRecord(path);
-      const addon = createRequire(import.meta.url)(path) as Partial<Addon>;
+      const addon = file.exports as Partial<Addon>;
       for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'adamw', 'isaMask', 'abiVersion'] as const) {
         if (typeof addon[fn] !== 'function') throw new Error(`the addon lacks ${fn}()`);
       }
@@ -123,19 +116,6 @@ function load(): { status: NativeStatus; addon?: Addon } {
   }
   cached = { path, ...result };
   return result;
-}
-
-/** Throws unless the addon's bytes hash to the sha256 in build-info.json beside it. */
-function checkBuildRecord(path: string): void {
-  const infoPath = join(dirname(path), 'build-info.json');
-  let want: unknown;
-  try {
-    want = (JSON.parse(readFileSync(infoPath, 'utf8')) as { sha256?: unknown }).sha256;
-  } catch (e) {
-    throw new Error(`no readable build record at ${infoPath} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); rebuild with npm run build:native`);
-  }
-  const got = createHash('sha256').update(readFileSync(path)).digest('hex');
-  if (got !== want) throw new Error(`its bytes do not match the build record (truncated or replaced?); rebuild with npm run build:native`);
 }
 
 /** Whether the native backend can run here, and if not, why. Loads and self-tests the addon once. */
@@ -240,8 +220,8 @@ function checkCount(name: string, v: number): void {
 
 /** The ISA a backend should use: the option, else SWARM_ISA, else the widest available. */
 export function chooseIsa(status: NativeStatus, requested?: string): NativeIsa {
-  const want = requested ?? process.env.SWARM_ISA;
-  if (want === undefined || want === '') return status.isas[0]!;
+  const want = requested ?? requestedIsa();
+  if (want === undefined) return status.isas[0]!;
   if (!(NATIVE_ISAS as readonly string[]).includes(want)) {
     throw new SwarmError('NATIVE_BAD_ISA', `unknown ISA path "${want}" (expected one of ${NATIVE_ISAS.join(', ')})`);
   }
