@@ -55,12 +55,13 @@ describe('swarm CLI', () => {
     expect(pv.err).toContain('TRACKER_BAD_URL');
   });
 
-  it('demo --json: the ref and wasm backends train the same bits', () => {
+  it('demo --json: the ref, wasm and (where built) native backends train the same bits', () => {
     const r = swarm('demo', '--json', '--steps', '15');
     expect(r.code).toBe(0);
     const j = lastJson(r.out);
     expect(j.bitIdentical).toBe(true);
     expect(j.refSha256).toBe(j.wasmSha256);
+    expect(j.nativeSha256).toBe(nativeStatus().available ? j.refSha256 : null);
     expect(j.finalLoss as number).toBeLessThan(j.initialLoss as number);
   });
 
