@@ -199,3 +199,44 @@ describe.skipIf(!hasCc)('builds that must not be trusted (needs cc)', () => {
     expect(asm).not.toMatch(/\bv?f(n?m(add|sub)|madd|msub)[0-9a-z]*\b/i);
   });
 });
+
+describe('without a usable native build', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-nonative-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('npm install\'s build step succeeds without a compiler and says in one line what that means', () => {
+    const r = spawnSync(process.execPath, ['scripts/build-native.mjs', '--force', '--optional'], {
+      env: { ...process.env, CC: join(dir, 'no-such-cc'), SWARM_NATIVE_OUT: join(dir, 'out') },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^native engine: not built, so swarm will use the wasm engine \(same bits, slower\)\. To enable it, install a C compiler .* npm run build:native\./);
+    // without --optional the same failure is an error
+    const strict = spawnSync(process.execPath, ['scripts/build-native.mjs', '--force'], {
+      env: { ...process.env, CC: join(dir, 'no-such-cc'), SWARM_NATIVE_OUT: join(dir, 'out') },
+      encoding: 'utf8',
+    });
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/native engine: build failed/);
+  });
+
+  it('swarm falls back to wasm with one line saying why, and computes the same bits', () => {
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['bin/swarm.mjs', 'demo', '--json', '--steps', '5'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = run({ SWARM_NATIVE_PATH: join(dir, 'missing.node') });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { bitIdentical: boolean; nativeSha256: string | null; nativeReason: string; wasmSha256: string };
+    expect(j).toMatchObject({ bitIdentical: true, nativeSha256: null });
+    expect(j.nativeReason).toMatch(/no native build at/);
+    const t = spawnSync(process.execPath, ['bin/swarm.mjs', 'train', '--local', '--preset', 'nano', '--steps', '1', '--eval-windows', '2', '--out', join(dir, 'ck'), '--json'], {
+      env: { ...process.env, SWARM_NATIVE_PATH: join(dir, 'missing.node') },
+      encoding: 'utf8',
+    });
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr.split('\n').filter((l) => l.includes('using the wasm engine'))).toEqual([
+      expect.stringMatching(/^swarm: using the wasm engine \(same bits, slower\): no native build at .*npm run build:native\.$/),
+    ]);
+    expect(JSON.parse(t.stdout.trim().split('\n').at(-1)!)).toMatchObject({ backend: 'wasm', isa: null });
+  });
+});
