@@ -103,6 +103,8 @@ export interface BenchDilocoOptions {
 }
 
 export interface BenchDilocoResult {
+  /** the in-process engine, e.g. "native avx512" (metadata: every engine gives the same bits) */
+  kernels: string;
   preset: string;
   slots: number;
   innerSteps: number;
@@ -260,6 +262,7 @@ export async function benchDiloco(o: BenchDilocoOptions): Promise<BenchDilocoRes
     const lossRatio = trackerLoss / single.loss;
     if (lossRatio > 1.03) log(`DiLoCo ends ${((lossRatio - 1) * 100).toFixed(1)} % above the tuned single worker: above the 3 % the paper's comparison allows`);
     return {
+      kernels: `${engine.backend.name}${engine.backend.isa === undefined ? '' : ` ${engine.backend.isa}`}`,
       preset: o.preset,
       slots: o.slots,
       innerSteps: o.innerSteps,
