@@ -5,8 +5,8 @@ Trains the same Llama-architecture decoder as src/model/llama.ts for one of
 the presets of src/model/config.ts, on the same batch shape, with the same
 optimizer (AdamW with DILOCO_INNER's hyper-parameters from src/train/adamw.ts,
 global-norm clipping included), and prints training tokens/s. Timing follows
-src/cli/bench-train.ts: one warm-up step, then N timed steps on one fixed
-random batch, the loss read back every step as our training unit does.
+src/cli/bench-train.ts: untimed warm-up steps (WARMUP_STEPS there), then N
+timed steps on one fixed random batch, the loss read back every step as our training unit does.
 
 Not a dependency of the project: it needs only the standard library and
 torch (Debian: `apt-get install python3-torch`). Idiomatic torch ops are used
@@ -16,6 +16,7 @@ what a PyTorch user would get, not with a replica of our kernels.
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -33,14 +34,14 @@ INIT_STD = 0.02
 LR, BETAS, EPS, WEIGHT_DECAY, CLIP = 4e-4, (0.9, 0.95), 1e-8, 0.1, 1.0
 
 
-def positive_int(name, most):
+def bounded_int(name, least, most):
     def parse(value):
         try:
             n = int(value, 10)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
-        if n < 1 or n > most:
-            raise argparse.ArgumentTypeError(f"{name} must be between 1 and {most}, got {n}")
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {value!r}")
+        if n < least or n > most:
+            raise argparse.ArgumentTypeError(f"{name} must be between {least} and {most}, got {n}")
         return n
     return parse
 
@@ -48,10 +49,11 @@ def positive_int(name, most):
 def parse_args(argv):
     p = argparse.ArgumentParser(description="PyTorch training tokens/s for a swarm model preset (reference for `swarm bench train --torch`)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="micro")
-    p.add_argument("--batch", type=positive_int("--batch", 4096), default=8)
-    p.add_argument("--seq-len", type=positive_int("--seq-len", 8192), default=128)
-    p.add_argument("--steps", type=positive_int("--steps", 10000), default=3)
-    p.add_argument("--threads", type=positive_int("--threads", 256), default=1)
+    p.add_argument("--batch", type=bounded_int("--batch", 1, 4096), default=8)
+    p.add_argument("--seq-len", type=bounded_int("--seq-len", 1, 8192), default=128)
+    p.add_argument("--steps", type=bounded_int("--steps", 1, 10000), default=3, help="timed steps")
+    p.add_argument("--warmup", type=bounded_int("--warmup", 0, 10000), default=3, help="untimed steps before them")
+    p.add_argument("--threads", type=bounded_int("--threads", 1, 256), default=1)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p.parse_args(argv)
 
@@ -134,6 +136,28 @@ def loss_of(torch, F, cfg, p, cos, sin, causal, inputs, targets):
     return F.cross_entropy(logits.view(b * t, cfg["vocab"]), targets.reshape(b * t))
 
 
+def blas_in_use():
+    """Which BLAS library this process loaded (Linux only). Debian's torch calls
+    whatever libblas.so.3 the alternatives system points to, and the default
+    there is the netlib reference BLAS, about ten times slower than OpenBLAS:
+    a yardstick on it would flatter us, so the row says which one ran."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "blas" in line or "mkl" in line})
+    except OSError:
+        return "unknown"
+    # sgemm comes from libblas.so.3 when one is loaded (it precedes LAPACK, which
+    # may be OpenBLAS's and export sgemm too); its real path names the provider.
+    blas3 = [p for p in paths if os.path.basename(p).startswith("libblas.so")]
+    for path in blas3 or paths:
+        for name in ("openblas", "mkl", "blis"):
+            if name in path:
+                return name
+        if "/blas/libblas.so" in path:  # Debian's reference BLAS (package libblas3)
+            return "netlib"
+    return "unknown"
+
+
 def main(argv):
     a = parse_args(argv)
     cfg = PRESETS[a.preset]
@@ -167,7 +191,8 @@ def main(argv):
         opt.step()
         return loss.item()
 
-    step()  # warm-up: allocator, thread pools, lazy initialisation
+    for _ in range(a.warmup):  # allocator, thread pools, lazy initialisation
+        step()
     t0 = time.perf_counter()
     for _ in range(a.steps):
         step()
@@ -183,6 +208,10 @@ def main(argv):
         "threads": a.threads,
         "steps": a.steps,
         "tokensPerSecond": a.steps * a.batch * a.seq_len / dt,
+        "blas": blas_in_use(),
+        # GNU OpenMP's waiting policy decides whether torch survives other load
+        # on the cores (spinning workers collapse there); the caller may try both.
+        "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "default").lower(),
     }
     if a.json:
         print(json.dumps(row))

@@ -10,9 +10,9 @@ import type { MatmulBenchRow } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
 import { parseChoice, parseChoiceList, parseIntList, parseNumberList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
-import { benchTrain } from './bench-train.ts';
+import { benchTrain, WARMUP_STEPS } from './bench-train.ts';
 import type { TrainBenchRow } from './bench-train.ts';
-import { TORCH_MISSING, torchPython, torchTrainTokensPerSecond } from './torch-reference.ts';
+import { TORCH_MISSING, TORCH_NETLIB, torchPython, torchTrainTokensPerSecond } from './torch-reference.ts';
 import type { TorchTrainRow } from './torch-reference.ts';
 import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
@@ -96,6 +96,7 @@ async function benchTrainAll(o: TrainFlags): Promise<void> {
     process.stderr.write(`swarm bench: ${TORCH_MISSING}\n`);
     torch = false;
   }
+  let saidNetlib = false;
   for (const p of o.presets) {
     const b = o.batch ?? TRAIN_SHAPES[p]![0];
     const t = o.seqLen ?? TRAIN_SHAPES[p]![1];
@@ -111,10 +112,12 @@ async function benchTrainAll(o: TrainFlags): Promise<void> {
       }
       if (!torch) continue;
       try {
-        const row = torchTrainTokensPerSecond({ preset: p, batch: b, seqLen: t, steps: o.steps, threads });
+        const row = torchTrainTokensPerSecond({ preset: p, batch: b, seqLen: t, steps: o.steps, warmup: WARMUP_STEPS, threads });
         if (row !== null) {
           torchRows.push(row);
           out(row);
+          if (row.blas === 'netlib' && !saidNetlib) process.stderr.write(`swarm bench: ${TORCH_NETLIB}\n`);
+          saidNetlib ||= row.blas === 'netlib';
         }
       } catch (err) {
         process.stderr.write(`swarm bench: ${(err as Error).message}; skipping the PyTorch reference\n`);

@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../scripts/bench-torch.py', import.meta.url));
 
 /** What to say when torch is missing: the one install line the README gives. */
-export const TORCH_MISSING = 'no python3 with torch found; skipping the PyTorch reference (install it with `apt-get install python3-torch`)';
+export const TORCH_MISSING = 'no python3 with torch found; skipping the PyTorch reference (install it with `apt-get install python3-torch libopenblas0`)';
+
+/** Said when torch ran on Debian's reference BLAS, which makes it a straw man. */
+export const TORCH_NETLIB = 'PyTorch ran on the netlib reference BLAS (about 10x slower than OpenBLAS), so the ratios to it flatter us; `apt-get install libopenblas0` makes OpenBLAS the system BLAS';
 
 export interface TorchTrainRow {
   op: 'train';
@@ -23,6 +26,10 @@ export interface TorchTrainRow {
   threads: number;
   steps: number;
   tokensPerSecond: number;
+  /** the BLAS torch's sgemm came from: openblas, mkl, blis, netlib or unknown */
+  blas: string;
+  /** OMP_WAIT_POLICY of the run: default (unset) or passive */
+  ompWaitPolicy: string;
 }
 
 // Debian's python3-torch installs for the system interpreter; the python3 first
@@ -51,6 +58,8 @@ export interface TorchTrainOptions {
   batch: number;
   seqLen: number;
   steps: number;
+  /** untimed steps first, as many as our bench takes (WARMUP_STEPS) */
+  warmup: number;
   threads: number;
 }
 
@@ -63,9 +72,23 @@ export interface TorchTrainOptions {
 export function torchTrainTokensPerSecond(o: TorchTrainOptions): TorchTrainRow | null {
   const py = torchPython();
   if (py === null) return null;
-  const args = [TORCH_SCRIPT, '--json', '--preset', o.preset, '--batch', String(o.batch), '--seq-len', String(o.seqLen), '--steps', String(o.steps), '--threads', String(o.threads)];
+  // GNU OpenMP's workers spin while they wait; on cores shared with other load
+  // that collapses torch at 2+ threads (here micro fell from 2,600 to 140
+  // tokens/s). Passive waiting can cost a little on an idle machine, so with
+  // more than one thread both are run and the faster is the yardstick: the
+  // ratio must never be flattered by a badly configured torch. A policy the
+  // caller set in the environment is kept as it is.
+  if (o.threads === 1 || process.env.OMP_WAIT_POLICY !== undefined) return runTorchOnce(py, o, {});
+  const spin = runTorchOnce(py, o, {});
+  const passive = runTorchOnce(py, o, { OMP_WAIT_POLICY: 'PASSIVE' });
+  return passive.tokensPerSecond > spin.tokensPerSecond ? passive : spin;
+}
+
+function runTorchOnce(py: string, o: TorchTrainOptions, extraEnv: Record<string, string>): TorchTrainRow {
+  const args = [TORCH_SCRIPT, '--json', '--preset', o.preset, '--batch', String(o.batch), '--seq-len', String(o.seqLen), '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(o.threads)];
   // Pin the BLAS and OpenMP pools too, so --threads is the whole story whatever the environment says.
-  const env = { ...process.env, OMP_NUM_THREADS: String(o.threads), OPENBLAS_NUM_THREADS: String(o.threads), MKL_NUM_THREADS: String(o.threads) };
+  const n = String(o.threads);
+  const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, ...extraEnv };
   const r = spawnSync(py, args, { env, encoding: 'utf8', timeout: 1_800_000 });
   if (r.status !== 0) {
     const why = r.error?.message ?? (r.stderr.trim() || `exit status ${String(r.status ?? r.signal)}`);

@@ -17,7 +17,7 @@ const run = (py: string, args: string[]) => spawnSync(py, [TORCH_SCRIPT, ...args
 
 describe('scripts/bench-torch.py', () => {
   it.skipIf(withTorch === null)('trains nano with our parameter count and prints one JSON row [needs python3 with torch: apt-get install python3-torch]', () => {
-    const r = run(withTorch!, ['--preset', 'nano', '--batch', '2', '--seq-len', '16', '--steps', '1', '--threads', '1', '--json']);
+    const r = run(withTorch!, ['--preset', 'nano', '--batch', '2', '--seq-len', '16', '--steps', '1', '--warmup', '0', '--threads', '1', '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -27,11 +27,13 @@ describe('scripts/bench-torch.py', () => {
     expect(row.params).toBe(paramCount(preset('nano')));
     expect(typeof row.torchVersion).toBe('string');
     expect(row.tokensPerSecond).toBeGreaterThan(0);
+    expect(['openblas', 'mkl', 'blis', 'netlib', 'unknown']).toContain(row.blas);
+    expect(row.ompWaitPolicy).toBe(process.env.OMP_WAIT_POLICY?.toLowerCase() ?? 'default');
   }, 20_000);
 
   it.skipIf(withTorch === null)('counts the untied LM head of small like our model does [needs python3 with torch]', () => {
     // small is the one preset with untied embeddings; one step at 1×1 keeps it quick
-    const r = run(withTorch!, ['--preset', 'small', '--batch', '1', '--seq-len', '1', '--steps', '1', '--json']);
+    const r = run(withTorch!, ['--preset', 'small', '--batch', '1', '--seq-len', '1', '--steps', '1', '--warmup', '0', '--json']);
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as { params: number }).params).toBe(paramCount(preset('small')));
   }, 20_000);
@@ -40,7 +42,8 @@ describe('scripts/bench-torch.py', () => {
     for (const [args, why] of [
       [['--preset', 'huge'], /invalid choice: 'huge'/],
       [['--steps', '0'], /--steps must be between 1 and 10000, got 0/],
-      [['--threads', 'two'], /--threads must be a positive integer, got 'two'/],
+      [['--threads', 'two'], /--threads must be an integer, got 'two'/],
+      [['--warmup', '-1'], /--warmup must be between 0 and 10000, got -1/],
       [['--batch', '-3'], /--batch must be between 1 and 4096, got -3/],
       [['--bogus'], /unrecognized arguments: --bogus/],
     ] as Array<[string[], RegExp]>) {
