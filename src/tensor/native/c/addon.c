@@ -77,6 +77,13 @@ static int range_error(napi_env env, const char *msg) {
   return 0;
 }
 
+/* a*b*c without size_t overflow (a wrapped product could match a short
+ * array's length and let a kernel run past it); 0 when it would overflow. */
+static int product3(size_t a, size_t b, size_t c, size_t *out) {
+  size_t ab;
+  return !__builtin_mul_overflow(a, b, &ab) && !__builtin_mul_overflow(ab, c, out);
+}
+
 static int get_isa(napi_env env, napi_value v, int32_t *isa) {
   if (!get_int(env, v, isa)) return 0;
   if (*isa < 0 || *isa > SW_ISA_AVX512 || ((1 << *isa) & sw_isa_mask()) == 0) return range_error(env, "ISA not available");
@@ -139,7 +146,8 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
       !get_size(env, argv[3], &outer) || !get_size(env, argv[4], &n) || !get_size(env, argv[5], &inner))
     return NULL;
   if (op < SW_SUM || op > SW_RMAX) { range_error(env, "bad reduce op"); return NULL; }
-  if (outer * n * inner != len) { range_error(env, "outer*n*inner != x.length"); return NULL; }
+  size_t want;
+  if (!product3(outer, n, inner, &want) || want != len) { range_error(env, "outer*n*inner != x.length"); return NULL; }
   napi_value res = new_f32(env, outer * inner, &out);
   if (res == NULL) return NULL;
   sw_reduce_isa(isa, op, x, out, outer, n, inner);
@@ -158,9 +166,13 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
       !get_size(env, argv[3], &batch) || !get_size(env, argv[4], &m) || !get_size(env, argv[5], &k) ||
       !get_size(env, argv[6], &n) || !get_int(env, argv[7], &bb) || !get_int(env, argv[8], &threads))
     return NULL;
-  if (alen != batch * m * k || blen != (bb ? batch : 1) * k * n) { range_error(env, "matmul sizes"); return NULL; }
+  size_t an, bn, on;
+  if (!product3(batch, m, k, &an) || !product3(bb ? batch : 1, k, n, &bn) || !product3(batch, m, n, &on) || alen != an || blen != bn) {
+    range_error(env, "matmul sizes");
+    return NULL;
+  }
   if (threads < 1) { range_error(env, "threads < 1"); return NULL; }
-  napi_value res = new_f32(env, batch * m * n, &out);
+  napi_value res = new_f32(env, on, &out);
   if (res == NULL) return NULL;
   sw_matmul(isa, a, b, out, batch, m, k, n, bb != 0, threads);
   return res;
@@ -177,10 +189,11 @@ static napi_value js_scatter_add(napi_env env, napi_callback_info info) {
   if (!get_f32(env, argv[0], &src, &slen) || !get_i32(env, argv[1], &idx, &ilen) || !get_size(env, argv[2], &rows) ||
       !get_size(env, argv[3], &cols))
     return NULL;
-  if (slen != ilen * cols) { range_error(env, "src.length != indices.length*cols"); return NULL; }
+  size_t want, outn;
+  if (!product3(ilen, cols, 1, &want) || want != slen || !product3(rows, cols, 1, &outn)) { range_error(env, "src.length != indices.length*cols"); return NULL; }
   for (size_t t = 0; t < ilen; t++)
     if (idx[t] < 0 || (size_t)idx[t] >= rows) { range_error(env, "index out of range"); return NULL; }
-  napi_value res = new_f32(env, rows * cols, &out);
+  napi_value res = new_f32(env, outn, &out);
   if (res == NULL) return NULL;
   sw_scatter_add(src, idx, ilen, out, rows, cols);
   return res;
