@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/tensor/backend/backend.ts';
@@ -86,6 +87,18 @@ describe.skipIf(!status.available)('native backend', () => {
       }
     });
   }
+
+  it('the addon itself refuses sizes whose product overflows, and arguments of the wrong type, without running a kernel', () => {
+    // Called directly (the backend checks first); a wrapped product could otherwise match a short array.
+    const addon = createRequire(import.meta.url)(nativeAddonPath()) as Record<string, (...a: unknown[]) => unknown>;
+    const x = new Float32Array(4);
+    expect(() => addon.matmul!(2, x, x, 2 ** 33, 2 ** 31, 2, 1, 0, 1)).toThrow(RangeError);
+    expect(() => addon.reduce!(2, 0, x, 2 ** 62, 2 ** 2, 1)).toThrow(RangeError);
+    expect(() => addon.scatterAdd!(x, Int32Array.of(0, 1), 2 ** 62, 2 ** 3)).toThrow(RangeError);
+    expect(() => addon.unary!(0, 0, [1, 2])).toThrow(TypeError);
+    expect(() => addon.unary!(7, 0, x)).toThrow(RangeError); // no such ISA
+    expect(() => addon.binary!(0, x, x, Int32Array.of(1, 4, 2, 1))).toThrow(RangeError); // strides reach past a
+  });
 
   it('SWARM_ISA forces a path; unknown or missing paths are coded errors', () => {
     const saved = process.env.SWARM_ISA;
