@@ -1,8 +1,9 @@
-/** Golden vectors: both backends must reproduce the stored SHA-256 of every op's output. */
+/** Golden vectors: every backend (ref, wasm, native on each ISA path this CPU has) must reproduce the stored SHA-256 of every op's output. */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
+import { createNativeBackend, NATIVE_ISAS, nativeStatus } from '../../src/tensor/native/backend.ts';
 import { createWasmBackend } from '../../src/tensor/wasm/backend.ts';
 import { CASES, hashCase, hashF32 } from './cases.ts';
 
@@ -42,4 +43,23 @@ describe('golden vectors', () => {
       });
     }
   });
+
+  const native = nativeStatus();
+  for (const isa of NATIVE_ISAS) {
+    const skip = !native.available ? native.reason : native.isas.includes(isa) ? undefined : `this CPU has no ${isa} path`;
+    describe.skipIf(skip !== undefined)(`native ${isa} (1 and 2 threads)${skip === undefined ? '' : ` (skipped: ${skip})`}`, () => {
+      const n1 = skip === undefined ? createNativeBackend({ isa, threads: 1 }) : undefined;
+      const n2 = skip === undefined ? createNativeBackend({ isa, threads: 2 }) : undefined;
+      afterAll(() => {
+        n1?.close();
+        n2?.close();
+      });
+      for (const c of CASES) {
+        it(`native ${isa}: ${c.name}`, () => {
+          expect(hashCase(new Engine(n1!), c)).toEqual(golden[c.name]);
+          expect(hashCase(new Engine(n2!), c)).toEqual(golden[c.name]);
+        });
+      }
+    });
+  }
 });
