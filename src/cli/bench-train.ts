@@ -27,31 +27,64 @@ export interface TrainBenchRow {
   threads: number;
   steps: number;
   tokensPerSecond: number;
+  /** shares of the timed steps' wall time: matmul, the other kernels (elementwise, reductions, copies), the fused AdamW update */
   matmulFraction: number;
+  kernelFraction: number;
+  fusedFraction: number;
+  /** the rest: autograd bookkeeping, JavaScript data movement, garbage collection */
+  otherFraction: number;
+  /** arrays the kernels returned per step, and their bytes (each a fresh allocation) */
+  allocationsPerStep: number;
+  allocatedBytesPerStep: number;
+  /** first touches of fresh memory per step (each costs microseconds on a VM) */
+  pageFaultsPerStep: number;
 }
 
 /** Untimed steps before the timed ones (see benchTrain). */
 export const WARMUP_STEPS = 3;
 
-/** Wrap a backend so time spent inside matmul is counted. */
-function timed(b: Backend): { backend: Backend; matmulMs: () => number } {
-  let ms = 0;
+interface Counters {
+  matmulMs: number;
+  kernelMs: number;
+  fusedMs: number;
+  allocations: number;
+  bytes: number;
+}
+
+/** Wrap a backend so the time inside each kind of kernel, and what the kernels allocate, are counted. */
+function timed(b: Backend): { backend: Backend; counters: Counters } {
+  const counters: Counters = { matmulMs: 0, kernelMs: 0, fusedMs: 0, allocations: 0, bytes: 0 };
   const backend: Backend = Object.create(b) as Backend;
-  backend.matmul = (...args) => {
-    const t = performance.now();
-    try {
-      return b.matmul(...args);
-    } finally {
-      ms += performance.now() - t;
-    }
+  const wrap = <A extends unknown[], R>(fn: ((...a: A) => R) | undefined, into: 'matmulMs' | 'kernelMs' | 'fusedMs') => {
+    if (fn === undefined) return undefined;
+    return (...args: A): R => {
+      const t = performance.now();
+      try {
+        const out = fn.apply(b, args);
+        if (out instanceof Float32Array) {
+          counters.allocations++;
+          counters.bytes += out.byteLength;
+        }
+        return out;
+      } finally {
+        counters[into] += performance.now() - t;
+      }
+    };
   };
-  return { backend, matmulMs: () => ms };
+  backend.matmul = wrap(b.matmul, 'matmulMs')!;
+  backend.unary = wrap(b.unary, 'kernelMs')!;
+  backend.binary = wrap(b.binary, 'kernelMs')!;
+  backend.reduce = wrap(b.reduce, 'kernelMs')!;
+  backend.scatterAdd = wrap(b.scatterAdd, 'kernelMs')!;
+  if (b.stridedCopy) backend.stridedCopy = wrap(b.stridedCopy, 'kernelMs');
+  if (b.adamwUpdate) backend.adamwUpdate = wrap(b.adamwUpdate, 'fusedMs');
+  return { backend, counters };
 }
 
 export async function benchTrain(presetName: string, threads: number, steps: number, batch: number, seqLen: number, backendName: 'wasm' | 'native' = 'wasm'): Promise<TrainBenchRow> {
   const raw = backendName === 'native' ? createNativeBackend({ threads }) : await createWasmBackend({ threads });
   try {
-    const { backend, matmulMs } = timed(raw);
+    const { backend, counters } = timed(raw);
     const e = new Engine(backend);
     const c = preset(presetName, { maxSeqLen: Math.max(seqLen, preset(presetName).maxSeqLen) });
     const flat = concatFlat(paramList(initParams(e, c, Prng.fromSeed(1))));
@@ -63,10 +96,13 @@ export async function benchTrain(presetName: string, threads: number, steps: num
     // a step's working set (fresh pages fault in at ~14 µs each on a VM; a
     // real unit runs tens of steps, so the steady state is what it sees).
     runTrainUnit(e, { ...unit, steps: WARMUP_STEPS });
-    const m0 = matmulMs();
+    const c0 = { ...counters };
+    const f0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     runTrainUnit(e, { ...unit, steps });
     const ms = performance.now() - t0;
+    const faults = process.resourceUsage().minorPageFault - f0;
+    const d = (k: keyof Counters) => counters[k] - c0[k];
     return {
       op: 'train',
       backend: raw.name,
@@ -78,7 +114,13 @@ export async function benchTrain(presetName: string, threads: number, steps: num
       threads,
       steps,
       tokensPerSecond: (steps * batch * seqLen) / (ms / 1000),
-      matmulFraction: (matmulMs() - m0) / ms,
+      matmulFraction: d('matmulMs') / ms,
+      kernelFraction: d('kernelMs') / ms,
+      fusedFraction: d('fusedMs') / ms,
+      otherFraction: 1 - (d('matmulMs') + d('kernelMs') + d('fusedMs')) / ms,
+      allocationsPerStep: d('allocations') / steps,
+      allocatedBytesPerStep: d('bytes') / steps,
+      pageFaultsPerStep: faults / steps,
     };
   } finally {
     raw.close();
