@@ -34,6 +34,12 @@ export interface NonceStore {
    * 'fresh', or answer 'busy' when there is no room.
    */
   remember(id: string, expiresAtMs: number): NonceVerdict | Promise<NonceVerdict>;
+  /**
+   * Optional read-only look: whether `id` is live now. Never records. Lets a
+   * server refuse a replay before reading its body (signing.ts
+   * refuseLiveNonce); remember stays the only authoritative check.
+   */
+  seen?(id: string): boolean | Promise<boolean>;
 }
 
 export interface MemoryNonceStoreOptions {
@@ -82,6 +88,13 @@ export class MemoryNonceStore implements NonceStore {
     this.live.set(id, expiresAtMs);
     this.push({ at: expiresAtMs, id });
     return 'fresh';
+  }
+
+  seen(id: string): boolean {
+    const now = this.clock.now();
+    this.prune(now);
+    const at = this.live.get(id);
+    return at !== undefined && now <= at;
   }
 
   private prune(now: number): void {

@@ -25,6 +25,10 @@
  * version, time window, signature, and only then the nonce store, so that
  * unsigned or forged requests can neither fill the store nor burn an honest
  * client's nonce. The nonce is scoped by key id for the same reason.
+ * verifyRequest is checkRequestHead (everything that needs no body) then
+ * verifyRequestBody (signature over the body hash, then the nonce), so a
+ * server can refuse on the headers before reading a byte of the body; its
+ * refuseLiveNonce turns a replay away early by a read-only look.
  *
  * Errors (SwarmError codes):
  *  - PROTOCOL_UNSIGNED        a signature header is missing
@@ -245,16 +249,50 @@ export interface VerifiedRequest {
 }
 
 /**
- * Checks a request's signature headers against its method, path and body;
- * resolves to the signer's identity or rejects with a coded error (see the
- * file comment). Async because a shared NonceStore may be a database.
+ * What a request's signature headers say, checked without its body: steps
+ * 1–3 of verifyRequest (presence, syntax, version, time window). A server
+ * that must not read the body of a request it is going to refuse (issue 25,
+ * DESIGN.md "Cheap to refuse") calls checkRequestHead as soon as the headers
+ * arrive, then reads the body and calls verifyRequestBody with its hash.
  */
-export async function verifyRequest(req: VerifyRequestInput, options: VerifyOptions): Promise<VerifiedRequest> {
+export interface RequestHead {
+  /** keyIdOf the claimed key (not yet proven: the signature is checked with the body). */
+  keyId: string;
+  publicKey: Uint8Array;
+  timestamp: number;
+  /** The NonceStore id of this request: scoped by key id, so one key cannot burn another's nonces. */
+  nonceId: string;
+  /** When the nonce may be forgotten: the timestamp leaves the window (nonce-store.ts). */
+  nonceExpiresAtMs: number;
+  version: number;
+  method: string;
+  path: string;
+  /** The header values as sent (signed as text). */
+  nonce: string;
+  key: string;
+  signature: Uint8Array;
+}
+
+export interface RequestHeadInput {
+  method: string;
+  path: string;
+  headers: HeadersInput;
+}
+
+function checkedMaxSkew(options: { maxSkewMs?: number }): number {
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (!Number.isSafeInteger(maxSkewMs) || maxSkewMs < 0 || maxSkewMs > MAX_MAX_SKEW_MS) {
     throw badArgument(`maxSkewMs must be an integer from 0 to ${MAX_MAX_SKEW_MS}`, { maxSkewMs });
   }
-  if (!(req.body instanceof Uint8Array)) throw badArgument('body must be a Uint8Array');
+  return maxSkewMs;
+}
+
+/**
+ * Steps 1–3 of verifyRequest: everything that needs neither the body nor
+ * any stored state. Throws the same coded errors in the same order.
+ */
+export function checkRequestHead(req: RequestHeadInput, options: Pick<VerifyOptions, 'clock' | 'maxSkewMs'>): RequestHead {
+  const maxSkewMs = checkedMaxSkew(options);
 
   // 1. Presence.
   const values: Partial<Record<(typeof SIGNATURE_HEADERS)[number], string>> = {};
@@ -294,29 +332,83 @@ export async function verifyRequest(req: VerifyRequestInput, options: VerifyOpti
       maxSkewMs,
     });
   }
-
-  // 4. Signature over the components as the server sees them.
-  const message = requestSigningBytes({
+  const keyId = keyIdOf(publicKey);
+  return {
+    keyId,
+    publicKey,
+    timestamp,
+    nonceId: `${keyId}:${h[HEADER_NONCE]}`,
+    nonceExpiresAtMs: timestamp + maxSkewMs,
     version,
     method: req.method,
     path: req.path,
-    bodySha256: sha256Hex(req.body),
-    timestamp,
     nonce: h[HEADER_NONCE],
     key: h[HEADER_KEY],
+    signature,
+  };
+}
+
+/**
+ * Refuses a request whose nonce is already live, WITHOUT recording it: a
+ * read-only look, so that a server can turn a replay away before reading its
+ * body. It records nothing because the signature is not checked yet: anyone
+ * can send a registered key with a made-up nonce, and recording it here
+ * would let them fill the store (PROTOCOL_BUSY for everyone) or burn a nonce
+ * they saw on the wire before the honest request arrives. The authoritative,
+ * atomic check stays in verifyRequestBody, after the signature; two copies
+ * of one request racing past this look are still told apart there. A store
+ * without `seen` makes this a no-op (the replay is then refused after the
+ * body, as before).
+ */
+export async function refuseLiveNonce(head: RequestHead, nonces: NonceStore): Promise<void> {
+  if (nonces.seen !== undefined && (await nonces.seen(head.nonceId))) {
+    throw new SwarmError('PROTOCOL_REPLAY', 'nonce already used within the time window', { keyId: head.keyId });
+  }
+}
+
+const BODY_SHA256_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * Steps 4–5 of verifyRequest for a head from checkRequestHead: the signature
+ * over the components with the body's SHA-256 (hex; the caller may hash the
+ * body while streaming it), then the nonce is recorded.
+ */
+export async function verifyRequestBody(head: RequestHead, bodySha256: string, options: Pick<VerifyOptions, 'nonces'>): Promise<VerifiedRequest> {
+  if (typeof bodySha256 !== 'string' || !BODY_SHA256_RE.test(bodySha256)) throw badArgument('bodySha256 must be 64 lower-case hex characters');
+
+  // 4. Signature over the components as the server sees them.
+  const message = requestSigningBytes({
+    version: head.version,
+    method: head.method,
+    path: head.path,
+    bodySha256,
+    timestamp: head.timestamp,
+    nonce: head.nonce,
+    key: head.key,
   });
-  if (!verifyBytes(message, signature, publicKey)) {
+  if (!verifyBytes(message, head.signature, head.publicKey)) {
     throw new SwarmError('PROTOCOL_BAD_SIGNATURE', 'request signature does not verify');
   }
 
   // 5. Nonce, remembered until the timestamp leaves the window.
-  const keyId = keyIdOf(publicKey);
-  const verdict = await options.nonces.remember(`${keyId}:${h[HEADER_NONCE]}`, timestamp + maxSkewMs);
+  const verdict = await options.nonces.remember(head.nonceId, head.nonceExpiresAtMs);
   if (verdict === 'replay') {
-    throw new SwarmError('PROTOCOL_REPLAY', 'nonce already used within the time window', { keyId });
+    throw new SwarmError('PROTOCOL_REPLAY', 'nonce already used within the time window', { keyId: head.keyId });
   }
   if (verdict === 'busy') {
-    throw new SwarmError('PROTOCOL_BUSY', 'too many requests in the replay window; retry later', { keyId });
+    throw new SwarmError('PROTOCOL_BUSY', 'too many requests in the replay window; retry later', { keyId: head.keyId });
   }
-  return { keyId, publicKey, timestamp };
+  return { keyId: head.keyId, publicKey: head.publicKey, timestamp: head.timestamp };
+}
+
+/**
+ * Checks a request's signature headers against its method, path and body;
+ * resolves to the signer's identity or rejects with a coded error (see the
+ * file comment). Async because a shared NonceStore may be a database.
+ */
+export async function verifyRequest(req: VerifyRequestInput, options: VerifyOptions): Promise<VerifiedRequest> {
+  checkedMaxSkew(options);
+  if (!(req.body instanceof Uint8Array)) throw badArgument('body must be a Uint8Array');
+  const head = checkRequestHead(req, options);
+  return verifyRequestBody(head, sha256Hex(req.body), options);
 }

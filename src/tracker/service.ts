@@ -253,6 +253,25 @@ export class TrackerService {
     return [...this.trainers];
   }
 
+  /** Keys seen registered: a provider row is never deleted, so a yes stays true (no is always asked again). */
+  private readonly knownProviders = new Set<string>();
+
+  /**
+   * Whether `keyId` is a trainer or a registered provider: the HTTP layer's
+   * check before it reads a body (issue 25). The service's own checks stay
+   * authoritative; this one only lets junk be refused early. Positive
+   * answers are cached (one indexed lookup per new key, none afterwards),
+   * and the cache is bounded like inspections above.
+   */
+  async isKnownKey(keyId: string): Promise<boolean> {
+    if (this.trainers.has(keyId) || this.knownProviders.has(keyId)) return true;
+    const rows = await this.db.query('SELECT 1 FROM providers WHERE key_id = $1', [keyId]);
+    if (rows.length === 0) return false;
+    if (this.knownProviders.size >= 65_536) this.knownProviders.clear();
+    this.knownProviders.add(keyId);
+    return true;
+  }
+
   // ---- providers ------------------------------------------------------------
 
   /**

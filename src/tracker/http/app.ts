@@ -4,11 +4,31 @@
  * every failure as {error:{code,message}}.
  *
  * Order of checks on a signed endpoint (cheap and stateless first, so that
- * junk neither costs much nor changes anything stored):
- *   body read with a byte cap (413) → signature headers, time window,
- *   signature, nonce (protocol/signing.ts; 401/409) → content type (415) →
- *   JSON (400) → schema (400) → the service, which runs one transaction.
- * A request rejected at any step changes no stored data.
+ * junk neither costs much nor changes anything stored), issue 25 "Refuse
+ * before reading":
+ *   BEFORE a byte of the body is read: signature headers' presence and form,
+ *   version, time window (protocol/signing.ts checkRequestHead; 401/400) →
+ *   declared Content-Length against the route's limit (413) → the key is
+ *   allowed on the route: a registered provider or trainer, or a trainer
+ *   (403) → the nonce is not live (409, a read-only look: refuseLiveNonce
+ *   says why nothing is recorded yet);
+ *   THEN the body, streamed under the route's limit (413) and deadline (408)
+ *   (body.ts) → signature over its hash, and the nonce recorded
+ *   (verifyRequestBody; 401/409) → content type (415) → JSON (400) → schema
+ *   (400) → the service, which runs one transaction.
+ * A request rejected at any step changes no stored data; one rejected before
+ * its body was read to the end is answered with `Connection: close` (body.ts).
+ *
+ * Body limits per route: MAX_JSON_BODY_BYTES (64 KiB) for the JSON routes,
+ * MAX_RUN_BODY_BYTES for a run spec, nothing for a stop, and maxBlobBytes for
+ * PUT /api/blobs. A blob upload names only its hash, not the unit or lease it
+ * belongs to (a result is uploaded before it is submitted, a kept optimizer
+ * state when the tracker asks for it), so the tracker does not know the
+ * expected size of an upload: the limit is the documented per-route maximum,
+ * maxBlobBytes. The upload is hashed while it streams; the bytes are kept in
+ * memory up to that limit (a blob is one bytea, written by one statement,
+ * storage/blobs.ts), which only a request that passed every header check
+ * gets to do.
  *
  * Endpoints (protocol v1):
  *   GET  /api/info                          tracker key and protocol
@@ -36,9 +56,11 @@ import type { Context } from 'hono';
 import type { Clock } from '../../core/clock.ts';
 import { base64UrlEncode } from '../../core/encoding.ts';
 import { SwarmError } from '../../core/errors.ts';
-import { readCappedBody } from '../../core/read-capped.ts';
-import { verifyRequest } from '../../protocol/signing.ts';
-import type { VerifiedRequest } from '../../protocol/signing.ts';
+import { createHash } from 'node:crypto';
+import { concatArrays } from '../../core/concat.ts';
+import { sha256Hex } from '../../core/sha256.ts';
+import { checkRequestHead, refuseLiveNonce, verifyRequestBody } from '../../protocol/signing.ts';
+import type { RequestHead, VerifiedRequest } from '../../protocol/signing.ts';
 import type { NonceStore } from '../../protocol/nonce-store.ts';
 import {
   CreateUnitsRequestSchema,
@@ -55,6 +77,8 @@ import type { TrackerService } from '../service.ts';
 import { NO_WORK_RETRY_MS } from '../service.ts';
 import { DEFAULT_MAX_BLOB_BYTES, blobInfo, getBlob, isBlobHash } from '../storage/blobs.ts';
 import type { DilocoRuns } from '../runs/diloco.ts';
+import { DEFAULT_BODY_DEADLINE, bodyFullyRead, refuseDeclaredOversize, streamBody } from './body.ts';
+import type { BodyDeadline } from './body.ts';
 import { trackerErrorResponse } from './errors.ts';
 
 /** A run spec lists every shard's hash: allow more than the other bodies. */
@@ -68,6 +92,8 @@ export interface TrackerAppOptions {
   maxBlobBytes?: number;
   /** request time window (default 60 s) */
   maxSkewMs?: number;
+  /** how long a request body may take (body.ts; default DEFAULT_BODY_DEADLINE) */
+  bodyDeadline?: Partial<BodyDeadline>;
   /** DiLoCo runs (issue 7): /api/runs */
   runs?: DilocoRuns;
   /** extra routes mounted beside /api (the ledger's /ledger/v1) */
@@ -92,8 +118,24 @@ export function parseRange(header: string, size: number): { start: number; end: 
   return { start, end };
 }
 
-function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  return readCappedBody(req, maxBytes, () => new SwarmError('TRACKER_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`, { maxBytes }));
+/**
+ * Who may use a signed route, checked before its body is read: 'anyone'
+ * (registration itself), 'known' (a registered provider or a trainer: the
+ * service refuses anyone else on these routes), 'trainer'.
+ */
+type Access = 'anyone' | 'known' | 'trainer';
+
+interface SignedRoute {
+  maxBytes: number;
+  access: Access;
+}
+
+/** The same refusals the service and the run manager give, made before the body is read. */
+function notAllowed(access: Access, keyId: string): SwarmError {
+  if (access === 'trainer') {
+    return new SwarmError('TRACKER_FORBIDDEN', `only trainers may do this: key ${keyId} is not one; start the tracker with --trainer ${keyId} (\`swarm whoami\` prints your key id)`, { keyId });
+  }
+  return new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
 }
 
 function parseJson(c: Context, bytes: Uint8Array): unknown {
@@ -122,31 +164,53 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   const app = new Hono();
   const svc = o.service;
   const maxBlob = o.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+  const deadline: BodyDeadline = { ...DEFAULT_BODY_DEADLINE, ...o.bodyDeadline };
+  const JSON_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'known' };
+  const TRAINER_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'trainer' };
 
-  /** Reads the body (capped) and verifies the request signature over it. */
-  async function signed(c: Context, maxBytes = MAX_JSON_BODY_BYTES): Promise<{ who: VerifiedRequest; body: Uint8Array }> {
-    const body = await readBody(c.req.raw, maxBytes);
-    const who = await verifyRequest(
-      { method: c.req.method, path: signedPath(c.req.raw), body, headers: c.req.raw.headers },
-      { clock: o.clock, nonces: o.nonces, ...(o.maxSkewMs === undefined ? {} : { maxSkewMs: o.maxSkewMs }) },
+  /**
+   * Everything that can be judged without the body, in order of cost (see
+   * the file comment); resolves to the head whose signature the body must
+   * then complete. Nothing is recorded: the nonce is only looked at.
+   */
+  async function admit(c: Context, route: SignedRoute): Promise<RequestHead> {
+    const head = checkRequestHead(
+      { method: c.req.method, path: signedPath(c.req.raw), headers: c.req.raw.headers },
+      { clock: o.clock, ...(o.maxSkewMs === undefined ? {} : { maxSkewMs: o.maxSkewMs }) },
     );
+    refuseDeclaredOversize(c.req.raw, route.maxBytes);
+    if (route.access === 'trainer' && !svc.isTrainer(head.keyId)) throw notAllowed('trainer', head.keyId);
+    if (route.access === 'known' && !(await svc.isKnownKey(head.keyId))) throw notAllowed('known', head.keyId);
+    await refuseLiveNonce(head, o.nonces);
+    return head;
+  }
+
+  /** Admits the request, streams the body (capped, with a deadline), and verifies the signature over it. */
+  async function signed(c: Context, route: SignedRoute): Promise<{ who: VerifiedRequest; body: Uint8Array }> {
+    const head = await admit(c, route);
+    const chunks: Uint8Array[] = [];
+    await streamBody(c.req.raw, { maxBytes: route.maxBytes, deadline, onChunk: (b) => chunks.push(b) });
+    const body = concatArrays(Uint8Array, chunks);
+    const who = await verifyRequestBody(head, sha256Hex(body), { nonces: o.nonces });
     return { who, body };
   }
 
-  async function signedJson(c: Context, maxBytes = MAX_JSON_BODY_BYTES): Promise<{ who: VerifiedRequest; json: unknown }> {
-    const { who, body } = await signed(c, maxBytes);
+  async function signedJson(c: Context, route: SignedRoute = JSON_ROUTE): Promise<{ who: VerifiedRequest; json: unknown }> {
+    const { who, body } = await signed(c, route);
     return { who, json: parseJson(c, body) };
   }
 
-  app.onError((err) => trackerErrorResponse(err));
-  app.notFound((c) => trackerErrorResponse(new SwarmError('TRACKER_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  /** A refusal before the body was read to its end also closes the connection (body.ts says why). */
+  const closeIfUnread = (c: Context): Record<string, string> => (bodyFullyRead(c.req.raw) ? {} : { connection: 'close' });
+  app.onError((err, c) => trackerErrorResponse(err, closeIfUnread(c)));
+  app.notFound((c) => trackerErrorResponse(new SwarmError('TRACKER_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), closeIfUnread(c)));
 
   app.get('/api/info', (c) =>
     c.json({ protocol: PROTOCOL_VERSION, trackerKey: base64UrlEncode(svc.key.publicKeyRaw), trackerKeyId: svc.key.keyId }),
   );
 
   app.post('/api/providers', async (c) => {
-    const { who, json } = await signedJson(c);
+    const { who, json } = await signedJson(c, { maxBytes: MAX_JSON_BODY_BYTES, access: 'anyone' });
     const req = parseWire(RegisterProviderRequestSchema, json);
     if (req.publicKey !== base64UrlEncode(who.publicKey)) throw new SwarmError('TRACKER_FORBIDDEN', 'publicKey must be the key that signs the request');
     return c.json(await svc.registerProvider(who, req));
@@ -186,7 +250,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   });
 
   app.post('/api/units', async (c) => {
-    const { who, json } = await signedJson(c);
+    const { who, json } = await signedJson(c, TRAINER_ROUTE);
     const req = parseWire(CreateUnitsRequestSchema, json);
     return c.json(await svc.createUnits(who.keyId, req), 201);
   });
@@ -203,7 +267,18 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   app.put('/api/blobs/:sha', async (c) => {
     const sha = c.req.param('sha');
     if (!isBlobHash(sha)) throw new SwarmError('BLOB_BAD_HASH', 'a blob address is 64 lower-case hex characters (SHA-256)');
-    const { who, body } = await signed(c, maxBlob);
+    const head = await admit(c, { maxBytes: maxBlob, access: 'known' });
+    // Hashed while it streams: the signature covers the body's hash, and the
+    // address must be that hash too (storeUpload checks it again, so a
+    // mismatch stores nothing either way).
+    const hash = createHash('sha256');
+    const chunks: Uint8Array[] = [];
+    await streamBody(c.req.raw, { maxBytes: maxBlob, deadline, onChunk: (b) => (hash.update(b), chunks.push(b)) });
+    const digest = hash.digest('hex');
+    const who = await verifyRequestBody(head, digest, { nonces: o.nonces });
+    if (digest !== sha) throw new SwarmError('STORAGE_HASH_MISMATCH', 'blob bytes do not match their claimed SHA-256', { expected: sha, actual: digest });
+    const body = concatArrays(Uint8Array, chunks);
+    chunks.length = 0;
     const r = await svc.storeUpload(who.keyId, body, sha, maxBlob);
     return c.json({ sha256: r.sha256, size: r.size, created: r.created }, r.created ? 201 : 200);
   });
@@ -243,7 +318,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   const runs = o.runs;
   if (runs !== undefined) {
     app.post('/api/runs', async (c) => {
-      const { who, json } = await signedJson(c, MAX_RUN_BODY_BYTES);
+      const { who, json } = await signedJson(c, { maxBytes: MAX_RUN_BODY_BYTES, access: 'trainer' });
       if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SwarmError('TRACKER_BAD_REQUEST', 'send {"id": ..., "spec": {...}}');
       const { id, spec, ...rest } = json as { id?: unknown; spec?: unknown };
       if (Object.keys(rest).length > 0) throw new SwarmError('PROTOCOL_INVALID', `unknown member ${Object.keys(rest)[0]}`);
@@ -253,7 +328,8 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     app.get('/api/runs', async (c) => c.json({ runs: await runs.list() }));
     app.get('/api/runs/:id', async (c) => c.json(await runs.get(c.req.param('id'))));
     app.post('/api/runs/:id/stop', async (c) => {
-      const { who } = await signed(c);
+      // A stop carries no body: a limit of 0 bytes (the signature covers the empty body's hash).
+      const { who } = await signed(c, { maxBytes: 0, access: 'trainer' });
       return c.json(await runs.stop(who.keyId, c.req.param('id')));
     });
   }

@@ -24,6 +24,8 @@ const EXACT: Record<string, number> = {
   TRACKER_BAD_REQUEST: 400,
   TRACKER_UNSUPPORTED_MEDIA: 415,
   TRACKER_BODY_TOO_LARGE: 413,
+  // RFC 9110 §15.5.9: the body did not arrive within the route's deadline (http/body.ts)
+  TRACKER_BODY_TIMEOUT: 408,
   TRACKER_NOT_FOUND: 404,
   TRACKER_METHOD: 405,
   TRACKER_FORBIDDEN: 403,
