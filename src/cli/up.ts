@@ -53,7 +53,7 @@ const BIN = fileURLToPath(new URL('../../bin/swarm.mjs', import.meta.url));
 /** Per-preset defaults that finish within ~5 minutes on 2 cores with every unit replicated twice. */
 export const UP_DEFAULTS: Record<string, { slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number }> = {
   nano: { slots: 2, innerSteps: 50, rounds: 6, batch: 16, seqLen: 64, lr: 3e-3 },
-  micro: { slots: 2, innerSteps: 22, rounds: 3, batch: 16, seqLen: 64, lr: 4e-3 },
+  micro: { slots: 2, innerSteps: 50, rounds: 4, batch: 16, seqLen: 64, lr: 4e-3 },
   small: { slots: 2, innerSteps: 10, rounds: 3, batch: 8, seqLen: 128, lr: 1e-3 },
 };
 
