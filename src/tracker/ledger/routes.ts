@@ -31,6 +31,8 @@ import { base64Decode, base64Encode } from '../../core/encoding.ts';
 import { SwarmError } from '../../core/errors.ts';
 import type { Ed25519KeyPair } from '../../ledger/keys.ts';
 import { HASH_BYTES } from '../../ledger/merkle.ts';
+import { concatArrays } from '../../core/concat.ts';
+import { bodyFullyRead, DEFAULT_BODY_DEADLINE, streamBody } from '../http/body.ts';
 import { trackerErrorResponse } from '../http/errors.ts';
 import type { Db } from '../storage/db.ts';
 import { addCosignature, listCosignatures } from './cosignatures.ts';
@@ -106,10 +108,11 @@ async function readJsonBody(c: Context): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new SwarmError('TRACKER_UNSUPPORTED_MEDIA', 'the body must be application/json');
   }
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_COSIGN_BODY_BYTES) throw new SwarmError('TRACKER_BODY_TOO_LARGE', `the body is over ${MAX_COSIGN_BODY_BYTES} bytes`);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > MAX_COSIGN_BODY_BYTES) throw new SwarmError('TRACKER_BODY_TOO_LARGE', `the body is over ${MAX_COSIGN_BODY_BYTES} bytes`);
+  // Streamed under the limit and a deadline (issue 25): a chunked body with
+  // no Content-Length is cut at the limit instead of being read whole.
+  const chunks: Uint8Array[] = [];
+  await streamBody(c.req.raw, { maxBytes: MAX_COSIGN_BODY_BYTES, deadline: DEFAULT_BODY_DEADLINE, onChunk: (b) => chunks.push(b) });
+  const bytes = concatArrays(Uint8Array, chunks);
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
@@ -128,8 +131,10 @@ export function createLedgerRoutes(deps: LedgerRoutesDeps): Hono {
   }
 
   const app = new Hono();
-  app.onError((err) => trackerErrorResponse(err));
-  app.notFound(() => trackerErrorResponse(new SwarmError('TRACKER_NOT_FOUND', 'no such ledger endpoint')));
+  // A refusal before the body was read to its end also closes the connection (../http/body.ts says why).
+  const closeIfUnread = (c: Context): Record<string, string> => (bodyFullyRead(c.req.raw) ? {} : { connection: 'close' });
+  app.onError((err, c) => trackerErrorResponse(err, closeIfUnread(c)));
+  app.notFound((c) => trackerErrorResponse(new SwarmError('TRACKER_NOT_FOUND', 'no such ledger endpoint'), closeIfUnread(c)));
 
   app.get('/get-sth', async (c) => {
     const head = await signer.current();

@@ -259,7 +259,7 @@ for (const backend of BACKENDS) {
 
     it('cosign: verifies and stores a witness cosignature, shows it with the head, refuses bad ones', async () => {
       await append(makeLeaves(23, 'cosign'));
-      const { call } = server();
+      const { app, call } = server();
       const head = headOf((await call('get-sth')).body);
       const witness = testKey(20);
       const body = (h: TreeHead, w = witness, sig = cosignTreeHead(h, w).signature) => ({
@@ -300,6 +300,22 @@ for (const backend of BACKENDS) {
         const r = await post(payload, type);
         expect({ status: r.status, code: (r.body.error as Json).code }).toEqual({ status, code });
       }
+      // A chunked body with no Content-Length is cut at the limit while it streams,
+      // not read whole (issue 25): 413, the connection closed, a bounded prefix read.
+      let pulled = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          pulled += 1024;
+          if (pulled > 64 * 1024 * 1024) ctl.close();
+          else ctl.enqueue(new Uint8Array(1024).fill(0x20));
+        },
+      });
+      const streamed = await app.request('/ledger/v1/cosign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: endless, duplex: 'half' } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(streamed.headers.get('connection')).toBe('close');
+      expect(((await streamed.json()) as { error: Json }).error.code).toBe('TRACKER_BODY_TOO_LARGE');
+      expect(pulled).toBeLessThan(64 * 1024);
+
       // A public key that is not a valid key: 4xx, never 5xx.
       const notKey = await post({ ...body(head), public_key: b64(new Uint8Array(32).fill(0xff)) });
       expect(notKey.status).toBe(400);
