@@ -18,6 +18,7 @@ import { stridedCopy } from '../../src/tensor/layout.ts';
 import { createNativeBackend, NATIVE_ISAS, nativeStatus } from '../../src/tensor/native/backend.ts';
 import { createWasmBackend, PARALLEL_MIN_FLOPS } from '../../src/tensor/wasm/backend.ts';
 import { codeOf } from '../helpers/errors.ts';
+import { lcg, randArray } from './helpers.ts';
 
 const ref = createRefBackend();
 let wasm: Backend;
@@ -401,21 +402,6 @@ function stridedCopySuite(label: string, be: () => Backend): void {
 
 // ---- threads, lifecycle, limits ----------------------------------------------
 
-/** A tiny seeded LCG (Numerical Recipes constants); test data only. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function randomF32(n: number, rnd: () => number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rnd() * 2 - 1;
-  return x;
-}
-
 describe('wasm matmul pool', () => {
   // Every shape is above the parallel threshold and splits into several row
   // chunks; m is not a multiple of the chunk height or of the 4-row tile.
@@ -440,8 +426,8 @@ describe('wasm matmul pool', () => {
       expect(w3.threads).toBe(3);
       const rnd = lcg(11);
       for (const [batch, m, k, n, bBatched] of shapes) {
-        const a = randomF32(batch * m * k, rnd);
-        const b = randomF32((bBatched ? batch : 1) * k * n, rnd);
+        const a = randArray(batch * m * k, rnd);
+        const b = randArray((bBatched ? batch : 1) * k * n, rnd);
         const one = wasm.matmul(a, b, batch, m, k, n, bBatched);
         const what = `b${batch} ${m}x${k}x${n}`;
         expectSameBits(w2.matmul(a, b, batch, m, k, n, bBatched), one, `threads 2 ${what}`);
@@ -450,8 +436,8 @@ describe('wasm matmul pool', () => {
         expectSameBits(w3.matmul(a, b, batch, m, k, n, bBatched), one, `threads 3 again ${what}`);
       }
       const [batch, m, k, n, bBatched] = shapes[0]!;
-      const a = randomF32(batch * m * k, rnd);
-      const b = randomF32(k * n, rnd);
+      const a = randArray(batch * m * k, rnd);
+      const b = randArray(k * n, rnd);
       expectSameBits(w2.matmul(a, b, batch, m, k, n, bBatched), ref.matmul(a, b, batch, m, k, n, bBatched), 'threads 2 vs ref');
     } finally {
       w2.close();
@@ -489,7 +475,7 @@ describe('wasm memory limits', () => {
       const x = Float32Array.from([0.5, -2, 3]);
       expectSameBits(small.unary('exp', x), ref.unary('exp', x), 'after TENSOR_TOO_LARGE');
       // Just under the limit still works (memory grows on demand).
-      const fits = randomF32(1 << 15, lcg(5));
+      const fits = randArray(1 << 15, lcg(5));
       expectSameBits(small.unary('tanh', fits), ref.unary('tanh', fits), 'near the limit');
     } finally {
       small.close();
@@ -497,7 +483,7 @@ describe('wasm memory limits', () => {
   });
 
   it('grows memory for large operands', () => {
-    const x = randomF32(3_000_000, lcg(9)); // 12 MB, beyond the initial 2 MiB
+    const x = randArray(3_000_000, lcg(9)); // 12 MB, beyond the initial 2 MiB
     expectSameBits(wasm.unary('neg', x), ref.unary('neg', x), 'large neg');
     const r = wasm.reduce('sum', x, 1000, 3000, 1);
     expectSameBits(r, ref.reduce('sum', x, 1000, 3000, 1), 'large reduce');

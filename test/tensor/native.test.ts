@@ -15,6 +15,7 @@ import type { Backend } from '../../src/tensor/backend/backend.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { chooseIsa, createNativeBackend, NATIVE_ABI_VERSION, NATIVE_ISAS, nativeAddonPath, nativeStatus } from '../../src/tensor/native/backend.ts';
 import { codeOf } from '../helpers/errors.ts';
+import { lcg, randArray } from './helpers.ts';
 
 const ref = createRefBackend();
 const status = nativeStatus();
@@ -22,20 +23,6 @@ const hasCc = spawnSync('cc', ['--version']).status === 0;
 
 function bitsEqual(x: Float32Array, y: Float32Array): boolean {
   return x.length === y.length && Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function randomF32(n: number, rnd: () => number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rnd() * 2 - 1;
-  return x;
 }
 
 describe('native build on this machine', () => {
@@ -77,8 +64,8 @@ describe.skipIf(!status.available)('native backend', () => {
       expect([one.isa, two.threads, three.threads]).toEqual([isa, 2, 3]);
       const rnd = lcg(7);
       for (const [batch, m, k, n, bBatched] of shapes) {
-        const a = randomF32(batch * m * k, rnd);
-        const b = randomF32((bBatched ? batch : 1) * k * n, rnd);
+        const a = randArray(batch * m * k, rnd);
+        const b = randArray((bBatched ? batch : 1) * k * n, rnd);
         const want = ref.matmul(a, b, batch, m, k, n, bBatched);
         const what = `${isa} b${batch} ${m}x${k}x${n}`;
         expect(bitsEqual(one.matmul(a, b, batch, m, k, n, bBatched), want), `1 thread ${what}`).toBe(true);

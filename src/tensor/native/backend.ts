@@ -31,6 +31,7 @@ import { SwarmError } from '../../core/errors.ts';
 import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
+import { badArgument, checkBinary, checkMatmul, checkMaxElements, checkReduce, checkScatterAdd, checkThreads } from '../backend/checks.ts';
 import { createRefBackend } from '../backend/ref.ts';
 import { stridedCopy } from '../layout.ts';
 import { loadAddonFile, nativeAddonPath, requestedIsa } from './load.ts';
@@ -210,14 +211,6 @@ function selfTest(addon: Addon, isas: readonly NativeIsa[]): string | undefined 
 
 // ---- the backend ------------------------------------------------------------
 
-function badArgument(message: string, details?: Record<string, unknown>): never {
-  throw new SwarmError('TENSOR_BAD_ARGUMENT', message, details);
-}
-
-function checkCount(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) badArgument(`${name} must be a non-negative integer, got ${v}`);
-}
-
 /** The ISA a backend should use: the option, else SWARM_ISA, else the widest available. */
 export function chooseIsa(status: NativeStatus, requested?: string): NativeIsa {
   const want = requested ?? requestedIsa();
@@ -240,11 +233,9 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     throw new SwarmError('NATIVE_UNAVAILABLE', status.reason ?? 'the native backend is unavailable', { path: status.path });
   }
   const threads = opts.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) badArgument(`threads must be an integer in [1, 256], got ${threads}`);
+  checkThreads(threads);
   const maxElements = opts.maxElements;
-  if (maxElements !== undefined && (!Number.isSafeInteger(maxElements) || maxElements < 1)) {
-    badArgument(`maxElements must be a positive integer, got ${maxElements}`);
-  }
+  checkMaxElements(maxElements);
   const isa = chooseIsa(status, opts.isa);
   const isaCode = ISA_CODE[isa];
   let closed = false;
@@ -271,27 +262,8 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     binary(op, a, aStrides, b, bStrides, shape) {
       const code = BINARY_CODE[op];
       if (code === undefined) badArgument(`unknown binary op ${String(op)}`);
-      if (shape.length > 8 || aStrides.length !== shape.length || bStrides.length !== shape.length) {
-        badArgument(`binary ${op}: shape and strides must have the same rank (0..8)`, { shape, aStrides, bStrides });
-      }
-      let size = 1;
-      for (const d of shape) {
-        checkCount('shape entry', d);
-        size *= d;
-      }
+      const size = checkBinary(op, a, aStrides, b, bStrides, shape);
       if (size === 0) return new Float32Array(0);
-      let aExtent = 1, bExtent = 1;
-      for (let d = 0; d < shape.length; d++) {
-        checkCount('stride', aStrides[d]!);
-        checkCount('stride', bStrides[d]!);
-        aExtent += aStrides[d]! * (shape[d]! - 1);
-        bExtent += bStrides[d]! * (shape[d]! - 1);
-      }
-      if (aExtent > a.length || bExtent > b.length) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `binary ${op}: strides reach past the end of an operand`, {
-          shape, aStrides, bStrides, aLength: a.length, bLength: b.length,
-        });
-      }
       check(a.length + b.length + size, `binary ${op}`);
       const { dims, sa, sb } = collapseBroadcast(shape, aStrides, bStrides);
       for (const v of [...dims, ...sa, ...sb]) if (v > 0x7fffffff) badArgument(`binary ${op}: a dimension or stride exceeds 2^31-1`);
@@ -301,31 +273,14 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     reduce(op, x, outer, n, inner) {
       const code = REDUCE_CODE[op];
       if (code === undefined) badArgument(`unknown reduce op ${String(op)}`);
-      checkCount('outer', outer);
-      checkCount('n', n);
-      checkCount('inner', inner);
-      const size = outer * inner;
-      if (x.length < size * n) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `reduce ${op}: ${x.length} elements cannot be viewed as [${outer}, ${n}, ${inner}]`);
-      }
+      const size = checkReduce(op, x, outer, n, inner);
       if (size === 0) return new Float32Array(0);
       check(size * n + size, `reduce ${op}`);
       return addon.reduce(isaCode, code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner);
     },
 
     matmul(a, b, batch, m, k, n, bBatched) {
-      checkCount('batch', batch);
-      checkCount('m', m);
-      checkCount('k', k);
-      checkCount('n', n);
-      const aCount = batch * m * k;
-      const bCount = bBatched ? batch * k * n : k * n;
-      if (a.length < aCount || b.length < bCount) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `matmul: operands too short for [${batch}, ${m}, ${k}] x [${bBatched ? `${batch}, ` : ''}${k}, ${n}]`, {
-          aLength: a.length, bLength: b.length,
-        });
-      }
-      const outSize = batch * m * n;
+      const { aCount, bCount, outSize } = checkMatmul(a, b, batch, m, k, n, bBatched);
       check(aCount + bCount + outSize, 'matmul');
       if (outSize === 0 || k === 0) return new Float32Array(outSize); // empty sums are +0
       return addon.matmul(isaCode, a.length === aCount ? a : a.subarray(0, aCount), b.length === bCount ? b : b.subarray(0, bCount),
@@ -333,20 +288,9 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     },
 
     scatterAdd(src, indices, rows, cols) {
-      checkCount('rows', rows);
-      checkCount('cols', cols);
-      const count = indices.length;
-      if (src.length < count * cols) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `scatterAdd: ${src.length} source elements for ${count} rows of ${cols}`);
-      }
-      const size = rows * cols;
+      const size = checkScatterAdd(src, indices, rows, cols);
       if (size === 0) return new Float32Array(0);
-      for (let t = 0; t < count; t++) {
-        const r = indices[t]!;
-        if (r < 0 || r >= rows) {
-          throw new SwarmError('TENSOR_INDEX_OUT_OF_RANGE', `scatterAdd index ${r} at position ${t} outside [0, ${rows})`);
-        }
-      }
+      const count = indices.length;
       check(count * cols + size, 'scatterAdd');
       return addon.scatterAdd(src.length === count * cols ? src : src.subarray(0, count * cols), indices, rows, cols);
     },

@@ -27,6 +27,7 @@ import { Worker } from 'node:worker_threads';
 import { SwarmError } from '../../core/errors.ts';
 import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
+import { badArgument, checkBinary, checkMatmul, checkMaxElements, checkReduce, checkScatterAdd, checkThreads } from '../backend/checks.ts';
 import { decodeKernels } from './kernels.generated.ts';
 
 /*
@@ -114,30 +115,12 @@ function align64(bytes: number): number {
 }
 
 
-/** One past the largest element offset a broadcast walk reads (shape has no 0). */
-function extentOf(shape: readonly number[], strides: readonly number[]): number {
-  let last = 0;
-  for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
-  return last + 1;
-}
-
-function badArgument(message: string, details?: Record<string, unknown>): never {
-  throw new SwarmError('TENSOR_BAD_ARGUMENT', message, details);
-}
-
-function checkCount(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) badArgument(`${name} must be a non-negative integer, got ${v}`);
-}
 
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<Backend> {
   const threads = opts.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-    badArgument(`threads must be an integer in [1, 256], got ${threads}`);
-  }
+  checkThreads(threads);
   const maxElements = opts.maxElements;
-  if (maxElements !== undefined && (!Number.isSafeInteger(maxElements) || maxElements < 1)) {
-    badArgument(`maxElements must be a positive integer, got ${maxElements}`);
-  }
+  checkMaxElements(maxElements);
 
   const module = await kernelsModule();
   // Upper bound of the memory: the working set plus one page for the static
@@ -295,24 +278,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     binary(op, a, aStrides, b, bStrides, shape) {
       const code = BINARY_CODE[op];
       if (code === undefined) badArgument(`unknown binary op ${String(op)}`);
-      if (shape.length > 8 || aStrides.length !== shape.length || bStrides.length !== shape.length) {
-        badArgument(`binary ${op}: shape and strides must have the same rank (0..8)`, { shape, aStrides, bStrides });
-      }
-      let size = 1;
-      for (const d of shape) {
-        checkCount('shape entry', d);
-        size *= d;
-      }
+      const size = checkBinary(op, a, aStrides, b, bStrides, shape);
       if (size === 0) return new Float32Array(0);
-      for (let d = 0; d < shape.length; d++) {
-        checkCount('stride', aStrides[d]!);
-        checkCount('stride', bStrides[d]!);
-      }
-      if (extentOf(shape, aStrides) > a.length || extentOf(shape, bStrides) > b.length) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `binary ${op}: strides reach past the end of an operand`, {
-          shape, aStrides, bStrides, aLength: a.length, bLength: b.length,
-        });
-      }
       const { dims, sa, sb } = collapseBroadcast(shape, aStrides, bStrides);
       const A = dataStart;
       const B = A + align64(a.length * 4);
@@ -334,13 +301,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     reduce(op, x, outer, n, inner) {
       const code = REDUCE_CODE[op];
       if (code === undefined) badArgument(`unknown reduce op ${String(op)}`);
-      checkCount('outer', outer);
-      checkCount('n', n);
-      checkCount('inner', inner);
-      const size = outer * inner;
-      if (x.length < size * n) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `reduce ${op}: ${x.length} elements cannot be viewed as [${outer}, ${n}, ${inner}]`);
-      }
+      const size = checkReduce(op, x, outer, n, inner);
       if (size === 0) return new Float32Array(0);
       if (n === 0) return new Float32Array(size).fill(op === 'sum' ? 0 : -Infinity);
       const X = dataStart;
@@ -352,17 +313,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     },
 
     matmul(a, b, batch, m, k, n, bBatched) {
-      checkCount('batch', batch);
-      checkCount('m', m);
-      checkCount('k', k);
-      checkCount('n', n);
-      const bCount = bBatched ? batch * k * n : k * n;
-      if (a.length < batch * m * k || b.length < bCount) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `matmul: operands too short for [${batch}, ${m}, ${k}] x [${bBatched ? `${batch}, ` : ''}${k}, ${n}]`, {
-          aLength: a.length, bLength: b.length,
-        });
-      }
-      const outSize = batch * m * n;
+      const { bCount, outSize } = checkMatmul(a, b, batch, m, k, n, bBatched);
       if (outSize === 0 || k === 0) {
         checkLimit(dataStart + align64(outSize * 4), 'matmul'); // the same limit as the kernel path
         return new Float32Array(outSize); // empty sums are +0
@@ -394,20 +345,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     },
 
     scatterAdd(src, indices, rows, cols) {
-      checkCount('rows', rows);
-      checkCount('cols', cols);
-      const count = indices.length;
-      if (src.length < count * cols) {
-        throw new SwarmError('TENSOR_SHAPE_MISMATCH', `scatterAdd: ${src.length} source elements for ${count} rows of ${cols}`);
-      }
-      const size = rows * cols;
+      const size = checkScatterAdd(src, indices, rows, cols);
       if (size === 0) return new Float32Array(0);
-      for (let t = 0; t < count; t++) {
-        const r = indices[t]!;
-        if (r < 0 || r >= rows) {
-          throw new SwarmError('TENSOR_INDEX_OUT_OF_RANGE', `scatterAdd index ${r} at position ${t} outside [0, ${rows})`);
-        }
-      }
+      const count = indices.length;
       const Sr = dataStart;
       const I = Sr + align64(count * cols * 4);
       const O = I + align64(count * 4);

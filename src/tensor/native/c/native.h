@@ -23,6 +23,7 @@ enum { SW_SUM, SW_RMAX };
 /* Instruction-set paths for matmul, widest first. */
 enum { SW_ISA_PORTABLE = 0, SW_ISA_AVX2 = 1, SW_ISA_AVX512 = 2 };
 
+/* neg, sqrt, rsqrt only (see sw_unary_isa for every unary op). */
 void sw_unary(int op, const float *x, float *out, size_t len);
 void sw_binary(int op, const float *a, const int32_t *as, const float *b, const int32_t *bs, const int32_t *shape,
                int rank, float *out);

@@ -12,14 +12,13 @@
 #include "canon_math.h"
 #include <string.h>
 
+/* neg, sqrt and rsqrt; exp, log and tanh are the lane-wise kernels of
+ * simd_body.h, which call this for the other ops (sw_unary_isa). */
 void sw_unary(int op, const float *x, float *out, size_t len) {
   switch (op) {
     case SW_NEG: for (size_t i = 0; i < len; i++) out[i] = -x[i]; break;
-    case SW_EXP: for (size_t i = 0; i < len; i++) out[i] = canon_expf(x[i]); break;
-    case SW_LOG: for (size_t i = 0; i < len; i++) out[i] = canon_logf(x[i]); break;
     case SW_SQRT: for (size_t i = 0; i < len; i++) out[i] = canon_sqrtf(x[i]); break;
     case SW_RSQRT: for (size_t i = 0; i < len; i++) out[i] = canon_rsqrtf(x[i]); break;
-    case SW_TANH: for (size_t i = 0; i < len; i++) out[i] = canon_tanhf(x[i]); break;
     default: break;
   }
 }

@@ -4,7 +4,7 @@
  * flags). Each function is a loop over independent elements (or independent
  * rows) written without branches, so the compiler can vectorise it for the
  * target: every lane still performs exactly the scalar operations of
- * canon_math.h in the same order, rounding each one to binary32 (no
+ * src/tensor/math.ts (exp, log, tanh are mirrored here line for line) in the same order, rounding each one to binary32 (no
  * -ffast-math, -ffp-contract=off), so the bits equal the scalar definition
  * on every path. Special cases (NaN, overflow, subnormals) are computed as
  * selects over values that are always computed; a lane's unused branch may
