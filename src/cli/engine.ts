@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { SwarmError } from '../core/errors.ts';
 import type { Backend } from '../tensor/backend/backend.ts';
 import { createRefBackend } from '../tensor/backend/ref.ts';
-import { createNativeBackend, nativeStatus } from '../tensor/native/backend.ts';
+import { chooseIsa, createNativeBackend, nativeStatus } from '../tensor/native/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
 import { createWasmBackend } from '../tensor/wasm/backend.ts';
 
@@ -33,6 +33,12 @@ export function nativeFallbackLine(): string | undefined {
   const s = nativeStatus();
   if (s.available) return undefined;
   return `swarm: using the wasm engine (same bits, slower): ${s.reason}. To enable the fast native engine, install a C compiler (Debian: apt-get install gcc) and run npm run build:native.`;
+}
+
+/** What a --backend choice runs here, e.g. "native avx512" or "wasm" (for start-up lines and reports). */
+export function kernelsText(name: BackendName): string {
+  const resolved = resolveBackendName(name);
+  return resolved === 'native' ? `native ${chooseIsa(nativeStatus())}` : resolved;
 }
 
 /** What `auto` resolves to on this machine. */

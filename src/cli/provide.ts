@@ -22,8 +22,8 @@ import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../pro
 import { createBwrapSandbox } from '../provider/sandbox/bwrap-sandbox.ts';
 import type { Sandbox } from '../provider/sandbox/sandbox.ts';
 import { createWorkerSandbox } from '../provider/sandbox/worker-sandbox.ts';
-import { chooseIsa, nativeStatus } from '../tensor/native/backend.ts';
-import { BACKEND_HELP, BACKEND_NAMES, nativeFallbackLine, resolveBackendName } from './engine.ts';
+import { nativeStatus } from '../tensor/native/backend.ts';
+import { BACKEND_HELP, BACKEND_NAMES, kernelsText, nativeFallbackLine } from './engine.ts';
 import type { BackendName } from './engine.ts';
 import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
@@ -85,10 +85,9 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   const log = (line: string): void => {
     process.stderr.write(`${tty ? '\n' : ''}swarm provide: ${line}\n`);
   };
-  const engine = resolveBackendName(backend);
   const fallback = backend === 'auto' ? nativeFallbackLine() : undefined;
   if (fallback !== undefined) log(fallback.replace(/^swarm: /, ''));
-  log(`kernels: ${engine}${engine === 'native' ? ` ${chooseIsa(nativeStatus())}` : ''}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`);
+  log(`kernels: ${kernelsText(backend)}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`);
   const loop = new ProviderLoop({
     client,
     runner: sandboxRunner(sandbox),

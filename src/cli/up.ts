@@ -41,8 +41,7 @@ import { splitFlat, wrapFlatParams } from '../train/unit.ts';
 import { decodeParamsBlob } from '../train/work/params-blob.ts';
 import type { RunView } from '../tracker/runs/diloco.ts';
 import { getBlob, putBlob } from '../tracker/storage/blobs.ts';
-import { createBackend, defaultThreads, nativeFallbackLine, resolveBackendName } from './engine.ts';
-import { chooseIsa, nativeStatus } from '../tensor/native/backend.ts';
+import { createBackend, defaultThreads, kernelsText, nativeFallbackLine } from './engine.ts';
 import { parsePort, parsePositiveInt } from './flags.ts';
 import { swarmHome } from './identity.ts';
 import { startTracker } from './tracker.ts';
@@ -193,10 +192,9 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   process.on('SIGTERM', onSignal);
   try {
     log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
-    const kernels = resolveBackendName('auto');
     const fallback = nativeFallbackLine();
     if (fallback !== undefined) log(fallback);
-    const kernelText = `${kernels}${kernels === 'native' ? ` ${chooseIsa(nativeStatus())}` : ''}`;
+    const kernelText = kernelsText('auto');
     log(`swarm up: kernels: ${kernelText} (every engine gives the same bits)`);
     const engine = new Engine(createRefBackend());
     const innerSteps = o.innerSteps ?? d.innerSteps;
