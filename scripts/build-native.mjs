@@ -93,7 +93,7 @@ function build() {
     objects.push(obj);
   }
   const tmp = `${out}.tmp`;
-  run(cc, ['-shared', '-pthread', '-o', tmp, ...objects, '-lm']);
+  run(cc, ['-shared', '-pthread', '-o', tmp, ...objects, '-lm', '-ldl']);
   let fmaCheck = 'skipped: objdump not found';
   try {
     const asm = run('objdump', ['-d', '--no-show-raw-insn', tmp]);

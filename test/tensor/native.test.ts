@@ -87,6 +87,25 @@ describe.skipIf(!status.available)('native backend', () => {
     expect(() => addon.binary!(0, x, x, Int32Array.of(1, 4, 2, 1))).toThrow(RangeError); // strides reach past a
   });
 
+  it('worker threads that load it, use its pool and exit neither crash the process nor leak its scratch (a provider runs each unit in a new worker)', () => {
+    // In a child process, so that a crash fails this test instead of the run.
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const code = "const n = require(" + JSON.stringify(process.argv[1]) + "); const N = 1024;" +
+        "const isa = n.isaMask() & 4 ? 2 : n.isaMask() & 2 ? 1 : 0;" +
+        "n.matmul(isa, new Float32Array(64 * N), new Float32Array(N * N), 1, 64, N, N, 0, 2);";
+      const rss = () => process.memoryUsage().rss;
+      const run = () => new Promise((res, rej) => { const w = new Worker(code, { eval: true, execArgv: [] }); w.on('exit', res); w.on('error', rej); });
+      for (let i = 0; i < 5; i++) await run();
+      const before = rss();
+      for (let i = 0; i < 30; i++) await run();
+      console.log(JSON.stringify({ grownMiB: (rss() - before) / 2 ** 20 }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, nativeAddonPath()], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, `${r.stderr} (signal ${String(r.signal)})`).toBe(0);
+    // each worker's packed B is 4 MiB: 30 leaked would be 120 MiB
+    expect((JSON.parse(r.stdout) as { grownMiB: number }).grownMiB).toBeLessThan(48);
+  }, 150_000);
+
   it('SWARM_ISA forces a path; unknown or missing paths are coded errors', () => {
     const saved = process.env.SWARM_ISA;
     try {

@@ -6,7 +6,9 @@
  * checks here only keep a wrong call from reading out of bounds (they throw
  * a TypeError/RangeError, which the loader's self-test would surface).
  */
+#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
 #define NAPI_VERSION 8
+#include <dlfcn.h>
 #include <node_api.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
@@ -288,7 +290,25 @@ static void keep_freed_memory(void) {
 #endif
 }
 
+/*
+ * Node unloads an addon (dlclose) when the last worker thread that loaded it
+ * ends. This library leaves code behind that must outlive any one thread:
+ * its thread pool (pool.c) and the destructor of each thread's scratch
+ * buffers (matmul.c), which runs as a thread ends. Loading itself once more
+ * with RTLD_NODELETE keeps it mapped for the life of the process (measured:
+ * without it, a worker that used it and exited crashed the process in that
+ * destructor).
+ */
+static void pin_self(void) {
+  static int done = 0;
+  if (done) return;
+  done = 1;
+  Dl_info info;
+  if (dladdr((void *)&pin_self, &info) != 0 && info.dli_fname != NULL) (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
 NAPI_MODULE_INIT() {
+  pin_self();
   keep_freed_memory();
   const napi_property_descriptor props[] = {
     {"unary", NULL, js_unary, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -12,6 +12,7 @@
  * computed from zero-padded copies (padding adds products of zero to lanes
  * that are thrown away; it never touches a kept element's sum).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "native.h"
@@ -21,15 +22,49 @@
  * PARALLEL_MIN_FLOPS). */
 #define PARALLEL_MIN_MACS (1u << 17)
 
-/* Grow-only scratch, one per thread (the caller's packed B, each pool
+/* Grow-only scratch, one pair per thread (the caller's packed B, each pool
  * thread's edge tiles). Reusing it avoids a fresh mmap and its page faults
  * on every call: glibc serves large mallocs with mmap, and a matmul's packed
- * B is often above that threshold. Returns NULL when out of memory. */
+ * B is often above that threshold. The pair hangs off a pthread key whose
+ * destructor frees it when the thread ends: a provider runs every unit in a
+ * new worker thread, and thread-local buffers without one would leak a
+ * packed B per unit. */
 typedef struct {
   float *data;
   size_t cap;
 } scratch_buf;
 
+typedef struct {
+  scratch_buf pack, edge;
+} thread_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  thread_scratch *t = (thread_scratch *)p;
+  free(t->pack.data);
+  free(t->edge.data);
+  free(t);
+}
+
+static void scratch_key_init(void) { (void)pthread_key_create(&scratch_key, scratch_free); }
+
+/* This thread's scratch pair, or NULL when out of memory. */
+static thread_scratch *my_scratch(void) {
+  pthread_once(&scratch_once, scratch_key_init);
+  thread_scratch *t = (thread_scratch *)pthread_getspecific(scratch_key);
+  if (t == NULL) {
+    t = (thread_scratch *)calloc(1, sizeof(thread_scratch));
+    if (t == NULL || pthread_setspecific(scratch_key, t) != 0) {
+      free(t);
+      return NULL;
+    }
+  }
+  return t;
+}
+
+/* Returns NULL when out of memory. */
 static float *scratch_get(scratch_buf *s, size_t floats) {
   if (floats > s->cap) {
     free(s->data);
@@ -38,8 +73,6 @@ static float *scratch_get(scratch_buf *s, size_t floats) {
   }
   return s->data;
 }
-
-static _Thread_local scratch_buf pack_scratch, edge_scratch;
 
 typedef struct {
   const float *a, *b;
@@ -72,7 +105,8 @@ static void pack_panel(void *ctx, size_t t) {
 static void edge_tile(const tile_job *j, const float *a, const float *bp, float *c, size_t rows, size_t cols) {
   const size_t mr = (size_t)j->tk->mr, nr = (size_t)j->tk->nr, k = j->k;
   const int pad_rows = rows < mr;
-  float *scratch = scratch_get(&edge_scratch, (pad_rows ? mr * k : 0) + mr * nr);
+  thread_scratch *ts = my_scratch();
+  float *scratch = ts == NULL ? NULL : scratch_get(&ts->edge, (pad_rows ? mr * k : 0) + mr * nr);
   if (scratch == NULL) abort(); /* out of memory inside a kernel: nothing sane to return */
   float *cp = scratch;
   const float *ap = a;
@@ -149,7 +183,8 @@ void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch
   tile_job j = {a, b, out, m, k, n, b_batched, tk, (m + (size_t)tk->mr - 1) / (size_t)tk->mr,
                 (n + (size_t)tk->nr - 1) / (size_t)tk->nr, NULL};
   const size_t nb = b_batched ? batch : 1;
-  j.bp = scratch_get(&pack_scratch, nb * j.panels * k * (size_t)tk->nr);
+  thread_scratch *ts = my_scratch();
+  j.bp = ts == NULL ? NULL : scratch_get(&ts->pack, nb * j.panels * k * (size_t)tk->nr);
   if (j.bp == NULL) abort(); /* out of memory inside a kernel: nothing sane to return */
   sw_parallel_for(nb * j.panels, use, pack_panel, &j);
   sw_parallel_for(batch * j.row_blocks * j.panels, use, run_tile, &j);
