@@ -15,11 +15,10 @@ import { DILOCO_INNER } from '../train/adamw.ts';
 import { concatFlat, initFlatAdam, runTrainUnit } from '../train/unit.ts';
 import type { Batch } from '../train/unit.ts';
 
-export interface TrainBenchRow {
+/** What every `bench train` row says, ours and the PyTorch reference's (./torch-reference.ts) alike. */
+export interface TrainRowCommon {
   op: 'train';
   backend: string;
-  /** native only: the ISA path */
-  isa?: string;
   preset: string;
   params: number;
   batch: number;
@@ -27,6 +26,11 @@ export interface TrainBenchRow {
   threads: number;
   steps: number;
   tokensPerSecond: number;
+}
+
+export interface TrainBenchRow extends TrainRowCommon {
+  /** native only: the ISA path */
+  isa?: string;
   /** shares of the timed steps' wall time: matmul, the other kernels (elementwise, reductions, copies), the fused AdamW update */
   matmulFraction: number;
   kernelFraction: number;

@@ -41,6 +41,14 @@ export function kernelsText(name: BackendName): string {
   return resolved === 'native' ? `native ${chooseIsa(nativeStatus())}` : resolved;
 }
 
+/** Refuses an explicit `--backend native` where the native build is unusable, saying why and what to do instead. */
+export function requireNativeIfAsked(name: BackendName): void {
+  const s = nativeStatus();
+  if (name === 'native' && !s.available) {
+    throw new SwarmError('CLI_NATIVE_UNAVAILABLE', `--backend native: ${s.reason}. Use --backend wasm (same bits) or auto, or install a C compiler and run npm run build:native.`);
+  }
+}
+
 /** What `auto` resolves to on this machine. */
 export function resolveBackendName(name: BackendName): Exclude<BackendName, 'auto'> {
   if (name !== 'auto') return name;
@@ -56,8 +64,7 @@ export async function createBackend(name: BackendName, threads: number): Promise
   if (resolved === 'ref') return createRefBackend();
   if (resolved === 'wasm') return createWasmBackend({ threads });
   if (resolved === 'native') {
-    const s = nativeStatus();
-    if (!s.available) throw new SwarmError('CLI_NATIVE_UNAVAILABLE', `--backend native: ${s.reason}. Use --backend wasm (same bits) or auto, or install a C compiler and run npm run build:native.`);
+    requireNativeIfAsked(name);
     return createNativeBackend({ threads });
   }
   throw new SwarmError('CLI_BAD_FLAG', `unknown backend ${String(name)} (expected ${BACKEND_NAMES.join(', ')})`);

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.ts';
-import { SwarmError } from '../core/errors.ts';
 import { Prng } from '../core/prng.ts';
 import { DiskBlobCache } from '../provider/blob-cache.ts';
 import { DiskResultSpool } from '../provider/disk-spool.ts';
@@ -22,8 +21,7 @@ import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../pro
 import { createBwrapSandbox } from '../provider/sandbox/bwrap-sandbox.ts';
 import type { Sandbox } from '../provider/sandbox/sandbox.ts';
 import { createWorkerSandbox } from '../provider/sandbox/worker-sandbox.ts';
-import { nativeStatus } from '../tensor/native/backend.ts';
-import { BACKEND_HELP, BACKEND_NAMES, kernelsText, nativeFallbackLine } from './engine.ts';
+import { BACKEND_HELP, BACKEND_NAMES, kernelsText, nativeFallbackLine, requireNativeIfAsked } from './engine.ts';
 import type { BackendName } from './engine.ts';
 import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
@@ -64,9 +62,7 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   const home = o.home ?? swarmHome();
   const identity = await loadOrCreateIdentity(home);
   const backend = o.backend ?? 'auto';
-  if (backend === 'native' && !nativeStatus().available) {
-    throw new SwarmError('CLI_NATIVE_UNAVAILABLE', `--backend native: ${nativeStatus().reason}. Use --backend auto or wasm (same bits).`);
-  }
+  requireNativeIfAsked(backend);
   const sandbox = o.sandbox === 'bwrap' ? createBwrapSandbox({ backend }) : createWorkerSandbox({ backend });
   const client = new TrackerClient({ baseUrl: o.tracker, key: identity.keyPair, clock: systemClock });
   const tty = process.stderr.isTTY === true && o.json !== true;

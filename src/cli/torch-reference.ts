@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TrainRowCommon } from './bench-train.ts';
 
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../scripts/bench-torch.py', import.meta.url));
 
@@ -15,17 +16,9 @@ export const TORCH_MISSING = 'no python3 with torch found; skipping the PyTorch 
 /** Said when torch ran on Debian's reference BLAS, which makes it a straw man. */
 export const TORCH_NETLIB = 'PyTorch ran on the netlib reference BLAS (about 10x slower than OpenBLAS), so the ratios to it flatter us; `apt-get install libopenblas0` makes OpenBLAS the system BLAS';
 
-export interface TorchTrainRow {
-  op: 'train';
+export interface TorchTrainRow extends TrainRowCommon {
   backend: 'torch';
   torchVersion: string;
-  preset: string;
-  params: number;
-  batch: number;
-  seqLen: number;
-  threads: number;
-  steps: number;
-  tokensPerSecond: number;
   /** the BLAS torch's sgemm came from: openblas, mkl, blis, netlib or unknown */
   blas: string;
   /** OMP_WAIT_POLICY of the run: default (unset) or passive */

@@ -296,27 +296,15 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     },
 
     stridedCopy(x, shape, strides, offset) {
-      if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
-      // The same walk with fewer, longer runs: layout.ts's order is kept.
-      const dims: number[] = [];
-      const st: number[] = [];
-      for (let d = 0; d < shape.length; d++) {
-        if (shape[d] === 1) continue;
-        const last = dims.length - 1;
-        if (last >= 0 && st[last] === strides[d]! * shape[d]!) {
-          dims[last] = dims[last]! * shape[d]!;
-          st[last] = strides[d]!;
-        } else {
-          dims.push(shape[d]!);
-          st.push(strides[d]!);
-        }
-      }
+      // The same walk with fewer, longer runs (one operand's view collapsed
+      // as broadcast.ts collapses two): layout.ts's order is kept.
+      const { dims, sa: st } = collapseBroadcast(shape, strides, strides);
       check(x.length + dims.reduce((a, b) => a * b, 1), 'stridedCopy');
       return addon.stridedCopy(x, Float64Array.from([dims.length, ...dims, ...st]), offset);
     },
 
     adamwUpdate(p, g, m, v, s) {
-      if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
+      check(0, 'adamwUpdate'); // in place: nothing new to bound, but a closed backend refuses
       if (g.length !== p.length || m.length !== p.length || v.length !== p.length) {
         throw new SwarmError('TENSOR_SHAPE_MISMATCH', `adamwUpdate: ${p.length} parameters, ${g.length} gradients, ${m.length}/${v.length} state values`);
       }

@@ -150,25 +150,16 @@ void SW_FN(sw_reduce_rows)(int op, const float *x, float *out, size_t outer, siz
  * so lanes change no bit. k = {gradScale, b1, b2, c1, c2, bc1, bc2, lr, eps, wd}. */
 void SW_FN(sw_adamw)(float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay) {
   const float scale = k[0], b1 = k[1], b2 = k[2], c1 = k[3], c2 = k[4], bc1 = k[5], bc2 = k[6], lr = k[7], eps = k[8], wd = k[9];
-  if (decay) {
-    for (size_t i = 0; i < n; i++) {
-      const float gi = g[i] * scale;
-      const float mi = b1 * m[i] + c1 * gi;
-      const float vi = b2 * v[i] + c2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      const float upd = (mi / bc1) / (__builtin_sqrtf(vi / bc2) + eps);
-      p[i] = p[i] - lr * (upd + wd * p[i]);
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      const float gi = g[i] * scale;
-      const float mi = b1 * m[i] + c1 * gi;
-      const float vi = b2 * v[i] + c2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      const float upd = (mi / bc1) / (__builtin_sqrtf(vi / bc2) + eps);
-      p[i] = p[i] - lr * upd;
-    }
+  /* `decay` is loop-invariant, so the compiler splits the loop on it (loop
+   * unswitching at -O3) and vectorises both halves; the decay term is a
+   * select, never `upd + 0 * p` (which would turn an infinite p into NaN). */
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i] * scale;
+    const float mi = b1 * m[i] + c1 * gi;
+    const float vi = b2 * v[i] + c2 * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    const float upd = (mi / bc1) / (__builtin_sqrtf(vi / bc2) + eps);
+    p[i] = p[i] - lr * (decay ? upd + wd * p[i] : upd);
   }
 }
