@@ -121,7 +121,7 @@ async function runStats(t: RunningTracker, run: string, now: number): Promise<St
   // online: asked for work lately, or holding a live lease (busy providers only heartbeat)
   const online = await t.db.query<{ n: string }>(
     `SELECT count(*) AS n FROM providers p WHERE p.last_seen > $1
-        OR EXISTS (SELECT 1 FROM replicas r WHERE r.provider = p.key_id AND r.state = 'in_progress' AND r.deadline > $2)`,
+        OR EXISTS (SELECT 1 FROM replicas r WHERE r.provider = p.key_id AND r.state = 'in-progress' AND r.deadline > $2)`,
     [now - 15_000, now],
   );
   let verified = 0, rejected = 0, flops = 0;
@@ -192,6 +192,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   process.on('SIGTERM', onSignal);
   try {
     log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
+    log(`swarm up: dashboard at ${tracker.url}/ (the swarm live, the run's loss curve, leaderboard, ledger explorer, chat)`);
     const fallback = nativeFallbackLine();
     if (fallback !== undefined) log(fallback);
     const kernelText = kernelsText('auto');

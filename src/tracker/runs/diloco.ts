@@ -218,7 +218,7 @@ export class DilocoRuns {
               (SELECT count(*) FROM providers p WHERE ${freshProviderSql('$2', '$4')}) AS fresh,
               (SELECT count(*) FROM providers p JOIN replicas r ON r.unit_id = u.id AND r.provider = p.key_id
                 WHERE p.last_seen > $2::bigint - COALESCE((u.params->>'leaseMs')::bigint, 120000)
-                  AND (r.state = 'timed_out' OR (r.state = 'in_progress' AND r.deadline < $2::bigint))) AS again
+                  AND (r.state = 'timed-out' OR (r.state = 'in-progress' AND r.deadline < $2::bigint))) AS again
          FROM units u WHERE u.run_id = $1 AND u.round = $3 AND u.state = 'open' ORDER BY u.slot`,
       [runId, now, p.round, this.svc.trainerIds()],
     );

@@ -83,3 +83,15 @@ export const PARAMS_PATCH_MIGRATION: Migration = {
   name: 'params patches',
   statements: [`ALTER TABLE units ADD COLUMN patch text`],
 };
+
+/**
+ * One word per replica state (issue 16): the replicas table said
+ * 'in_progress' and 'timed_out' where the state machine (work-unit.ts
+ * ReplicaState) says 'in-progress' and 'timed-out'; rows now use the state
+ * machine's words (replicaRowState).
+ */
+export const REPLICA_WORDS_MIGRATION: Migration = {
+  version: 8,
+  name: 'one replica state vocabulary',
+  statements: [`UPDATE replicas SET state = replace(state, '_', '-') WHERE state IN ('in_progress', 'timed_out')`],
+};

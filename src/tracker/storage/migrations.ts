@@ -25,7 +25,7 @@ import { SwarmError } from '../../core/errors.ts';
 import type { Db } from './db.ts';
 import type { Migration } from './migration.ts';
 import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
-import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
+import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, REPLICA_WORDS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 
 /** Arbitrary 64-bit key naming "the swarm schema" in the advisory-lock space. */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49_4752n; // "SWMIGR"
@@ -94,8 +94,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE blob_data ALTER COLUMN bytes SET STORAGE EXTERNAL`,
       // seq is the RFC 6962 leaf index: 0, 1, 2, … with no gaps. Not bigserial:
       // a sequence value consumed by a rolled-back transaction leaves a hole,
-      // and concurrent appenders could commit out of order. appendLedgerEntry
-      // assigns max+1 under an advisory lock instead (see assign.ts).
+      // and concurrent appenders could commit out of order. The sequencer
+      // numbers queued leaves max+1 … in one statement instead, the primary
+      // key guarding it (ledger-queue.ts sequenceLedger).
       `CREATE TABLE ledger_entries (
          seq        bigint PRIMARY KEY CHECK (seq >= 0),
          leaf_input bytea NOT NULL,
@@ -134,6 +135,7 @@ export const MIGRATIONS: readonly Migration[] = [
   HELD_INPUTS_MIGRATION,
   LEDGER_QUEUE_MIGRATION,
   PARAMS_PATCH_MIGRATION,
+  REPLICA_WORDS_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {

@@ -80,6 +80,19 @@ export interface WorkUnitParams {
 export type ReplicaState = 'in-progress' | 'returned' | 'error' | 'timed-out';
 /** BOINC validate_state: INIT, VALID, INVALID, INCONCLUSIVE, TOO_LATE. */
 export type ValidateState = 'init' | 'valid' | 'invalid' | 'inconclusive' | 'too-late';
+/**
+ * A replica as one word, the replicas table's `state` column (queries filter
+ * on it): its ReplicaState, except that a returned replica says how it was
+ * judged so far. The same words as ReplicaState, so SQL and code never
+ * spell one state two ways (issue 16; migration 8 renamed the old
+ * 'in_progress' and 'timed_out' rows).
+ */
+export type ReplicaRowState = 'in-progress' | 'reported' | 'valid' | 'invalid' | 'error' | 'timed-out';
+
+export function replicaRowState(r: Pick<Replica, 'state' | 'validateState'>): ReplicaRowState {
+  if (r.state !== 'returned') return r.state;
+  return r.validateState === 'valid' ? 'valid' : r.validateState === 'invalid' ? 'invalid' : 'reported';
+}
 export type UnitStatus = 'open' | 'valid' | 'error';
 /** BOINC WU error_mask bits we use. */
 export type UnitErrorReason = 'too-many-errors' | 'too-many-total-results' | 'cancelled';

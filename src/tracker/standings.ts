@@ -1,0 +1,98 @@
+/**
+ * The credit side that people read (BOINC's user and team pages): a
+ * provider's credit, recent average credit (RAC, decayed with its half-life
+ * to `now`), verified and rejected counts and reputation, and the
+ * leaderboard with team totals. The rules are validation/credit.ts's; the
+ * judge (judge.ts) writes the rows this reads.
+ */
+import { SwarmError } from '../core/errors.ts';
+import type { TrackerContext } from './context.ts';
+import type { Queryable } from './storage/db.ts';
+import type { ProviderRecord } from './validation/adaptive.ts';
+import { racAt, reputation } from './validation/credit.ts';
+
+export interface ProviderStatus {
+  providerId: string;
+  name: string | null;
+  team: string | null;
+  credit: number;
+  rac: number;
+  valid: number;
+  invalid: number;
+  reputation: number;
+}
+
+export interface TeamStanding {
+  team: string;
+  members: number;
+  credit: number;
+  rac: number;
+}
+
+/** A providers row as the credit code reads and writes it (bigints come back as strings). */
+export interface ProviderRow {
+  key_id: string;
+  public_key: Uint8Array;
+  name: string | null;
+  team: string | null;
+  valid_count: string;
+  invalid_count: string;
+  credit: number;
+  rac: number;
+  rac_time: string;
+  record: ProviderRecord;
+}
+
+export const PROVIDER_COLUMNS = 'key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record';
+
+export async function providerRow(q: Queryable, keyId: string): Promise<ProviderRow> {
+  const rows = await q.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE key_id = $1`, [keyId]);
+  if (rows.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+  return rows[0]!;
+}
+
+/** A row as the API shows it, RAC decayed to `now`. */
+export function statusOf(p: ProviderRow, now: number): ProviderStatus {
+  const valid = Number(p.valid_count);
+  const invalid = Number(p.invalid_count);
+  const racTime = Number(p.rac_time);
+  return {
+    providerId: p.key_id,
+    name: p.name,
+    team: p.team,
+    credit: p.credit,
+    rac: racAt({ provider: p.key_id, totalCredit: p.credit, rac: p.rac, racTime: racTime === 0 && p.rac === 0 ? null : racTime, valid, invalid }, now),
+    valid,
+    invalid,
+    reputation: reputation({ valid, invalid }),
+  };
+}
+
+export class Standings {
+  constructor(private readonly ctx: TrackerContext) {}
+
+  async providerStatus(keyId: string): Promise<ProviderStatus> {
+    return statusOf(await providerRow(this.ctx.db, keyId), this.ctx.now());
+  }
+
+  /** Providers by credit (then key), and team totals; GET /api/leaderboard. */
+  async leaderboard(limit = 100): Promise<{ providers: ProviderStatus[]; teams: TeamStanding[] }> {
+    const now = this.ctx.now();
+    const rows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(
+      `SELECT ${PROVIDER_COLUMNS} FROM providers ORDER BY credit DESC, key_id LIMIT $1`,
+      [limit],
+    );
+    const providers = rows.map((r) => statusOf(r, now));
+    const teamRows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE team IS NOT NULL`);
+    const teams = new Map<string, TeamStanding>();
+    for (const r of teamRows) {
+      const s = statusOf(r, now);
+      const t = teams.get(r.team!) ?? { team: r.team!, members: 0, credit: 0, rac: 0 };
+      t.members++;
+      t.credit += s.credit;
+      t.rac += s.rac;
+      teams.set(r.team!, t);
+    }
+    return { providers, teams: [...teams.values()].sort((a, b) => b.credit - a.credit || (a.team < b.team ? -1 : 1)) };
+  }
+}
