@@ -7,8 +7,9 @@
  *    every leaf differs) are hashed (RFC 6962 leaf hash) and appended to the
  *    tracker's HashTree in batches, the way LedgerStore catches up from the
  *    database page by page. Database writes are not part of it: they are
- *    bounded by the database, and appendLedgerEntry runs inside the caller's
- *    transaction anyway.
+ *    bounded by the database, and happen off the request path anyway (state
+ *    changes queue their entries, the sequencer numbers them after COMMIT:
+ *    tracker/storage/ledger-queue.ts).
  *  - proofs: the mean time to build an inclusion proof of a random leaf, and
  *    a consistency proof from a random earlier size, in the full tree; each
  *    proof is also verified (untimed) with src/ledger/merkle.ts, so a fast

@@ -1,6 +1,6 @@
-// Entry of a `swarm bench tracker` load thread (./bench-tracker-load.ts). Plain
-// JS so it loads under plain node: it registers tsx's loader in this thread,
-// as bin/swarm.mjs does for the main one, then runs the TypeScript side.
+// Entry of the `swarm bench tracker` load process (./bench-tracker-load.ts).
+// Plain JS so it starts under plain node: it registers tsx's loader, as
+// bin/swarm.mjs does, then runs the TypeScript side.
 import { register } from 'tsx/esm/api';
 
 register();

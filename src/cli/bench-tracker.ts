@@ -1,98 +1,151 @@
 /**
- * `swarm bench tracker [--db URL] [--providers N] [--units N] --json`: drives
- * a tracker over loopback HTTP with many simulated providers and prints
- *   {"db":"pglite"|"postgres","assignPerSecond":X,"submitPerSecond":Y,"p99Ms":Z, ...}
- * (issue 5). The tracker is the real one (service, HTTP app, signatures,
- * ledger entries, head signing); the providers are real signed clients that
- * skip the compute: each returns a result derived from the unit id, so every
- * pair of replicas agrees and every unit validates. Every unit is issued
- * twice (new identities are always replicated), so one unit costs two
- * assignments, two blob uploads and two submissions.
+ * `swarm bench tracker [--db URL] [--protocol single|batch|both] [--batch N]
+ * [--providers N] [--units N] --json`: drives a tracker over loopback HTTP
+ * with simulated providers and prints, per protocol, operations per second
+ * (one operation = one unit replica assigned, or its result accepted),
+ * request latency (p50, p99) and the CPU time per operation spent by the
+ * tracker, the load generator and PostgreSQL (issue 16; issue 5 measured
+ * the same split by hand). With `both` (the default) the two protocols run
+ * one after the other on fresh databases in the same invocation, and
+ * `batchVsSingle` is the ratio of their operations per second: a ratio, not
+ * a time, since the machine's speed varies.
  *
- * The simulated providers run on their own worker threads
- * (bench-tracker-load.ts; --load-threads, default 1) so the tracker's event
- * loop only serves, as it would with its providers elsewhere; they still
- * share this machine's cores with the tracker and the database, so the
- * figures are a lower bound for a tracker on its own machine.
+ * The tracker is the real one (service, HTTP app, signatures, ledger
+ * entries, head signing); the providers are real signed clients that skip
+ * the compute: each returns a result derived from the unit id, so every pair
+ * of replicas agrees and every unit validates. New identities are always
+ * replicated, so a unit costs two assignments and two results.
+ *
+ * The providers run in a child process (bench-tracker-load.ts), so the
+ * tracker's process only serves. They still share this machine's cores with
+ * the tracker and the database: the figures are a lower bound for a tracker
+ * on its own machine. PGlite runs inside the tracker's process, so on PGlite
+ * the database's CPU is part of the tracker's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
 import { keyPairFromSeed } from '../ledger/keys.ts';
 import { preset } from '../model/config.ts';
-import { Worker } from 'node:worker_threads';
 import { TrackerClient } from '../provider/client.ts';
 import { sha256Hex } from '../core/sha256.ts';
 import { paramCount } from '../model/llama.ts';
 import { encodeParamsBlob } from '../train/work/params-blob.ts';
 import { encodeShardBlob } from '../train/work/shard-blob.ts';
 import { seedOf } from './bench-tracker-load.ts';
-import type { LoadThreadData, LoadThreadResult } from './bench-tracker-load.ts';
+import type { LoadData, LoadProtocol, LoadResult } from './bench-tracker-load.ts';
 import { startTracker } from './tracker.ts';
+
+export const BENCH_PROTOCOLS = ['single', 'batch', 'both'] as const;
+export type BenchProtocolChoice = (typeof BENCH_PROTOCOLS)[number];
 
 export interface BenchTrackerOptions {
   /** postgres://… ; absent: a fresh PGlite in a temp directory */
   db?: string;
   providers: number;
   units: number;
-  /** worker threads the simulated providers are spread over (default 1) */
-  loadThreads?: number;
-  /** submissions so far (in steps of 50) of the expected total (two per unit) */
-  onProgress?: (done: number, total: number) => void;
+  /** default both */
+  protocol?: BenchProtocolChoice;
+  /** units per scheduler request (protocol batch; default 8) */
+  batch?: number;
+  /** results accepted so far, and the expected total (two per unit), per protocol run */
+  onProgress?: (protocol: LoadProtocol, done: number, total: number) => void;
 }
 
-const LOAD_ENTRY = new URL('./bench-tracker-load.mjs', import.meta.url);
-
-interface LoadThread {
-  worker: Worker;
-  ready: Promise<void>;
-  done: Promise<LoadThreadResult>;
-}
-
-function startLoadThread(data: LoadThreadData, onProgress: (n: number) => void): LoadThread {
-  // The entry registers tsx itself; the parent's flags (vitest's, tsx's) are not for it.
-  const worker = new Worker(LOAD_ENTRY, { workerData: data, execArgv: [] });
-  let onReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => { onReady = resolve; });
-  const done = new Promise<LoadThreadResult>((resolve, reject) => {
-    worker.on('message', (m: unknown) => {
-      if (m === 'ready') return onReady();
-      if (typeof m === 'object' && m !== null && 'progress' in m) return onProgress((m as { progress: number }).progress);
-      const r = m as ({ ok: true } & LoadThreadResult) | { ok: false; error: string };
-      if (r.ok) resolve(r);
-      else reject(new Error(`bench load thread failed: ${r.error}`));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`bench load thread exited with code ${code}`)));
-  });
-  done.catch(() => undefined);
-  return { worker, ready, done };
+export interface BenchTrackerRun {
+  protocol: LoadProtocol;
+  /** units per request (1 for single) */
+  batch: number;
+  operationsPerSecond: number;
+  assignPerSecond: number;
+  submitPerSecond: number;
+  assignments: number;
+  submissions: number;
+  /** signed requests per operation */
+  requestsPerOperation: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU ms per operation: the tracker's process (with PGlite inside it), the load generator's, PostgreSQL's (null on PGlite) */
+  cpuMsPerOperation: { tracker: number; client: number; database: number | null };
+  wallSeconds: number;
 }
 
 export interface BenchTrackerResult {
   db: 'pglite' | 'postgres';
-  assignPerSecond: number;
-  submitPerSecond: number;
-  p99Ms: number;
-  p50Ms: number;
-  operationsPerSecond: number;
-  assignments: number;
-  submissions: number;
-  units: number;
   providers: number;
-  loadThreads: number;
-  wallSeconds: number;
+  units: number;
+  runs: BenchTrackerRun[];
+  /** batch operations/s over single operations/s (protocol both) */
+  batchVsSingle: number | null;
 }
+
+const LOAD_ENTRY = new URL('./bench-tracker-load.mjs', import.meta.url);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
 
-export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTrackerResult> {
+/** CPU time (ms) of every process named postgres on this machine, from /proc (Linux); null where /proc cannot tell. */
+function postgresCpuMs(): number | null {
+  try {
+    const ticksPerSecond = 100; // USER_HZ on Linux (proc(5): utime, stime "in clock ticks")
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(open + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat
+    }
+    return (ticks / ticksPerSecond) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the load generator in its own process until every unit is done. */
+function runLoad(data: LoadData, onProgress: (n: number) => void): { ready: Promise<void>; go: () => Promise<LoadResult>; kill: () => void } {
+  // The entry registers tsx itself; the parent's flags (vitest's, tsx's) are not for it.
+  const child = fork(LOAD_ENTRY, [], { execArgv: [], env: { ...process.env, SWARM_BENCH_LOAD_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  const done = new Promise<LoadResult>((resolve, reject) => {
+    child.on('message', (m: unknown) => {
+      if (m === 'ready') return onReady();
+      if (typeof m === 'object' && m !== null && 'progress' in m) return onProgress((m as { progress: number }).progress);
+      const r = m as ({ ok: true } & LoadResult) | { ok: false; error: string };
+      if (r.ok) resolve(r);
+      else reject(new Error(`bench load process failed: ${r.error}`));
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`bench load process exited with code ${code}`)));
+  });
+  done.catch(() => undefined);
+  child.send({ start: data });
+  return {
+    ready: Promise.race([ready, done.then(() => undefined)]),
+    go: () => {
+      child.send('go');
+      return done;
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise<{ db: 'pglite' | 'postgres'; run: BenchTrackerRun }> {
   const home = mkdtempSync(join(tmpdir(), 'swarm-bench-tracker-'));
   const trainerKey = keyPairFromSeed(new Uint8Array(32).fill(250));
+  const batch = protocol === 'batch' ? (o.batch ?? 8) : 1;
   try {
     if (o.db !== undefined) {
       // A clean slate: the bench's units and providers must not meet an old run's.
@@ -102,14 +155,7 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
       await db.query('CREATE SCHEMA public');
       await db.close();
     }
-    const tracker = await startTracker({
-      port: 0,
-      host: '127.0.0.1',
-      home,
-      db: o.db ?? join(home, 'db'),
-      trainers: [trainerKey.keyId],
-      leaseMs: 600_000,
-    });
+    const tracker = await startTracker({ port: 0, host: '127.0.0.1', home, db: o.db ?? join(home, 'db'), trainers: [trainerKey.keyId], leaseMs: 600_000 });
     try {
       const trainer = new TrackerClient({ baseUrl: tracker.url, key: trainerKey, clock: systemClock });
       const config = preset('nano');
@@ -126,41 +172,50 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
         const c = new TrackerClient({ baseUrl: tracker.url, key: keyPairFromSeed(seedOf(i)), clock: systemClock });
         await c.register(`bench-${i}`, { threads: 1, memoryBytes: 1 });
       }
-      const nThreads = Math.max(1, Math.min(o.loadThreads ?? 1, o.providers));
       let done = 0;
-      const progress = (n: number): void => {
+      const load = runLoad({ url: tracker.url, providers: Array.from({ length: o.providers }, (_, i) => i), protocol, batch }, (n) => {
         done += n;
-        o.onProgress?.(done, o.units * 2);
-      };
-      const threads = Array.from({ length: nThreads }, (_, t) =>
-        startLoadThread({ url: tracker.url, providers: Array.from({ length: o.providers }, (_, i) => i).filter((i) => i % nThreads === t) }, progress));
-      let results: LoadThreadResult[];
+        o.onProgress?.(protocol, done, o.units * 2);
+      });
+      let r: LoadResult;
       let wall: number;
+      let trackerCpu: NodeJS.CpuUsage;
+      let pgCpu: number | null = null;
       try {
-        await Promise.race([Promise.all(threads.map((t) => t.ready)), Promise.all(threads.map((t) => t.done))]);
+        await load.ready;
+        const pg0 = o.db === undefined ? null : postgresCpuMs();
+        const cpu0 = process.cpuUsage();
         const start = performance.now();
-        for (const t of threads) t.worker.postMessage('go');
-        results = await Promise.all(threads.map((t) => t.done));
+        r = await load.go();
         wall = (performance.now() - start) / 1000;
+        trackerCpu = process.cpuUsage(cpu0);
+        const pg1 = o.db === undefined ? null : postgresCpuMs();
+        pgCpu = pg0 === null || pg1 === null ? null : pg1 - pg0;
       } finally {
-        await Promise.all(threads.map((t) => t.worker.terminate()));
+        load.kill();
       }
-      const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
-      const assignments = results.reduce((a, r) => a + r.assignments, 0);
-      const submissions = results.reduce((a, r) => a + r.submissions, 0);
+      const ops = r.assignments + r.submissions;
+      const latencies = [...r.latencies].sort((a, b) => a - b);
       return {
         db: tracker.db.driver,
-        assignPerSecond: assignments / wall,
-        submitPerSecond: submissions / wall,
-        p99Ms: percentile(latencies, 0.99),
-        p50Ms: percentile(latencies, 0.5),
-        operationsPerSecond: (assignments + submissions) / wall,
-        assignments,
-        submissions,
-        units: o.units,
-        providers: o.providers,
-        loadThreads: nThreads,
-        wallSeconds: wall,
+        run: {
+          protocol,
+          batch,
+          operationsPerSecond: ops / wall,
+          assignPerSecond: r.assignments / wall,
+          submitPerSecond: r.submissions / wall,
+          assignments: r.assignments,
+          submissions: r.submissions,
+          requestsPerOperation: r.requests / ops,
+          p50Ms: percentile(latencies, 0.5),
+          p99Ms: percentile(latencies, 0.99),
+          cpuMsPerOperation: {
+            tracker: (trackerCpu.user + trackerCpu.system) / 1000 / ops,
+            client: r.cpuMs / ops,
+            database: pgCpu === null ? null : pgCpu / ops,
+          },
+          wallSeconds: wall,
+        },
       };
     } finally {
       await tracker.close();
@@ -168,4 +223,25 @@ export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTracker
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTrackerResult> {
+  const choice = o.protocol ?? 'both';
+  const protocols: LoadProtocol[] = choice === 'both' ? ['single', 'batch'] : [choice];
+  const runs: BenchTrackerRun[] = [];
+  let db: 'pglite' | 'postgres' = 'pglite';
+  for (const p of protocols) {
+    const one = await benchOne(o, p);
+    db = one.db;
+    runs.push(one.run);
+  }
+  const single = runs.find((r) => r.protocol === 'single');
+  const batch = runs.find((r) => r.protocol === 'batch');
+  return {
+    db,
+    providers: o.providers,
+    units: o.units,
+    runs,
+    batchVsSingle: single !== undefined && batch !== undefined ? batch.operationsPerSecond / single.operationsPerSecond : null,
+  };
 }

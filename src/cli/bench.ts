@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { runMatmulBench } from '../tensor/bench/matmul.ts';
 import type { MatmulBenchRow } from '../tensor/bench/matmul.ts';
 import { defaultThreads } from './engine.ts';
+import { MAX_BATCH_UNITS } from '../protocol/schemas.ts';
 import { parseChoice, parseChoiceList, parseIntList, parseNumberList, parsePositiveInt, parsePositiveNumber } from './flags.ts';
 import { numpyMatmulGflops } from './numpy-reference.ts';
 import { benchTrain, WARMUP_STEPS } from './bench-train.ts';
@@ -16,7 +17,8 @@ import { TORCH_MISSING, TORCH_NETLIB, torchPython, torchTrainTokensPerSecond } f
 import type { TorchTrainRow } from './torch-reference.ts';
 import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
-import { benchTracker } from './bench-tracker.ts';
+import { BENCH_PROTOCOLS, benchTracker } from './bench-tracker.ts';
+import type { BenchProtocolChoice } from './bench-tracker.ts';
 import { benchDiloco, DEFAULT_OUTER_LRS } from './bench-diloco.ts';
 import { registerBenchServe } from './serve.ts';
 
@@ -184,24 +186,30 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('tracker')
-    .description('the tracker over loopback HTTP with simulated providers: assignments/s, submissions/s and p99 latency')
+    .description('the tracker over loopback HTTP with simulated providers in a process of their own: operations/s (a replica assigned, or its result accepted), request latency and CPU per operation (tracker, load generator, PostgreSQL), for the one-unit endpoints and the batched scheduler request, side by side')
     .option('--json', 'print one JSON object')
     .option('--db <url>', 'postgres://… database to use, whose public schema is wiped (default: a fresh PGlite in a temporary directory)')
     .option('--providers <n>', 'simulated providers working at once', parsePositiveInt('--providers', 4096), 32)
     .option('--units <n>', 'units in the queue (each is assigned and submitted twice)', parsePositiveInt('--units', 1_000_000), 1000)
-    .option('--load-threads <n>', 'worker threads the simulated providers run on (the tracker keeps the main one)', parsePositiveInt('--load-threads', 64), 1)
-    .action(async (o: { json?: boolean; db?: string; providers: number; units: number; loadThreads: number }) => {
+    .option('--protocol <p>', `which protocol the providers speak: ${BENCH_PROTOCOLS.join(', ')} (both: one after the other, and their ratio)`, parseChoice('--protocol', BENCH_PROTOCOLS), 'both')
+    .option('--batch <n>', 'units per scheduler request (protocol batch)', parsePositiveInt('--batch', MAX_BATCH_UNITS), 8)
+    .action(async (o: { json?: boolean; db?: string; providers: number; units: number; protocol: BenchProtocolChoice; batch: number }) => {
       const r = await benchTracker({
         providers: o.providers,
         units: o.units,
-        loadThreads: o.loadThreads,
+        protocol: o.protocol,
+        batch: o.batch,
         ...(o.db === undefined ? {} : { db: o.db }),
-        onProgress: (done, total) => {
-          if (!o.json && process.stderr.isTTY && done % 50 === 0) process.stderr.write(`\rswarm bench tracker: ${done}/${total} submissions`);
+        onProgress: (protocol, done, total) => {
+          if (!o.json && process.stderr.isTTY) process.stderr.write(`\rswarm bench tracker (${protocol}): ${done}/${total} results`);
         },
       });
       if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(o.json === true ? `${JSON.stringify(r)}\n` : `${fmt({ op: 'tracker', ...r })}\n`);
+      if (o.json === true) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        for (const run of r.runs) process.stdout.write(`${fmt({ op: 'tracker', db: r.db, ...run, cpuMsPerOperation: undefined, cpuTracker: run.cpuMsPerOperation.tracker, cpuClient: run.cpuMsPerOperation.client, cpuDatabase: run.cpuMsPerOperation.database })}\n`);
+        if (r.batchVsSingle !== null) process.stdout.write(`batch/single operations per second: ${r.batchVsSingle.toFixed(2)}x\n`);
+      }
     });
 
   bench

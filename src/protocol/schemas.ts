@@ -226,6 +226,56 @@ export const FailureReportSchema = z.strictObject({
   message: z.string().max(MAX_ERROR_MESSAGE_LENGTH),
 });
 
+/**
+ * POST /api/scheduler — the batched scheduler request (issue 16; BOINC's
+ * scheduler RPC reports finished results and asks for work in one
+ * exchange): any number of finished results and failures (up to
+ * MAX_BATCH_RESULTS), and a request for up to `want` units. One signature
+ * covers the whole batch. A result of at most MAX_INLINE_RESULT_BYTES may
+ * carry its bytes (`data`, base64) instead of a separate blob upload.
+ */
+export const MAX_BATCH_RESULTS = 64;
+export const MAX_BATCH_UNITS = 32;
+export const MAX_INLINE_RESULT_BYTES = 64 * 1024;
+/** The batch's body limit: every result inlined at the limit, in base64, with room for the entries. */
+export const MAX_SCHEDULER_BODY_BYTES = MAX_BATCH_RESULTS * (Math.ceil(MAX_INLINE_RESULT_BYTES / 3) * 4 + 4096) + MAX_JSON_BODY_BYTES;
+
+export const BatchedResultSchema = z.strictObject({
+  ...ResultSubmissionSchema.shape,
+  data: z.base64().max(Math.ceil(MAX_INLINE_RESULT_BYTES / 3) * 4).optional(),
+});
+
+export const SchedulerRequestSchema = z
+  .strictObject({
+    results: z.array(BatchedResultSchema).max(MAX_BATCH_RESULTS).optional(),
+    failures: z.array(FailureReportSchema).max(MAX_BATCH_RESULTS).optional(),
+    want: z.number().int().min(0).max(MAX_BATCH_UNITS),
+    kinds: WorkRequestSchema.shape.kinds,
+  })
+  .refine((r) => {
+    const ids = [...(r.results ?? []), ...(r.failures ?? [])].map((x) => x.unitId);
+    return new Set(ids).size === ids.length;
+  }, 'a unit may appear once among results and failures');
+
+/** What became of one reported result or failure: acknowledged (the provider may forget it) or refused by name. */
+export const BatchOutcomeSchema = z.union([
+  z.strictObject({ unitId: UnitIdSchema, ok: z.literal(true), unitStatus: z.enum(['open', 'valid', 'error']).optional() }),
+  z.strictObject({
+    unitId: UnitIdSchema,
+    ok: z.literal(false),
+    error: z.strictObject({ code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/), message: z.string().max(MAX_ERROR_MESSAGE_LENGTH) }),
+  }),
+]);
+
+export const SchedulerResponseSchema = z.strictObject({
+  results: z.array(BatchOutcomeSchema).max(MAX_BATCH_RESULTS),
+  failures: z.array(BatchOutcomeSchema).max(MAX_BATCH_RESULTS),
+  units: z.array(WorkAssignmentSchema).max(MAX_BATCH_UNITS),
+  /** present when fewer units than wanted were available: when to ask again */
+  retryAfterMs: z.number().int().min(0).max(3_600_000).optional(),
+  wanted: WantedSchema,
+});
+
 /** One unit to create (POST /api/units, trainers only). */
 export const NewUnitSchema = z.strictObject({
   id: UnitIdSchema,
@@ -264,6 +314,10 @@ export type ResultSubmission = z.infer<typeof ResultSubmissionSchema>;
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export type ResultResponse = z.infer<typeof ResultResponseSchema>;
 export type FailureReport = z.infer<typeof FailureReportSchema>;
+export type BatchedResult = z.infer<typeof BatchedResultSchema>;
+export type SchedulerRequest = z.infer<typeof SchedulerRequestSchema>;
+export type BatchOutcome = z.infer<typeof BatchOutcomeSchema>;
+export type SchedulerResponse = z.infer<typeof SchedulerResponseSchema>;
 export type NewUnit = z.infer<typeof NewUnitSchema>;
 export type CreateUnitsRequest = z.infer<typeof CreateUnitsRequestSchema>;
 export type UnitKind = z.infer<typeof UnitKindSchema>;
@@ -279,6 +333,8 @@ export const WIRE_SCHEMAS_V1 = Object.freeze({
   resultSubmission: ResultSubmissionSchema,
   resultResponse: ResultResponseSchema,
   failureReport: FailureReportSchema,
+  schedulerRequest: SchedulerRequestSchema,
+  schedulerResponse: SchedulerResponseSchema,
   createUnitsRequest: CreateUnitsRequestSchema,
   errorBody: ErrorBodySchema,
 });

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { base64UrlEncode, utf8Encode } from '../core/encoding.ts';
+import { base64Encode, base64UrlEncode, utf8Encode } from '../core/encoding.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { sha256Hex } from '../core/sha256.ts';
 import type { Ed25519KeyPair } from '../protocol/entries.ts';
@@ -15,12 +15,14 @@ import { providerRegisteredEntry, resultSubmittedEntry } from '../protocol/entri
 import {
   ErrorBodySchema,
   HeartbeatResponseSchema,
+  MAX_INLINE_RESULT_BYTES,
   RegisterProviderResponseSchema,
   ResultResponseSchema,
+  SchedulerResponseSchema,
   WorkResponseSchema,
   parseWire,
 } from '../protocol/schemas.ts';
-import type { CreateUnitsRequest, RegisterProviderResponse, ResultResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import type { BatchedResult, CreateUnitsRequest, FailureReport, RegisterProviderResponse, ResultResponse, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import { signRequest } from '../protocol/signing.ts';
 
 export interface TrackerClientOptions {
@@ -151,6 +153,33 @@ export class TrackerClient {
       unitId: r.unitId, resultHash, resultBytes: r.result.length, metrics: r.metrics, entry,
     }));
     return { ...res, resultHash };
+  }
+
+  /**
+   * A finished result as the scheduler request carries it: its signed
+   * result-submitted entry, and its bytes inline when they are small
+   * (MAX_INLINE_RESULT_BYTES), else uploaded first as a blob.
+   */
+  async prepareResult(r: ResultToSubmit): Promise<BatchedResult> {
+    const inline = r.result.length <= MAX_INLINE_RESULT_BYTES;
+    const resultHash = inline ? sha256Hex(r.result) : await this.putBlob(r.result);
+    const entry = resultSubmittedEntry(this.key, this.clock.now(), { run: r.runId, unit: r.unitId, result: resultHash });
+    return { unitId: r.unitId, resultHash, resultBytes: r.result.length, metrics: r.metrics, entry, ...(inline ? { data: base64Encode(r.result) } : {}) };
+  }
+
+  /**
+   * POST /api/scheduler (issue 16): reports results and failures and asks
+   * for up to `want` units in one signed exchange. Each result and failure
+   * comes back acknowledged or refused by name.
+   */
+  async schedule(req: { results?: readonly BatchedResult[]; failures?: readonly FailureReport[]; want: number; kinds?: readonly UnitKind[] }): Promise<SchedulerResponse> {
+    const body = {
+      ...(req.results === undefined || req.results.length === 0 ? {} : { results: req.results }),
+      ...(req.failures === undefined || req.failures.length === 0 ? {} : { failures: req.failures }),
+      want: req.want,
+      ...(req.kinds === undefined ? {} : { kinds: req.kinds }),
+    };
+    return parseWire(SchedulerResponseSchema, await this.json('POST', '/api/scheduler', body));
   }
 
   async fail(unitId: string, code: string, message: string): Promise<void> {

@@ -1,7 +1,10 @@
 /**
  * The provider's pull loop (issue 5): ask for work, fetch and cache the
  * input blobs, run the unit in the sandbox while heartbeating its lease,
- * upload the result, repeat, obeying the owner's policy.
+ * spool the result, repeat, obeying the owner's policy. Talking to the
+ * tracker is one signed scheduler request per turn (POST /api/scheduler,
+ * issue 16, BOINC's scheduler RPC): it reports the spooled results (small
+ * ones inline) and asks for the next units (wantNow says how many).
  *
  * - The unit's spec is parsed once, when it arrives (train/work/kinds.ts
  *   parseUnitSpec); the typed spec goes on to the patch rebuild, the sandbox
@@ -38,7 +41,8 @@ import type { Prng } from '../core/prng.ts';
 import { sleep } from '../core/sleep.ts';
 import { MemoryResultSpool } from './spool.ts';
 import type { ResultSpool, SpooledResult } from './spool.ts';
-import type { ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import { MAX_BATCH_RESULTS, MAX_BATCH_UNITS } from '../protocol/schemas.ts';
+import type { BatchedResult, FailureReport, ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import type { BlobCache } from './blob-cache.ts';
 import type { TrackerClient } from './client.ts';
 import { isTransient } from './client.ts';
@@ -46,6 +50,11 @@ import { finalizeOutput } from '../train/work/finalize.ts';
 import { parseUnitSpec } from '../train/work/kinds.ts';
 import type { UnitSpec } from '../train/work/kinds.ts';
 import { applyParamsUpdate } from '../train/work/update-blob.ts';
+
+/** Ask for several units at once only when they take less than this each (see wantNow). */
+const BATCH_TARGET_MS = 2_000;
+/** When the tracker gives no hint (it always does when it has fewer units than asked for). */
+const NO_WORK_RETRY_MS = 2_000;
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
@@ -113,6 +122,16 @@ export class ProviderLoop {
   /** the lease of the last unit taken (ms): bounds the back-off */
   private leaseHintMs: number | null = null;
   private stopping = false;
+  /** units leased by the last exchange and not run yet */
+  private readonly queue: WorkAssignment[] = [];
+  /** failures to report at the next exchange */
+  private readonly givenBack: FailureReport[] = [];
+  /** results in the spool, not yet acknowledged */
+  private pendingResults = 0;
+  /** compute time per unit here (ms, exponential moving average) */
+  private unitMs: number | null = null;
+  /** the tracker's hint when it had fewer units than asked for */
+  private retryAfterMs = NO_WORK_RETRY_MS;
   private readonly stopNow = new AbortController();
   private readonly wake = new AbortController();
   /** params blobs rebuilt from an int8 update instead of downloaded (issue 7's downlink) */
@@ -164,24 +183,43 @@ export class ProviderLoop {
       }
     }
     attempt = 0;
-    while (!this.stopping && (this.o.maxUnits === undefined || this.status.completed < this.o.maxUnits)) {
+    this.pendingResults = (await this.spool.list()).length;
+    for (;;) {
       try {
-        if (this.o.isIdle !== undefined && !(await this.o.isIdle())) {
-          this.set({ state: 'waiting-for-idle' });
-          await this.sleep(5_000, this.wake.signal);
+        if (this.queue.length === 0) {
+          const want = this.wantNow();
+          if (want === 0) {
+            // Stopping, or maxUnits reached: report what is spooled and give
+            // back what is queued, then end (best effort when stopping: the
+            // spool keeps what the tracker did not acknowledge).
+            if (this.givenBack.length === 0 && (await this.spool.list()).length === 0) break;
+            const idle = await this.exchange(0).then(() => true, (e: unknown) => {
+              if (this.stopping) return true;
+              throw e;
+            });
+            if (idle && (this.stopping || (await this.spool.list()).length === 0)) break;
+            continue;
+          }
+          if (this.o.isIdle !== undefined && !(await this.o.isIdle())) {
+            this.set({ state: 'waiting-for-idle' });
+            await this.sleep(5_000, this.wake.signal);
+            continue;
+          }
+          const units = await this.exchange(want);
+          attempt = 0;
+          if (units.length === 0) {
+            this.set({ state: 'idle', unitId: null, kind: null, progress: 0 });
+            const jitter = 0.75 + 0.5 * this.o.rng.nextFloat();
+            await this.sleep(Math.round(this.retryAfterMs * jitter), this.wake.signal);
+            continue;
+          }
+          this.queue.push(...units);
+        }
+        if (this.stopping) {
+          this.giveBack(this.queue.splice(0), 'PROVIDER_STOPPED', 'the provider is stopping');
           continue;
         }
-        await this.reportSpooled();
-        const w = await this.o.client.work(this.o.kinds);
-        attempt = 0;
-        await this.uploadWanted(w.wanted ?? []);
-        if (w.unit === null) {
-          this.set({ state: 'idle', unitId: null, kind: null, progress: 0 });
-          const jitter = 0.75 + 0.5 * this.o.rng.nextFloat();
-          await this.sleep(Math.round(w.retryAfterMs * jitter), this.wake.signal);
-          continue;
-        }
-        const took = await this.runUnit(w.unit);
+        const took = await this.runUnit(this.queue.shift()!);
         const maxCpu = this.o.maxCpu ?? 100;
         if (maxCpu < 100 && took > 0 && !this.stopping) {
           this.set({ state: 'resting' });
@@ -197,6 +235,90 @@ export class ProviderLoop {
     }
     this.set({ state: 'stopped', unitId: null, kind: null });
     return { ...this.status };
+  }
+
+  /**
+   * How many units to ask for (issue 16: as many as keep this provider busy
+   * until its next request, BOINC's work buffer): one, unless units here
+   * take less than BATCH_TARGET_MS, then enough to fill it — so quick units
+   * cost one request per batch, and a long unit (a DiLoCo slot) is never
+   * held back from another provider while this one works on the one before.
+   * Zero when stopping or when maxUnits results are done or spooled.
+   */
+  private wantNow(): number {
+    if (this.stopping) return 0;
+    let want = this.unitMs === null || this.unitMs >= BATCH_TARGET_MS ? 1 : Math.floor(BATCH_TARGET_MS / Math.max(1, this.unitMs));
+    want = Math.min(want, MAX_BATCH_UNITS);
+    if (this.o.maxUnits !== undefined) want = Math.min(want, this.o.maxUnits - this.status.completed - this.pendingResults);
+    return Math.max(0, want);
+  }
+
+  /** Units given back at the next exchange (stopping with leased units not started). */
+  private giveBack(units: readonly WorkAssignment[], code: string, message: string): void {
+    for (const u of units) this.givenBack.push({ unitId: u.unitId, code, message });
+  }
+
+  /**
+   * One scheduler request (POST /api/scheduler): every spooled result (small
+   * ones inline, big ones uploaded first), the units given back, and a
+   * request for `want` units. Each acknowledged result leaves the spool;
+   * each refused one is dropped with a log line (the tracker refused it for
+   * good: a unit it no longer knows, a replica that is not this
+   * provider's); network trouble throws and keeps everything for the next
+   * try. Returns the units leased.
+   */
+  private async exchange(want: number): Promise<WorkAssignment[]> {
+    const c = this.o.client;
+    const spooled = (await this.spool.list()).slice(0, MAX_BATCH_RESULTS);
+    const results: BatchedResult[] = [];
+    for (const r of spooled) {
+      try {
+        results.push(await c.prepareResult({ unitId: r.unitId, runId: r.runId, result: r.result, metrics: r.metrics }));
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        await this.drop(r.unitId, e);
+      }
+    }
+    if (results.length > 0) this.set({ state: 'uploading', unitId: results.length === 1 ? results[0]!.unitId : this.status.unitId });
+    const failures = this.givenBack.slice(0, MAX_BATCH_RESULTS);
+    const res = await c.schedule({ results, failures, want, ...(this.o.kinds === undefined ? {} : { kinds: this.o.kinds }) });
+    this.givenBack.splice(0, failures.length);
+    let acknowledged = 0;
+    for (const o of res.results) {
+      if (o.ok) {
+        await this.spool.remove(o.unitId);
+        acknowledged++;
+      } else {
+        await this.drop(o.unitId, new SwarmError(o.error.code, o.error.message));
+      }
+    }
+    this.pendingResults = (await this.spool.list()).length;
+    if (acknowledged > 0) await this.acknowledged(acknowledged);
+    this.retryAfterMs = res.retryAfterMs ?? NO_WORK_RETRY_MS;
+    await this.uploadWanted(res.wanted ?? []);
+    return res.units;
+  }
+
+  /** A spooled result the tracker refused for good: logged and forgotten. */
+  private async drop(unitId: string, e: unknown): Promise<void> {
+    const why = isSwarmError(e) ? `${e.code}: ${e.message}` : String(e);
+    this.log(`dropped the spooled result of unit ${unitId}: the tracker refused it (${why})`);
+    await this.spool.remove(unitId);
+    this.set({ dropped: this.status.dropped + 1 });
+  }
+
+  /** `n` results acknowledged: counted, and the status line's credit refreshed (best effort). */
+  private async acknowledged(n: number): Promise<void> {
+    let credit: number | null = this.status.credit;
+    let rep: number | null = this.status.reputation;
+    try {
+      const s = await this.o.client.providerStatus();
+      credit = s.credit;
+      rep = s.reputation;
+    } catch {
+      // the status line is best effort
+    }
+    this.set({ completed: this.status.completed + n, credit, reputation: rep });
   }
 
   /**
@@ -286,47 +408,12 @@ export class ProviderLoop {
     const result = this.o.tamper ? this.o.tamper(fin.upload, unit) : fin.upload;
     const spooled: SpooledResult = { unitId: unit.unitId, runId: unit.runId, result, metrics: out.metrics, spooledAt: this.o.clock.now() };
     await this.spool.put(spooled);
-    this.set({ computed: this.status.computed + 1 });
-    // network trouble throws (the loop backs off; the result waits in the spool)
-    await this.report(spooled);
-    this.set({ unitId: null, kind: null });
+    this.pendingResults++;
+    // the next exchange (at once, when no leased unit is queued) reports it
+    const alpha = 0.3;
+    this.unitMs = this.unitMs === null ? took : (1 - alpha) * this.unitMs + alpha * took;
+    this.set({ computed: this.status.computed + 1, unitId: null, kind: null });
     return took;
-  }
-
-  /** Reports every spooled result, oldest first (see the header). */
-  private async reportSpooled(): Promise<void> {
-    for (const r of await this.spool.list()) await this.report(r);
-  }
-
-  /**
-   * Submits one spooled result and forgets it once the tracker acknowledged
-   * it; a permanent refusal drops it with a log line; network trouble and
-   * 5xx answers throw and keep it spooled.
-   */
-  private async report(r: SpooledResult): Promise<void> {
-    const c = this.o.client;
-    this.set({ state: 'uploading', unitId: r.unitId });
-    try {
-      await c.submit({ unitId: r.unitId, runId: r.runId, result: r.result, metrics: r.metrics });
-    } catch (e) {
-      if (isTransient(e)) throw e;
-      const why = isSwarmError(e) ? `${e.code}: ${e.message}` : String(e);
-      this.log(`dropped the spooled result of unit ${r.unitId}: the tracker refused it (${why})`);
-      await this.spool.remove(r.unitId);
-      this.set({ dropped: this.status.dropped + 1 });
-      return;
-    }
-    await this.spool.remove(r.unitId);
-    let credit: number | null = this.status.credit;
-    let rep: number | null = this.status.reputation;
-    try {
-      const s = await c.providerStatus();
-      credit = s.credit;
-      rep = s.reputation;
-    } catch {
-      // the status line is best effort
-    }
-    this.set({ completed: this.status.completed + 1, credit, reputation: rep });
   }
 
   private log(line: string): void {

@@ -24,21 +24,30 @@
  * identity, unclean record, or a spot check drawn from a secret seed), and
  * the unit's quorum is raised before the replica is issued.
  */
-import { SwarmError } from '../core/errors.ts';
+import { base64Decode } from '../core/encoding.ts';
+import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
-import type { FailureReport, ParamsPatch, ResultSubmission, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import { MAX_ERROR_MESSAGE_LENGTH, MAX_INLINE_RESULT_BYTES } from '../protocol/schemas.ts';
+import type { BatchOutcome, BatchedResult, FailureReport, ParamsPatch, ResultSubmission, SchedulerRequest, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import { storeUpload } from './blob-uploads.ts';
+import { checkBlobBytes } from './storage/blobs.ts';
 import type { TrackerContext } from './context.ts';
-import { judge } from './judge.ts';
-import { lockUnit, replicaOf, unitStatements, write, writeUnit } from './unit-rows.ts';
+import { applyAwards, judgeUnit } from './judge.ts';
+import type { Statement } from './storage/combine.ts';
+import type { Queryable } from './storage/db.ts';
+import { lockUnit, replicaOf, unitStatements, write } from './unit-rows.ts';
 import type { UnitRow } from './unit-rows.ts';
 import { replicationFor } from './validation/adaptive.ts';
 import type { ProviderRecord } from './validation/adaptive.ts';
+import type { CreditAward } from './validation/credit.ts';
 import { assign, canAssign, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
 
 /** Hint to a provider that found no work. */
 export const NO_WORK_RETRY_MS = 2_000;
 const CANDIDATE_TRIES = 16;
+/** The codes storage/db.ts gives a failed statement: not a refusal of one result (see schedule). */
+const DRIVER_FAILURES = new Set(['STORAGE_CONFLICT', 'STORAGE_UNAVAILABLE', 'STORAGE_ERROR']);
 
 /**
  * SQL condition on a provider `p` and a unit `u`: p may take u as a provider
@@ -88,7 +97,7 @@ export class Scheduler {
 
   /** Leases one replica to `provider`, or null when nothing needs it now. */
   async requestWork(provider: string, kinds?: readonly UnitKind[]): Promise<WorkAssignment | null> {
-    return (await this.leaseWork(provider, kinds)).unit;
+    return (await this.leaseWork(provider, kinds, 1)).units[0] ?? null;
   }
 
   /**
@@ -98,76 +107,90 @@ export class Scheduler {
    * common case costs no extra round trip.
    */
   async work(provider: string, kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment | null; wanted: string[] }> {
-    const { unit, maybeWanted } = await this.leaseWork(provider, kinds);
-    return { unit, wanted: maybeWanted ? await this.wantedFrom(provider) : [] };
+    const { units, maybeWanted } = await this.leaseWork(provider, kinds, 1);
+    return { unit: units[0] ?? null, wanted: maybeWanted ? await this.wantedFrom(provider) : [] };
   }
 
-  private async leaseWork(provider: string, kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment | null; maybeWanted: boolean }> {
+  private async leaseWork(provider: string, kinds: readonly UnitKind[] | undefined, count: number): Promise<Leases> {
     const now = this.ctx.now();
-    let appended = 0;
-    let maybeWanted = false;
-    const out = await this.ctx.db.transaction(async (tx) => {
-      // $1 provider, $2 now, $3 kinds, $4 excluded unit ids. Two kinds of
-      // candidate, each an ordered scan of its own partial index that stops
-      // at the first unlocked match (units_needy_idx, units_lease_idx): units
-      // short of replicas, oldest first; failing those, units with a lease
-      // that may have run out (the 1 s sweep soon turns those into the first
-      // kind anyway). One OR-ed query made the planner read and sort every
-      // open unit on every request. (The first scan does not need `now`; it
-      // names $2 so that it prepares on its own: PostgreSQL refuses a
-      // parameter it cannot type, 42P18.)
-      // A unit this provider held already is a candidate only under the
-      // reissue rule (work-unit.ts header, issue 24): its replica timed out
-      // and no eligible provider that has not held the unit is online (seen
-      // within the unit's lease; trainers' keys never take work; a unit
-      // waiting for a kept input is eligible only to its holders).
-      // \`reissue\` tells the state machine which case the row is.
-      const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch,
-                  EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1) AS reissue
-             FROM units u
-            WHERE u.state = 'open'
-              AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
-              AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
-              AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1
-                                 AND NOT ((r.state = 'timed-out' OR (r.state = 'in-progress' AND r.deadline < $2::bigint))
-                                          AND ${NO_FRESH_PROVIDER_SQL}))
-              AND NOT (u.id = ANY($4::text[]))
-              AND (cardinality(u.missing_inputs) = 0 OR $1 = ANY(u.held_by))
-            ORDER BY ${needy ? 'u.created_at, u.id' : 'u.next_deadline, u.id'}
-            LIMIT 1
-            FOR UPDATE OF u SKIP LOCKED`;
-      const excluded: string[] = [];
-      const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded, [...this.ctx.trainers]];
-      // First round trip: the provider's record, its last_seen, the first
-      // candidate locked, and whether any open unit waits for an input it
-      // holds (units_held_idx keeps that cheap). last_seen is liveness with a
-      // lease's tolerance: when another transaction holds the provider's row
-      // (a submission judging this provider's replica locks it) the update is
-      // skipped rather than waited for, and the next request records it.
-      const first = await tx.query<Partial<UnitRow> & { p_record: ProviderRecord; maybe_wanted: boolean } & Record<string, unknown>>(
-        `WITH p AS (SELECT record FROM providers WHERE key_id = $1),
-              s AS (UPDATE providers SET last_seen = $2
-                     WHERE key_id = (SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE SKIP LOCKED)),
-              c AS (${candidate(true)})
-         SELECT p.record AS p_record, c.*,
-                EXISTS (SELECT 1 FROM units w WHERE w.state = 'open' AND cardinality(w.missing_inputs) > 0 AND $1 = ANY(w.held_by)) AS maybe_wanted
-           FROM p LEFT JOIN c ON true`,
-        params(),
-      );
-      if (first.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
-      const record = first[0]!.p_record;
-      maybeWanted = first[0]!.maybe_wanted === true;
-      let needy = true;
-      for (let attempt = 0; attempt < CANDIDATE_TRIES; attempt++) {
-        let rows = attempt === 0
-          ? (first[0]!.id == null ? [] : [first[0] as unknown as UnitRow])
-          : await tx.query<UnitRow & Record<string, unknown>>(candidate(needy), params());
-        if (rows.length === 0 && needy) {
-          needy = false;
-          rows = await tx.query<UnitRow & Record<string, unknown>>(candidate(false), params());
-        }
-        if (rows.length === 0) return null;
-        const row = rows[0]!;
+    const leases = await this.ctx.db.transaction(async (tx) => {
+      const l = await this.leaseIn(tx, provider, kinds, count, now);
+      await write(tx, [...l.statements, ...(l.entries.length > 0 ? [this.ctx.ledgerStatement(l.entries, now)] : [])]);
+      return l;
+    });
+    await this.ctx.committed(leases.entries.length);
+    return leases;
+  }
+
+  /**
+   * Up to `count` leases for `provider` inside `tx`: the assignments, and the
+   * writes and unit-issued entries for the caller to store (nothing is
+   * written here, so a batch stores everything in one statement).
+   */
+  private async leaseIn(tx: Queryable, provider: string, kinds: readonly UnitKind[] | undefined, count: number, now: number): Promise<Leases & { statements: Statement[]; entries: LedgerEntry[] }> {
+    const out: Leases & { statements: Statement[]; entries: LedgerEntry[] } = { units: [], maybeWanted: false, statements: [], entries: [] };
+    // $1 provider, $2 now, $3 kinds, $4 excluded unit ids, $5 trainers, $6
+    // how many. Two kinds of candidate, each an ordered scan of its own
+    // partial index that stops at the first unlocked matches
+    // (units_needy_idx, units_lease_idx): units short of replicas, oldest
+    // first; failing those, units with a lease that may have run out (the
+    // 1 s sweep soon turns those into the first kind anyway). One OR-ed query
+    // made the planner read and sort every open unit on every request. (The
+    // first scan does not need `now`; it names $2 so that it prepares on its
+    // own: PostgreSQL refuses a parameter it cannot type, 42P18.)
+    // A unit this provider held already is a candidate only under the
+    // reissue rule (work-unit.ts header, issue 24): its replica timed out
+    // and no eligible provider that has not held the unit is online (seen
+    // within the unit's lease; trainers' keys never take work; a unit
+    // waiting for a kept input is eligible only to its holders).
+    // `reissue` tells the state machine which case the row is.
+    const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch,
+                EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1) AS reissue
+           FROM units u
+          WHERE u.state = 'open'
+            AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
+            AND ($3::text[] IS NULL OR u.kind = ANY($3::text[]))
+            AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1
+                               AND NOT ((r.state = 'timed-out' OR (r.state = 'in-progress' AND r.deadline < $2::bigint))
+                                        AND ${NO_FRESH_PROVIDER_SQL}))
+            AND NOT (u.id = ANY($4::text[]))
+            AND (cardinality(u.missing_inputs) = 0 OR $1 = ANY(u.held_by))
+          ORDER BY ${needy ? 'u.created_at, u.id' : 'u.next_deadline, u.id'}
+          LIMIT $6::int
+          FOR UPDATE OF u SKIP LOCKED`;
+    const excluded: string[] = [];
+    const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded, [...this.ctx.trainers], count - out.units.length];
+    // First round trip: the provider's record, its last_seen, the first
+    // candidates locked, and whether any open unit waits for an input it
+    // holds (units_held_idx keeps that cheap). last_seen is liveness with a
+    // lease's tolerance: when another transaction holds the provider's row
+    // (a submission judging this provider's replica locks it) the update is
+    // skipped rather than waited for, and the next request records it.
+    const first = await tx.query<Partial<UnitRow> & { p_record: ProviderRecord; maybe_wanted: boolean } & Record<string, unknown>>(
+      `WITH p AS (SELECT record FROM providers WHERE key_id = $1),
+            s AS (UPDATE providers SET last_seen = $2
+                   WHERE key_id = (SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE SKIP LOCKED)),
+            c AS (${candidate(true)})
+       SELECT p.record AS p_record, c.*,
+              EXISTS (SELECT 1 FROM units w WHERE w.state = 'open' AND cardinality(w.missing_inputs) > 0 AND $1 = ANY(w.held_by)) AS maybe_wanted
+         FROM p LEFT JOIN c ON true`,
+      params(),
+    );
+    if (first.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+    const record = first[0]!.p_record;
+    out.maybeWanted = first[0]!.maybe_wanted === true;
+    if (count === 0) return out;
+    let needy = true;
+    let rows: UnitRow[] = first.filter((r) => r.id != null) as unknown as UnitRow[];
+    for (let attempt = 0; attempt < CANDIDATE_TRIES && out.units.length < count; attempt++) {
+      if (attempt > 0) rows = await tx.query<UnitRow & Record<string, unknown>>(candidate(needy), params());
+      if (rows.length === 0 && needy) {
+        needy = false;
+        rows = await tx.query<UnitRow & Record<string, unknown>>(candidate(false), params());
+      }
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        excluded.push(row.id);
         let wu = expire(row.wu, now);
         if (wu.status === 'open') {
           const decision = replicationFor(record, row.id, this.ctx.options.spotCheckSeed, this.ctx.policy);
@@ -178,18 +201,16 @@ export class Scheduler {
         const again = { reissueTimedOut: (row as { reissue?: boolean }).reissue === true };
         if (!canAssign(wu, provider, now, again)) {
           // Expiry or a raised quorum changed the state: store it, try the next unit.
-          if (JSON.stringify(wu) !== JSON.stringify(row.wu)) await writeUnit(tx, row, wu, now);
-          excluded.push(row.id);
+          if (JSON.stringify(wu) !== JSON.stringify(row.wu)) out.statements.push(...unitStatements(row, wu, now));
           continue;
         }
         const { state, replica } = assign(wu, provider, now, again);
-        const issued = this.ctx.sign('unit-issued', {
+        out.entries.push(this.ctx.sign('unit-issued', {
           run: row.run_id, unit: row.id, round: row.round, slot: row.slot, spec: row.spec_hash, provider, deadline: replica.deadline,
-        }, now);
-        await write(tx, [...unitStatements(row, state, now), this.ctx.ledgerStatement([issued], now)]);
-        appended = 1;
+        }, now));
+        out.statements.push(...unitStatements(row, state, now));
         const info = this.ctx.inspectCached(row.kind as UnitKind, row.spec, row.spec_hash);
-        return {
+        out.units.push({
           unitId: row.id,
           runId: row.run_id,
           kind: row.kind as UnitKind,
@@ -197,12 +218,10 @@ export class Scheduler {
           inputs: info.inputs,
           leaseDeadlineMs: replica.deadline,
           ...(row.patch == null ? {} : { patch: JSON.parse(row.patch) as ParamsPatch }),
-        } satisfies WorkAssignment;
+        } satisfies WorkAssignment);
       }
-      return null;
-    });
-    await this.ctx.committed(appended);
-    return { unit: out, maybeWanted };
+    }
+    return out;
   }
 
   /** Extends the provider's lease on a unit; returns the new deadline. */
@@ -222,11 +241,16 @@ export class Scheduler {
   async reportFailure(provider: string, report: FailureReport): Promise<void> {
     const now = this.ctx.now();
     await this.ctx.db.transaction(async (tx) => {
-      const row = await lockUnit(tx, report.unitId);
-      const r = replicaOf(row.wu, provider);
-      const wu = failReplica(expire(row.wu, now), r.id, `${report.code}: ${report.message}`.slice(0, 200));
-      await writeUnit(tx, row, wu, now);
+      await write(tx, await this.failureIn(tx, provider, report, now));
     });
+  }
+
+  /** The writes recording `report` inside `tx` (the unit locked). */
+  private async failureIn(tx: Queryable, provider: string, report: FailureReport, now: number): Promise<Statement[]> {
+    const row = await lockUnit(tx, report.unitId);
+    const r = replicaOf(row.wu, provider);
+    const wu = failReplica(expire(row.wu, now), r.id, `${report.code}: ${report.message}`.slice(0, 200));
+    return unitStatements(row, wu, now);
   }
 
   /**
@@ -237,50 +261,160 @@ export class Scheduler {
    * updated record, all in this one transaction.
    */
   async submitResult(provider: string, sub: ResultSubmission): Promise<{ unitStatus: 'open' | 'valid' | 'error' }> {
+    const now = this.ctx.now();
+    const taken = await this.ctx.db.transaction(async (tx) => {
+      const t = await this.resultIn(tx, provider, sub, now);
+      const awards = await applyAwards(this.ctx, tx, t.awards, now);
+      await write(tx, [...t.statements, ...awards, ...(t.entries.length > 0 ? [this.ctx.ledgerStatement(t.entries, now)] : [])]);
+      return t;
+    });
+    await this.ctx.committed(taken.entries.length);
+    if (taken.becameValid !== null) this.ctx.options.onUnitValid?.(taken.becameValid);
+    return { unitStatus: taken.status };
+  }
+
+  /**
+   * `sub` checked and judged inside `tx` (the unit locked): the unit's
+   * writes, the entries (the provider's result-submitted entry, then the
+   * verdicts and credit), and the awards for applyAwards. Every refusal is
+   * thrown before anything is written, so a batch can refuse one result and
+   * keep the others.
+   */
+  private async resultIn(tx: Queryable, provider: string, sub: ResultSubmission, now: number, inline = false): Promise<TakenResult> {
     const entry = parseEntry(sub.entry);
     if (entry.kind !== 'result-submitted' || entry.actor !== provider) throw new SwarmError('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
     if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
-    const now = this.ctx.now();
-    let appended = 0;
-    let becameValid: { id: string; runId: string; round: number; slot: number; canonicalHash: string } | null = null;
-    const status = await this.ctx.db.transaction(async (tx) => {
-      // One read: the unit (locked), the submitter's key and the result blob's size.
-      const rows = await tx.query<UnitRow & { p_public_key: Uint8Array | null; b_size: string | null } & Record<string, unknown>>(
-        `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
-                (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
-                (SELECT b.size FROM blobs b WHERE b.sha256 = $3) AS b_size
-           FROM units u WHERE u.id = $1 FOR UPDATE OF u`,
-        [sub.unitId, provider, sub.resultHash],
-      );
-      if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
-      const row = rows[0]!;
-      if (entry.body.run !== row.run_id) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry names another run');
-      if (row.p_public_key === null) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
-      verifyEntrySignature(entry, row.p_public_key);
+    // One read: the unit (locked), the submitter's key and the result blob's size.
+    const rows = await tx.query<UnitRow & { p_public_key: Uint8Array | null; b_size: string | null } & Record<string, unknown>>(
+      `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
+              (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
+              (SELECT b.size FROM blobs b WHERE b.sha256 = $3) AS b_size
+         FROM units u WHERE u.id = $1 FOR UPDATE OF u`,
+      [sub.unitId, provider, sub.resultHash],
+    );
+    if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
+    const row = rows[0]!;
+    if (entry.body.run !== row.run_id) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry names another run');
+    if (row.p_public_key === null) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
+    verifyEntrySignature(entry, row.p_public_key);
+    // Inline bytes were checked against the size and hash already (and are stored after this).
+    if (!inline) {
       if (row.b_size === null) throw new SwarmError('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
       if (Number(row.b_size) !== sub.resultBytes) throw new SwarmError('TRACKER_BAD_REQUEST', 'resultBytes differs from the stored blob size', { stored: Number(row.b_size) });
-      const r = replicaOf(row.wu, provider);
-      // The same result again (its acknowledgement was lost: the tracker died
-      // after COMMIT, issue 24): acknowledge it again, change nothing, so the
-      // provider can forget its spooled copy.
-      if (r.state === 'returned' && r.resultHash === sub.resultHash) return row.wu.status;
-      const before = expire(row.wu, now);
-      const wu = wuSubmit(before, r.id, sub.resultHash, now);
-      const judged = await judge(this.ctx, tx, row, before, wu, now);
-      const entries: LedgerEntry[] = [entry, ...judged.entries];
-      await write(tx, [
-        ...unitStatements(row, wu, now, { replica: r.id, bytes: sub.resultBytes, metrics: JSON.stringify(sub.metrics) }),
-        ...judged.statements,
-        this.ctx.ledgerStatement(entries, now),
-      ]);
-      appended = entries.length;
-      if (before.status !== 'valid' && wu.status === 'valid') {
-        becameValid = { id: row.id, runId: row.run_id, round: row.round, slot: row.slot, canonicalHash: wu.canonicalHash! };
-      }
-      return wu.status;
-    });
-    await this.ctx.committed(appended);
-    if (becameValid !== null) this.ctx.options.onUnitValid?.(becameValid);
-    return { unitStatus: status };
+    }
+    const r = replicaOf(row.wu, provider);
+    // The same result again (its acknowledgement was lost: the tracker died
+    // after COMMIT, issue 24): acknowledge it again, change nothing, so the
+    // provider can forget its spooled copy.
+    if (r.state === 'returned' && r.resultHash === sub.resultHash) return { status: row.wu.status, statements: [], entries: [], awards: [], becameValid: null };
+    const before = expire(row.wu, now);
+    const wu = wuSubmit(before, r.id, sub.resultHash, now);
+    const judged = judgeUnit(this.ctx, row, before, wu, now);
+    return {
+      status: wu.status,
+      statements: unitStatements(row, wu, now, { replica: r.id, bytes: sub.resultBytes, metrics: JSON.stringify(sub.metrics) }),
+      entries: [entry, ...judged.entries],
+      awards: judged.awards,
+      becameValid: before.status !== 'valid' && wu.status === 'valid'
+        ? { id: row.id, runId: row.run_id, round: row.round, slot: row.slot, canonicalHash: wu.canonicalHash! }
+        : null,
+    };
   }
+
+  /**
+   * POST /api/scheduler, BOINC's scheduler RPC (issue 16): the finished
+   * results and failures a provider reports, then up to `want` new leases,
+   * in ONE transaction with one combined write and one ledger queue row, so
+   * a batch of n costs about what one result cost before. A result or
+   * failure that is refused (a bad signature, an unknown unit, a replica
+   * the provider does not hold...) is answered by name with its coded error
+   * and changes nothing; the others are recorded. Units are handled in id
+   * order so that two batches lock shared units in the same order, and
+   * provider rows are locked once, after every unit (judge.ts applyAwards):
+   * no lock cycle with another batch or a single-result submission.
+   * Results with inline bytes are stored as blobs first (blob-uploads.ts).
+   */
+  async schedule(provider: string, req: SchedulerRequest): Promise<SchedulerResponse> {
+    const now = this.ctx.now();
+    // A refusal is thrown before anything of its unit is written; a driver
+    // failure (storage/db.ts mapDbError) may have aborted the transaction,
+    // so it fails the whole batch and the provider sends it again.
+    const refused = (unitId: string, e: unknown): BatchOutcome => {
+      if (!isSwarmError(e) || DRIVER_FAILURES.has(e.code)) throw e;
+      return { unitId, ok: false, error: { code: e.code, message: e.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) } };
+    };
+    const results = [...(req.results ?? [])].sort((a, b) => (a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0));
+    const failures = [...(req.failures ?? [])].sort((a, b) => (a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0));
+    const valid: NonNullable<TakenResult['becameValid']>[] = [];
+    const done = await this.ctx.db.transaction(async (tx) => {
+      const statements: Statement[] = [];
+      const entries: LedgerEntry[] = [];
+      const awards: CreditAward[] = [];
+      const resultOutcomes: BatchOutcome[] = [];
+      const failureOutcomes: BatchOutcome[] = [];
+      for (const sub of results) {
+        try {
+          const inline = sub.data === undefined ? undefined : inlineBytes(sub);
+          const t = await this.resultIn(tx, provider, sub, now, inline !== undefined);
+          // stored only once the result is accepted: a refused one leaves nothing behind
+          if (inline !== undefined) await storeUpload(this.ctx, provider, inline, sub.resultHash, MAX_INLINE_RESULT_BYTES, tx);
+          statements.push(...t.statements);
+          entries.push(...t.entries);
+          awards.push(...t.awards);
+          if (t.becameValid !== null) valid.push(t.becameValid);
+          resultOutcomes.push({ unitId: sub.unitId, ok: true, unitStatus: t.status });
+        } catch (e) {
+          resultOutcomes.push(refused(sub.unitId, e));
+        }
+      }
+      for (const f of failures) {
+        try {
+          statements.push(...(await this.failureIn(tx, provider, f, now)));
+          failureOutcomes.push({ unitId: f.unitId, ok: true });
+        } catch (e) {
+          failureOutcomes.push(refused(f.unitId, e));
+        }
+      }
+      statements.push(...(await applyAwards(this.ctx, tx, awards, now)));
+      // The reported units are written before leasing, so the lease query sees their new state.
+      if (statements.length > 0) await write(tx, statements);
+      const leases = await this.leaseIn(tx, provider, req.kinds, req.want, now);
+      entries.push(...leases.entries);
+      await write(tx, [...leases.statements, ...(entries.length > 0 ? [this.ctx.ledgerStatement(entries, now)] : [])]);
+      return { resultOutcomes, failureOutcomes, leases, appended: entries.length };
+    });
+    await this.ctx.committed(done.appended);
+    for (const v of valid) this.ctx.options.onUnitValid?.(v);
+    const wanted = done.leases.maybeWanted ? await this.wantedFrom(provider) : [];
+    return {
+      results: done.resultOutcomes,
+      failures: done.failureOutcomes,
+      units: done.leases.units,
+      ...(done.leases.units.length < req.want ? { retryAfterMs: NO_WORK_RETRY_MS } : {}),
+      ...(wanted.length > 0 ? { wanted } : {}),
+    };
+  }
+
+}
+
+/** A result's inline bytes, which must be what it announces: its size, and (checkBlobBytes) its hash. */
+function inlineBytes(sub: BatchedResult): Uint8Array {
+  const bytes = base64Decode(sub.data!);
+  if (bytes.length !== sub.resultBytes) throw new SwarmError('TRACKER_BAD_REQUEST', 'the inline result is not resultBytes long', { bytes: bytes.length });
+  checkBlobBytes(bytes, sub.resultHash, MAX_INLINE_RESULT_BYTES);
+  return bytes;
+}
+
+interface Leases {
+  units: WorkAssignment[];
+  /** whether an open unit waits for an input this provider holds (then wantedFrom is asked) */
+  maybeWanted: boolean;
+}
+
+interface TakenResult {
+  status: 'open' | 'valid' | 'error';
+  statements: Statement[];
+  entries: LedgerEntry[];
+  awards: CreditAward[];
+  becameValid: { id: string; runId: string; round: number; slot: number; canonicalHash: string } | null;
 }

@@ -15,7 +15,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
-import type { CreateUnitsRequest, FailureReport, ParamsPatch, RegisterProviderRequest, ResultSubmission, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
+import type { CreateUnitsRequest, FailureReport, ParamsPatch, RegisterProviderRequest, ResultSubmission, SchedulerRequest, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import { storeUpload } from './blob-uploads.ts';
 import type { StoredUpload } from './blob-uploads.ts';
 import { TrackerContext } from './context.ts';
@@ -84,6 +84,7 @@ export class TrackerService {
   heartbeat(provider: string, unitId: string): Promise<number> { return this.scheduler.heartbeat(provider, unitId); }
   reportFailure(provider: string, report: FailureReport): Promise<void> { return this.scheduler.reportFailure(provider, report); }
   submitResult(provider: string, sub: ResultSubmission): Promise<{ unitStatus: 'open' | 'valid' | 'error' }> { return this.scheduler.submitResult(provider, sub); }
+  schedule(provider: string, req: SchedulerRequest): Promise<SchedulerResponse> { return this.scheduler.schedule(provider, req); }
 
   // ---- daemons ----------------------------------------------------------------
   sweep(limit?: number): Promise<number> { return sweepExpiredLeases(this.ctx, limit); }

@@ -2,7 +2,8 @@
  * `swarm audit` and `swarm witness` end to end against /ledger/v1 served over
  * real HTTP (@hono/node-server on 127.0.0.1:0), on PGlite and, when
  * SWARM_TEST_PG_URL is set, PostgreSQL. The log is written the way the
- * tracker writes it: appendLedgerEntry inside a transaction per state change.
+ * tracker writes it: queued in a transaction per state change, then numbered
+ * into the log by the sequencer (test/tracker/ledger/append.ts).
  *
  * Tamper test: one changed byte in one stored leaf_input -> the audit exits 1
  * and names that entry. Rollback test: entries and heads deleted after a
@@ -27,10 +28,10 @@ import type { LedgerEntry } from '../../src/ledger/entry.ts';
 import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
 import { isCosignatureValid } from '../../src/ledger/tree-head.ts';
 import { createLedgerRoutes } from '../../src/tracker/ledger/routes.ts';
-import { appendLedgerEntry } from '../../src/tracker/storage/assign.ts';
 import type { Db } from '../../src/tracker/storage/db.ts';
 import { makeLeaves, testKey } from '../ledger/helpers.ts';
 import { H1, H2, alice, bob, credit, realisticLog, result, tracker, valid } from '../ledger/log-fixture.ts';
+import { appendLeaves } from '../tracker/ledger/append.ts';
 import { BACKENDS, resetSchema, warnIfNoPostgres } from '../tracker/ledger/backends.ts';
 
 warnIfNoPostgres('witness and audit');
@@ -89,11 +90,7 @@ for (const backend of BACKENDS) {
 
     /** One transaction per entry, as the tracker appends with each state change. */
     async function write(entries: readonly (LedgerEntry | Uint8Array)[]): Promise<void> {
-      for (const e of entries) {
-        await db.transaction(async (tx) => {
-          await appendLedgerEntry(tx, e instanceof Uint8Array ? e : encodeEntry(e), clock.now());
-        });
-      }
+      for (const e of entries) await appendLeaves(db, [e instanceof Uint8Array ? e : encodeEntry(e)], clock.now());
     }
 
     async function audit(args: { proofs?: number | 'all'; json?: boolean } = {}): Promise<{ code: number; report: AuditCliReport | undefined; io: ReturnType<typeof capture> }> {

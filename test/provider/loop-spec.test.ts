@@ -21,9 +21,10 @@ describe('provider loop: the spec is parsed where it arrives', () => {
     let loop: ProviderLoop | undefined;
     const client = {
       register: async () => undefined,
-      work: async () => ({
-        unit: { unitId: 'u1', runId: 'r', kind: 'train', spec: { ...fx.trainSpec(), steps: -1 }, inputs: [fx.trainSpec().data], leaseDeadlineMs: 60_000 },
-        retryAfterMs: 1000,
+      schedule: async () => ({
+        results: [],
+        failures: [],
+        units: [{ unitId: 'u1', runId: 'r', kind: 'train', spec: { ...fx.trainSpec(), steps: -1 }, inputs: [fx.trainSpec().data], leaseDeadlineMs: 60_000 }],
       }),
       getBlob: async (sha: string) => {
         fetched.push(sha);

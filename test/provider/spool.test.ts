@@ -105,8 +105,10 @@ describe('the provider loop and its spool', () => {
       };
       // 1. the upload fails (the tracker was killed): the loop backs off with the result spooled; its owner stops it
       const down = h.client(keyOf(60));
-      down.submit = async () => {
-        throw new SwarmError('TRACKER_UNREACHABLE', 'connection refused');
+      const schedule = down.schedule.bind(down);
+      down.schedule = async (req) => {
+        if ((req.results ?? []).length > 0) throw new SwarmError('TRACKER_UNREACHABLE', 'connection refused');
+        return schedule(req);
       };
       const first = make(down, { onSleep: () => first.stop() });
       const s1 = await first.run();

@@ -16,7 +16,10 @@ import {
   FailureReportSchema,
   HeartbeatRequestSchema,
   RegisterProviderRequestSchema,
+  MAX_JSON_BODY_BYTES,
+  MAX_SCHEDULER_BODY_BYTES,
   ResultSubmissionSchema,
+  SchedulerRequestSchema,
   WorkRequestSchema,
 } from '../../src/protocol/schemas.ts';
 import type { z } from 'zod';
@@ -44,6 +47,8 @@ interface Endpoint {
   valid: () => unknown;
   /** who may call it: the key, trainer or provider, is checked before the body (issue 25) */
   trainer?: true;
+  /** the route's body limit (default MAX_JSON_BODY_BYTES) */
+  maxBytes?: number;
 }
 
 describe.each(backends)('tracker endpoints under attack on %s', (backend) => {
@@ -78,6 +83,7 @@ describe.each(backends)('tracker endpoints under attack on %s', (backend) => {
     { method: 'POST', path: '/api/work', schema: WorkRequestSchema, valid: () => ({}) },
     { method: 'POST', path: '/api/heartbeat', schema: HeartbeatRequestSchema, valid: () => ({ unitId: 'u1' }) },
     { method: 'POST', path: '/api/results', schema: ResultSubmissionSchema, valid: () => ({ unitId: 'u1', resultHash: 'a'.repeat(64), resultBytes: 1, metrics: {}, entry: {} }) },
+    { method: 'POST', path: '/api/scheduler', schema: SchedulerRequestSchema, maxBytes: MAX_SCHEDULER_BODY_BYTES, valid: () => ({ results: [{ unitId: 'u1', resultHash: 'a'.repeat(64), resultBytes: 1, metrics: {}, entry: {} }], want: 1 }) },
     { method: 'POST', path: '/api/failures', schema: FailureReportSchema, valid: () => ({ unitId: 'u1', code: 'X', message: 'm' }) },
     { method: 'POST', path: '/api/units', schema: CreateUnitsRequestSchema, valid: () => ({ run: 'r', units: [{ id: 'u2', kind: 'eval', spec: unitSpec }] }), trainer: true },
     { method: 'PUT', path: `/api/blobs/${'b'.repeat(64)}`, valid: () => 'blob' },
@@ -148,7 +154,7 @@ describe.each(backends)('tracker endpoints under attack on %s', (backend) => {
 
   it('oversized bodies: 413 before anything is parsed or stored', async () => {
     for (const e of endpoints().filter((x) => x.method === 'POST')) {
-      const body = new Uint8Array(64 * 1024 + 1).fill(0x20);
+      const body = new Uint8Array((e.maxBytes ?? MAX_JSON_BODY_BYTES) + 1).fill(0x20);
       const r = await send(e.method, e.path, body, { 'content-type': 'application/json', ...sign(e.method, e.path, body, e.trainer ? h.trainerKey : provider) });
       expect({ path: e.path, ...r }).toEqual({ path: e.path, status: 413, code: 'TRACKER_BODY_TOO_LARGE' });
     }

@@ -20,6 +20,7 @@
  * its body was read to the end is answered with `Connection: close` (body.ts).
  *
  * Body limits per route: MAX_JSON_BODY_BYTES (64 KiB) for the JSON routes,
+ * MAX_SCHEDULER_BODY_BYTES for a scheduler batch (every result inlined),
  * MAX_RUN_BODY_BYTES for a run spec, nothing for a stop, and maxBlobBytes for
  * PUT /api/blobs. A blob upload names only its hash, not the unit or lease it
  * belongs to (a result is uploaded before it is submitted, a kept optimizer
@@ -34,7 +35,11 @@
  *   GET  /api/info                          tracker key and protocol
  *   POST /api/providers           signed    register (ledger: provider-registered)
  *   GET  /api/providers/:id                 credit, RAC, reputation
+ *   POST /api/scheduler           signed    the batched scheduler request (issue 16): report
+ *                                           results (small ones inline) and failures, lease up
+ *                                           to `want` units, in one exchange; what providers use
  *   POST /api/work                signed    lease a replica, or {unit:null, retryAfterMs}
+ *                                           (one-unit endpoints: kept for older clients and tools)
  *   POST /api/heartbeat           signed    extend a lease
  *   POST /api/results             signed    submit a result hash (blob uploaded first)
  *   POST /api/failures            signed    give a unit back / report an error
@@ -67,8 +72,10 @@ import {
   FailureReportSchema,
   HeartbeatRequestSchema,
   MAX_JSON_BODY_BYTES,
+  MAX_SCHEDULER_BODY_BYTES,
   RegisterProviderRequestSchema,
   ResultSubmissionSchema,
+  SchedulerRequestSchema,
   WorkRequestSchema,
   parseWire,
 } from '../../protocol/schemas.ts';
@@ -80,6 +87,7 @@ import type { DilocoRuns } from '../runs/diloco.ts';
 import { DEFAULT_BODY_DEADLINE, bodyFullyRead, refuseDeclaredOversize, streamBody } from './body.ts';
 import type { BodyDeadline } from './body.ts';
 import { trackerErrorResponse } from './errors.ts';
+import { registerDashboardApi } from './dashboard-api.ts';
 
 /** A run spec lists every shard's hash: allow more than the other bodies. */
 export const MAX_RUN_BODY_BYTES = 4 * 1024 * 1024;
@@ -222,6 +230,12 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     return c.json(await svc.providerStatus(id));
   });
 
+  app.post('/api/scheduler', async (c) => {
+    const { who, json } = await signedJson(c, { maxBytes: MAX_SCHEDULER_BODY_BYTES, access: 'known' });
+    const req = parseWire(SchedulerRequestSchema, json);
+    return c.json(await svc.schedule(who.keyId, req));
+  });
+
   app.post('/api/work', async (c) => {
     const { who, json } = await signedJson(c);
     const req = parseWire(WorkRequestSchema, json);
@@ -334,6 +348,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     });
   }
 
+  registerDashboardApi(app, { db: svc.db, clock: o.clock });
   for (const m of o.mount ?? []) app.route(m.path, m.app);
   return app;
 }

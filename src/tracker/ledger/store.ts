@@ -19,9 +19,7 @@
  * backup, rows deleted by hand) the mirror is rebuilt from the database: the
  * tracker serves what its database says, and it is the witnesses' job to
  * notice that history went backwards (cli/witness.ts). A hole in the seq
- * numbers cannot come from the sequencer (nor from storage/assign.ts
- * appendLedgerEntry, the direct appender tests and benchmarks use) and is
- * LEDGER_STORE_CORRUPT.
+ * numbers cannot come from the sequencer and is LEDGER_STORE_CORRUPT.
  *
  * Leaf hashes are read from the leaf_hash column (32 bytes a row) rather than
  * recomputed from leaf_input, which keeps a catch-up of a million entries to

@@ -12,8 +12,8 @@
  * - `transaction(fn)` runs `fn` inside BEGIN … COMMIT (ROLLBACK if it throws)
  *   at PostgreSQL's default isolation, READ COMMITTED, where each statement
  *   sees every row committed before it began (PostgreSQL docs §13.2.1). The
- *   assignment query in assign.ts relies on that. Inside, `transaction` again
- *   nests with a SAVEPOINT.
+ *   work assignment (tracker/scheduler.ts) relies on that. Inside,
+ *   `transaction` again nests with a SAVEPOINT.
  * - Every driver failure becomes a SwarmError: STORAGE_CONFLICT (unique
  *   violation, serialization failure, deadlock: the caller may retry),
  *   STORAGE_UNAVAILABLE (cannot reach / closed database), STORAGE_ERROR

@@ -4,10 +4,10 @@
  * "queued" by the front end and "integrated" into the tree, with dense
  * indices, by a single sequencer per log).
  *
- * Why: appendLedgerEntry (assign.ts) numbers leaves inside the caller's
- * transaction under pg_advisory_xact_lock, so every state change that writes
- * the ledger holds that lock from its append to its COMMIT, and the whole
- * tracker serialises on it (issue 5's benchmark: the lock, two extra round
+ * Why: numbering leaves inside the caller's transaction (the first design:
+ * max(seq)+1 under pg_advisory_xact_lock) made every state change that writes
+ * the ledger hold that lock from its append to its COMMIT, and the whole
+ * tracker serialised on it (issue 5's benchmark: the lock, two extra round
  * trips per request, and the queueing behind it).
  *
  * Now a state change writes its entries as ONE queue row (the entries of the
@@ -32,10 +32,12 @@
  */
 import { SwarmError } from '../../core/errors.ts';
 import { leafHash } from '../../ledger/merkle.ts';
-import { LEDGER_LOCK_KEY } from './assign.ts';
 import type { Statement } from './combine.ts';
 import type { Db } from './db.ts';
 import type { Migration } from './migration.ts';
+
+/** Advisory-lock key serialising ledger sequencer passes ("SWLEDG"). */
+export const LEDGER_LOCK_KEY = 0x5357_4c45_4447n;
 
 /** Migration 6: the ledger queue (one row per state change that writes entries), and the indexes of the work request's queries. */
 export const LEDGER_QUEUE_MIGRATION: Migration = {
@@ -78,9 +80,9 @@ export function queueLedgerStatement(leafInputs: readonly Uint8Array[], now: num
  * inserts them.
  *
  * The statement's snapshot is taken before it waits for the lock, so when
- * another sequencer (another tracker process) or a direct appender committed
- * while it waited, max(seq) is stale and the insert hits the primary key (or
- * leaf_hash) constraint: the statement fails whole, nothing changes, and the
+ * another sequencer (another tracker process) committed while it waited,
+ * max(seq) is stale and the insert hits the primary key (or leaf_hash)
+ * constraint: the statement fails whole, nothing changes, and the
  * pass is retried on a fresh snapshot. Constraints, not the lock, are what
  * keep the log dense and unique; the lock only keeps sequencers from doing
  * the work twice.

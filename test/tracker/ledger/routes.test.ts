@@ -25,11 +25,11 @@ import { MAX_COSIGNATURES_PER_HEAD } from '../../../src/tracker/ledger/cosignatu
 import { TreeHeadSigner } from '../../../src/tracker/ledger/heads.ts';
 import { createLedgerRoutes } from '../../../src/tracker/ledger/routes.ts';
 import { LedgerStore } from '../../../src/tracker/ledger/store.ts';
-import { appendLedgerEntry } from '../../../src/tracker/storage/assign.ts';
 import type { Db } from '../../../src/tracker/storage/db.ts';
 import { codeOf, codeOfAsync } from '../../helpers/errors.ts';
 import { makeLeaves, testKey } from '../../ledger/helpers.ts';
 import { realisticLog, tracker } from '../../ledger/log-fixture.ts';
+import { appendLeaves } from './append.ts';
 import { BACKENDS, resetSchema, warnIfNoPostgres } from './backends.ts';
 
 warnIfNoPostgres('ledger routes');
@@ -48,9 +48,7 @@ for (const backend of BACKENDS) {
     beforeEach(() => resetSchema(db));
 
     async function append(leaves: readonly Uint8Array[], now = 1): Promise<void> {
-      await db.transaction(async (tx) => {
-        for (const l of leaves) await appendLedgerEntry(tx, l, now);
-      });
+      await appendLeaves(db, leaves, now);
     }
 
     function mount(routes: Hono): Hono {

@@ -12,11 +12,9 @@ import { isSwarmError, SwarmError } from '../../../src/core/errors.ts';
 import { sha256Hex } from '../../../src/core/sha256.ts';
 import { leafHash } from '../../../src/ledger/merkle.ts';
 import {
-  appendLedgerEntry,
-  assignReplica,
   getBlob,
   blobInfo,
-  ledgerSize,
+  LedgerSequencer,
   mapDbError,
   migrate,
   MIGRATIONS,
@@ -26,6 +24,7 @@ import {
 } from '../../../src/tracker/storage/index.ts';
 import type { Db, Queryable } from '../../../src/tracker/storage/index.ts';
 import { codeOfAsync as codeOf } from '../../helpers/errors.ts';
+import { appendLeaves, ledgerSize, queueLeaves } from '../ledger/append.ts';
 
 const PG_URL = process.env.SWARM_TEST_PG_URL;
 
@@ -162,67 +161,50 @@ for (const backend of backends) {
       });
     });
 
-    describe('assignment', () => {
-      it('never gives one provider two replicas of one unit; respects targetResults and leases', async () => {
+    describe('replicas', () => {
+      it('the database refuses a second replica of one unit to one provider (UNIQUE (unit_id, provider))', async () => {
         const db = await migrated();
         await addRun(db);
         await addUnit(db, 'u1', { targetResults: 2, minQuorum: 2 });
-        const a1 = await assignReplica(db, 'alice', { now: 1000, leaseMs: 500 });
-        expect(a1).toMatchObject({ unitId: 'u1', provider: 'alice', issuedAt: 1000, deadline: 1500, state: 'in_progress' });
-        expect(await assignReplica(db, 'alice', { now: 1000, leaseMs: 500 })).toBeNull();
-        expect((await assignReplica(db, 'bob', { now: 1000, leaseMs: 500 }))?.unitId).toBe('u1');
-        // Target reached: carol gets nothing until a lease expires...
-        expect(await assignReplica(db, 'carol', { now: 1499, leaseMs: 500 })).toBeNull();
-        // ...then the unit is reissued, but never to alice again.
-        expect(await assignReplica(db, 'alice', { now: 1500, leaseMs: 500 })).toBeNull();
-        expect((await assignReplica(db, 'carol', { now: 1500, leaseMs: 500 }))?.unitId).toBe('u1');
-        // A direct duplicate insert is refused by the database itself.
-        const dup = db.query(
-          "INSERT INTO replicas (id, unit_id, provider, issued_at, deadline, state) VALUES ('x', 'u1', 'alice', 0, 0, 'in_progress')",
+        const insert = (id: string, provider: string): Promise<unknown> => db.query(
+          "INSERT INTO replicas (id, unit_id, provider, issued_at, deadline, state) VALUES ($1, 'u1', $2, 0, 10, 'in-progress')",
+          [id, provider],
         );
-        expect(await codeOf(dup)).toBe('STORAGE_CONFLICT');
+        await insert('u1_0', 'alice');
+        await insert('u1_1', 'bob');
+        expect(await codeOf(insert('u1_2', 'alice'))).toBe('STORAGE_CONFLICT');
+        expect((await db.query('SELECT count(*) AS n FROM replicas'))[0]!.n).toBe('2');
       });
 
-      it('honours maxTotalResults and hands out the oldest unit first', async () => {
-        const db = await migrated();
+      it('migration 8 rewrites the old state words (in_progress, timed_out) to the state machine\'s', async () => {
+        const db = await make();
+        await migrate(db, { migrations: MIGRATIONS.filter((m) => m.version < 8) });
         await addRun(db);
-        await addUnit(db, 'late', { targetResults: 1 }, 20);
-        await addUnit(db, 'early', { targetResults: 1, maxTotalResults: 1 }, 10);
-        expect((await assignReplica(db, 'p1', { now: 0, leaseMs: 10 }))?.unitId).toBe('early');
-        // early's lease expires but maxTotalResults=1 forbids another replica.
-        expect((await assignReplica(db, 'p2', { now: 100, leaseMs: 10 }))?.unitId).toBe('late');
-        expect(await assignReplica(db, 'p3', { now: 100, leaseMs: 10 })).toBeNull();
-      });
-
-      it('concurrent callers get distinct units and no unit is over-replicated', async () => {
-        const db = await migrated();
-        await addRun(db);
-        for (let i = 0; i < 20; i++) await addUnit(db, `u${String(i).padStart(2, '0')}`, { targetResults: 1 }, i);
-        const providers = Array.from({ length: 30 }, (_, i) => `p${i}`);
-        const got = await Promise.all(providers.map((p) => assignReplica(db, p, { now: 0, leaseMs: 60_000 })));
-        const units = got.filter((r) => r !== null).map((r) => r!.unitId);
-        expect(units.length).toBe(20);
-        expect(new Set(units).size).toBe(20);
-      });
-
-      it('rejects bad arguments with a coded error', async () => {
-        const db = await migrated();
-        expect(await codeOf(assignReplica(db, '', { now: 0, leaseMs: 1 }))).toBe('STORAGE_INVALID_ARGUMENT');
-        expect(await codeOf(assignReplica(db, 'p', { now: -1, leaseMs: 1 }))).toBe('STORAGE_INVALID_ARGUMENT');
+        await addUnit(db, 'u1', { targetResults: 4, minQuorum: 2 });
+        const old = ['in_progress', 'timed_out', 'reported', 'valid', 'invalid', 'error'];
+        for (const [i, state] of old.entries()) {
+          await db.query("INSERT INTO replicas (id, unit_id, provider, issued_at, deadline, state) VALUES ($1, 'u1', $2, 0, 10, $3)", [`u1_${i}`, `p${i}`, state]);
+        }
+        await migrate(db);
+        const rows = await db.query<{ state: string }>('SELECT state FROM replicas ORDER BY id');
+        expect(rows.map((r) => r.state)).toEqual(['in-progress', 'timed-out', 'reported', 'valid', 'invalid', 'error']);
       });
     });
 
+    // Appends go the tracker's way (test/tracker/ledger/append.ts): queued
+    // in the state change's transaction, numbered by the sequencer after COMMIT.
     describe('ledger', () => {
       it('appends dense RFC 6962 leaves with their leaf hashes', async () => {
         const db = await migrated();
         const enc = new TextEncoder();
-        const e0 = await db.transaction((tx) => appendLedgerEntry(tx, enc.encode('a'), 5));
-        const e1 = await db.transaction((tx) => appendLedgerEntry(tx, enc.encode('b'), 6));
-        expect([e0.index, e1.index]).toEqual([0, 1]);
-        expect(e1.leafHash).toEqual(leafHash(enc.encode('b')));
-        const rows = await db.query<{ leaf_input: Uint8Array; leaf_hash: Uint8Array }>('SELECT leaf_input, leaf_hash FROM ledger_entries ORDER BY seq');
-        expect(rows[0]!.leaf_input).toEqual(enc.encode('a'));
-        expect(rows[1]!.leaf_hash).toEqual(leafHash(enc.encode('b')));
+        const [e0] = await appendLeaves(db, [enc.encode('a')], 5);
+        const [e1, e2] = await appendLeaves(db, [enc.encode('b'), enc.encode('c')], 6);
+        expect([e0!.index, e1!.index, e2!.index]).toEqual([0, 1, 2]);
+        expect(e1!.leafHash).toEqual(leafHash(enc.encode('b')));
+        const rows = await db.query<{ leaf_input: Uint8Array; leaf_hash: Uint8Array; created_at: string }>('SELECT leaf_input, leaf_hash, created_at FROM ledger_entries ORDER BY seq');
+        expect(rows.map((r) => new TextDecoder().decode(r.leaf_input))).toEqual(['a', 'b', 'c']);
+        for (const r of rows) expect(r.leaf_hash).toEqual(leafHash(r.leaf_input));
+        expect(rows.map((r) => Number(r.created_at))).toEqual([5, 6, 6]);
       });
 
       it('an append in a transaction that rolls back leaves nothing, and no gap', async () => {
@@ -231,20 +213,26 @@ for (const backend of backends) {
         await addUnit(db, 'u1', { targetResults: 1 });
         const p = db.transaction(async (tx) => {
           await tx.query("UPDATE units SET state = 'valid', canonical_hash = 'h' WHERE id = 'u1'");
-          await appendLedgerEntry(tx, new Uint8Array([1, 2, 3]), 7);
-          throw new SwarmError('CRASH', 'simulated failure after the append');
+          await queueLeaves(tx, [new Uint8Array([1, 2, 3])], 7);
+          throw new SwarmError('CRASH', 'simulated failure after the entry was queued');
         });
         expect(await codeOf(p)).toBe('CRASH');
+        await new LedgerSequencer(db).flush();
         expect(await ledgerSize(db)).toBe(0);
+        expect((await db.query('SELECT count(*) AS n FROM ledger_queue'))[0]!.n).toBe('0');
         expect((await db.query('SELECT state FROM units'))[0]!.state).toBe('open');
-        const next = await db.transaction((tx) => appendLedgerEntry(tx, new Uint8Array([4]), 8));
-        expect(next.index).toBe(0);
+        const [next] = await appendLeaves(db, [new Uint8Array([4])], 8);
+        expect(next!.index).toBe(0);
       });
 
-      it('concurrent appends get distinct, dense indices', async () => {
+      it('concurrent appends (one sequencer, as in one tracker process) get distinct, dense indices', async () => {
         const db = await migrated();
-        const out = await Promise.all(Array.from({ length: 16 }, (_, i) => db.transaction((tx) => appendLedgerEntry(tx, new Uint8Array([i]), i))));
-        expect(out.map((e) => e.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+        const sequencer = new LedgerSequencer(db);
+        const out = await Promise.all(Array.from({ length: 16 }, (_, i) => appendLeaves(db, [new Uint8Array([i, 0]), new Uint8Array([i, 1])], i, { sequencer })));
+        const indices = out.flat().map((e) => e.index).sort((a, b) => a - b);
+        expect(indices).toEqual(Array.from({ length: 32 }, (_, i) => i));
+        // the leaves of one transaction stay adjacent and in order
+        for (const [a, b] of out) expect(b!.index).toBe(a!.index + 1);
       });
     });
 
@@ -350,48 +338,21 @@ describe.skipIf(PG_URL === undefined)('PostgreSQL: several tracker processes (po
     }
   });
 
-  it('SKIP LOCKED assignment: distinct units, exact replica counts, no duplicate per provider', async () => {
-    const setup = await freshPostgres();
-    await migrate(setup);
-    await addRun(setup);
-    const UNITS = 40;
-    for (let i = 0; i < UNITS; i++) await addUnit(setup, `u${String(i).padStart(3, '0')}`, { targetResults: 3, minQuorum: 2 }, i);
-    await setup.close();
-    // Four "trackers", each a pool of 5 connections; 60 providers asking 4 times each, all at once.
-    const trackers = await Promise.all(Array.from({ length: 4 }, () => openPostgres(PG_URL!, { max: 5 })));
-    try {
-      const calls: Promise<unknown>[] = [];
-      for (let round = 0; round < 4; round++) {
-        for (let p = 0; p < 60; p++) {
-          const db = trackers[(p + round) % trackers.length]!;
-          calls.push(assignReplica(db, `p${p}`, { now: 0, leaseMs: 60_000 }));
-        }
-      }
-      const got = (await Promise.all(calls)) as (import('../../../src/tracker/storage/index.ts').Replica | null)[];
-      const issued = got.filter((r) => r !== null);
-      const db = trackers[0]!;
-      const perUnit = await db.query<{ unit_id: string; n: string }>('SELECT unit_id, count(*) AS n FROM replicas GROUP BY unit_id');
-      expect(perUnit.length).toBe(UNITS);
-      for (const row of perUnit) expect(Number(row.n)).toBe(3);
-      expect(issued.length).toBe(UNITS * 3);
-      const pairs = new Set(issued.map((r) => `${r!.unitId}/${r!.provider}`));
-      expect(pairs.size).toBe(issued.length);
-    } finally {
-      await Promise.all(trackers.map((db) => db.close()));
-    }
-  });
-
-  it('ledger appends from several pools stay dense and ordered by commit', async () => {
+  // (Work assignment from several trackers at once: test/tracker/scheduler.test.ts.)
+  it('ledger appends from several pools, each with its own sequencer, stay dense, distinct and complete', async () => {
     const setup = await freshPostgres();
     await migrate(setup);
     await setup.close();
     const pools = await Promise.all(Array.from({ length: 3 }, () => openPostgres(PG_URL!, { max: 4 })));
     try {
-      await Promise.all(
-        Array.from({ length: 60 }, (_, i) => pools[i % 3]!.transaction((tx) => appendLedgerEntry(tx, new Uint8Array([i & 0xff, i >> 8]), i))),
+      const sequencers = pools.map((db) => new LedgerSequencer(db));
+      const out = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => appendLeaves(pools[i % 3]!, [new Uint8Array([i & 0xff, i >> 8])], i, { sequencer: sequencers[i % 3]! })),
       );
-      const rows = await pools[0]!.query<{ seq: string }>('SELECT seq FROM ledger_entries ORDER BY seq');
+      expect(out.map(([e]) => e!.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      const rows = await pools[0]!.query<{ seq: string; leaf_input: Uint8Array }>('SELECT seq, leaf_input FROM ledger_entries ORDER BY seq');
       expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      expect(new Set(rows.map((r) => r.leaf_input[0]! + 256 * r.leaf_input[1]!)).size).toBe(60);
     } finally {
       await Promise.all(pools.map((db) => db.close()));
     }
