@@ -29,6 +29,7 @@ import { migrate } from '../tracker/storage/migrations.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { parsePort, parsePositiveInt } from './flags.ts';
 import { listen } from './serve.ts';
+import { createDashboardApp } from './dashboard.ts';
 import type { Hono } from 'hono';
 
 export interface StartTrackerOptions {
@@ -47,6 +48,8 @@ export interface StartTrackerOptions {
   onRunError?: (runId: string, e: unknown) => void;
   /** a run's round is stalled (RoundWait.stalled): told once per run and round (issue 24: never silently) */
   onRunStall?: (runId: string, w: RoundWait) => void;
+  /** the dashboard's built files (default build/web of this checkout; src/cli/dashboard.ts) */
+  webDir?: string;
 }
 
 export interface RunningTracker {
@@ -106,7 +109,7 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   });
   const ledger = createLedgerRoutes({ db, trackerKey: key, clock, signer });
   const runs = new DilocoRuns(service);
-  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? [])] });
+  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? []), { path: '/', app: createDashboardApp(o.webDir === undefined ? {} : { dir: o.webDir }) }] });
   // Leases that ran out are marked timed out in the background; heads are signed at least every maxDelay.
   // One advance at a time per run in this process (the row lock orders processes).
   const advancing = new Map<string, Promise<unknown>>();

@@ -193,7 +193,7 @@ describe('no-I/O layers', () => {
 
   it('does not apply the I/O rules outside the pure layers', () => {
     const text = "import { readFileSync } from 'node:fs';\nconst t = Date.now();\nconst e = process.env.X;\nconst r = Math.random();";
-    for (const layer of ['model', 'train', 'tracker', 'provider', 'gateway', 'dashboard', 'cli']) {
+    for (const layer of ['model', 'train', 'tracker', 'provider', 'gateway', 'web', 'cli']) {
       expect(check(`src/${layer}/x.ts`, text)).toEqual([]);
     }
   });

@@ -43,7 +43,7 @@ export interface Violation {
 
 export const LAYERS = [
   'core', 'tensor', 'model', 'train', 'ledger', 'protocol',
-  'tracker', 'provider', 'gateway', 'dashboard', 'cli',
+  'tracker', 'provider', 'gateway', 'web', 'cli',
 ] as const;
 export type Layer = (typeof LAYERS)[number];
 
@@ -58,7 +58,8 @@ export const LAYER_DEPS: Record<Layer, readonly Layer[] | '*'> = {
   tracker: ['protocol', 'ledger', 'train', 'model', 'tensor', 'core'],
   provider: ['protocol', 'train', 'model', 'tensor', 'core'],
   gateway: ['model', 'tensor', 'core'],
-  dashboard: ['core', 'protocol'],
+  // the dashboard (src/web): the browser reuses the proof checks and provider core, never node: modules
+  web: ['protocol', 'ledger', 'provider', 'core'],
   cli: '*',
 };
 

@@ -1,0 +1,98 @@
+/**
+ * Serves the dashboard's static files (build/web/, made by
+ * scripts/build-web.mjs) from the tracker's own server: `swarm tracker` and
+ * `swarm up` mount this app at `/` behind the tracker's /api and /ledger/v1
+ * routes. Here in cli because the tracker layer must not know src/web
+ * (DESIGN.md, Layout): the tracker serves JSON, the cli wires the pages in.
+ *
+ * The pages are one single-page app, so every page path (`/`, `/runs/:id`,
+ * `/leaderboard`, `/providers/:id`, `/ledger`, `/ledger/entry/:i`, `/chat`)
+ * answers the same index.html, and the app routes on the client; any other
+ * path outside the tracker's own answers index.html with 404 (the app shows
+ * its not-found view). Assets are
+ * read once at start and kept in memory (a few hundred KiB): no file system
+ * access on the request path, and no path from a request ever reaches the
+ * file system. A Content-Security-Policy allows only this origin, so even a
+ * markup slip could not load or run anything from elsewhere.
+ *
+ * Without a build (a checkout where `npm install` did not run the
+ * postinstall) the page paths answer a plain text that says how to build it.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { isPagePath } from '../web/paths.ts';
+
+/** build/web of this checkout. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../build/web/', import.meta.url));
+
+/** The client-side routes that answer index.html. */
+export const PAGE_PATHS = ['/', '/runs/:id', '/leaderboard', '/providers/:id', '/ledger', '/ledger/entry/:index', '/chat'] as const;
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // uPlot and Preact set element.style (CSSOM), which 'self' allows; no inline <style> or style="" is served.
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const SECURITY_HEADERS = {
+  'content-security-policy': CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export const NOT_BUILT_TEXT = 'The dashboard is not built. Run `npm run build:web` (npm install does it too), then reload this page.\n';
+
+/** Reads build/web/assets once; undefined when the build is missing. */
+function loadBuild(dir: string): { index: Uint8Array; assets: Map<string, { bytes: Uint8Array; type: string }> } | undefined {
+  const indexPath = join(dir, 'index.html');
+  if (!existsSync(indexPath)) return undefined;
+  const assets = new Map<string, { bytes: Uint8Array; type: string }>();
+  const assetDir = join(dir, 'assets');
+  if (existsSync(assetDir)) {
+    for (const name of readdirSync(assetDir)) {
+      const type = TYPES[extname(name)];
+      if (type !== undefined) assets.set(name, { bytes: new Uint8Array(readFileSync(join(assetDir, name))), type });
+    }
+  }
+  return { index: new Uint8Array(readFileSync(indexPath)), assets };
+}
+
+/** The dashboard's static app, for createTrackerApp's `mount` at '/'. */
+export function createDashboardApp(o: { dir?: string } = {}): Hono {
+  const build = loadBuild(o.dir ?? DEFAULT_WEB_DIR);
+  const app = new Hono();
+  const page = (status = 200): Response =>
+    build === undefined
+      ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
+      : new Response(build.index, { status, headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
+  for (const path of PAGE_PATHS) app.get(path, () => page());
+  app.get('/assets/:name', (c) => {
+    const a = build?.assets.get(c.req.param('name'));
+    if (a === undefined) return c.text('no such asset\n', 404);
+    // Names are fixed (main.js, main.css), so a reload must revalidate: no-cache.
+    return new Response(a.bytes, { headers: { 'content-type': a.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
+  });
+  // Any other page path: the app with status 404, which shows its not-found view. The
+  // tracker's own paths (/api, /ledger/v1, /v1) keep their JSON 404 (c.notFound: the tracker's mapper).
+  app.get('*', (c) => (isPagePath(new URL(c.req.url).pathname) ? page(404) : c.notFound()));
+  return app;
+}
