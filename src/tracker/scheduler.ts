@@ -30,7 +30,6 @@ import { parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
 import type { LedgerEntry } from '../ledger/entry.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_INLINE_RESULT_BYTES } from '../protocol/schemas.ts';
 import type { BatchOutcome, BatchedResult, FailureReport, ParamsPatch, ResultSubmission, SchedulerRequest, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
-import { storeUpload } from './blob-uploads.ts';
 import { checkBlobBytes } from './storage/blobs.ts';
 import type { TrackerContext } from './context.ts';
 import { applyAwards, judgeUnit } from './judge.ts';
@@ -280,24 +279,29 @@ export class Scheduler {
    * thrown before anything is written, so a batch can refuse one result and
    * keep the others.
    */
-  private async resultIn(tx: Queryable, provider: string, sub: ResultSubmission, now: number, inline = false): Promise<TakenResult> {
-    const entry = parseEntry(sub.entry);
-    if (entry.kind !== 'result-submitted' || entry.actor !== provider) throw new SwarmError('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
-    if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
+  private async resultIn(tx: Queryable, provider: string, sub: ResultSubmission, now: number): Promise<TakenResult> {
+    const entry = checkResultEntry(provider, sub);
     // One read: the unit (locked), the submitter's key and the result blob's size.
-    const rows = await tx.query<UnitRow & { p_public_key: Uint8Array | null; b_size: string | null } & Record<string, unknown>>(
-      `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
-              (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
-              (SELECT b.size FROM blobs b WHERE b.sha256 = $3) AS b_size
+    const rows = await tx.query<ReportedRow & Record<string, unknown>>(
+      `SELECT ${reportedColumns('$3')}
          FROM units u WHERE u.id = $1 FOR UPDATE OF u`,
       [sub.unitId, provider, sub.resultHash],
     );
     if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
-    const row = rows[0]!;
+    return this.judgeResult(rows[0]!, provider, sub, entry, false, now);
+  }
+
+  /**
+   * A reported result against its unit's locked row: every check, then the
+   * state machine and the judge. Pure apart from signing the tracker's
+   * entries: the caller writes what it returns. `inline`: the bytes came
+   * with the request, already checked against the size and hash, and are
+   * stored by the caller once this accepts them.
+   */
+  private judgeResult(row: ReportedRow, provider: string, sub: ResultSubmission, entry: LedgerEntry<'result-submitted'>, inline: boolean, now: number): TakenResult {
     if (entry.body.run !== row.run_id) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry names another run');
     if (row.p_public_key === null) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
     verifyEntrySignature(entry, row.p_public_key);
-    // Inline bytes were checked against the size and hash already (and are stored after this).
     if (!inline) {
       if (row.b_size === null) throw new SwarmError('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
       if (Number(row.b_size) !== sub.resultBytes) throw new SwarmError('TRACKER_BAD_REQUEST', 'resultBytes differs from the stored blob size', { stored: Number(row.b_size) });
@@ -352,12 +356,33 @@ export class Scheduler {
       const awards: CreditAward[] = [];
       const resultOutcomes: BatchOutcome[] = [];
       const failureOutcomes: BatchOutcome[] = [];
+      // One read for every unit the batch reports on, locked in id order
+      // (two batches, or a batch and a single submission, lock shared units
+      // in the same order), with the submitter's key and each result blob's
+      // size. Missing units are refused below by name.
+      const reported = [...results.map((r) => [r.unitId, r.resultHash]), ...failures.map((f) => [f.unitId, null])];
+      const rows = reported.length === 0 ? [] : await tx.query<ReportedRow & Record<string, unknown>>(
+        `SELECT ${reportedColumns('r.hash')}
+           FROM unnest($1::text[], $3::text[]) AS r(unit_id, hash) JOIN units u ON u.id = r.unit_id
+          ORDER BY u.id FOR UPDATE OF u`,
+        [reported.map((x) => x[0]), provider, reported.map((x) => x[1])],
+      );
+      const inlined = new Set<string>();
+      const rowOf = (unitId: string): ReportedRow => {
+        const row = rows.find((x) => x.id === unitId);
+        if (row === undefined) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: unitId });
+        return row;
+      };
       for (const sub of results) {
         try {
+          const entry = checkResultEntry(provider, sub);
           const inline = sub.data === undefined ? undefined : inlineBytes(sub);
-          const t = await this.resultIn(tx, provider, sub, now, inline !== undefined);
+          const t = this.judgeResult(rowOf(sub.unitId), provider, sub, entry, inline !== undefined, now);
           // stored only once the result is accepted: a refused one leaves nothing behind
-          if (inline !== undefined) await storeUpload(this.ctx, provider, inline, sub.resultHash, MAX_INLINE_RESULT_BYTES, tx);
+          if (inline !== undefined && !inlined.has(sub.resultHash)) {
+            inlined.add(sub.resultHash); // one write per row and statement (combine.ts)
+            statements.push(...inlineBlobStatements(sub.resultHash, inline, now));
+          }
           statements.push(...t.statements);
           entries.push(...t.entries);
           awards.push(...t.awards);
@@ -369,7 +394,9 @@ export class Scheduler {
       }
       for (const f of failures) {
         try {
-          statements.push(...(await this.failureIn(tx, provider, f, now)));
+          const row = rowOf(f.unitId);
+          const r = replicaOf(row.wu, provider);
+          statements.push(...unitStatements(row, failReplica(expire(row.wu, now), r.id, `${f.code}: ${f.message}`.slice(0, 200)), now));
           failureOutcomes.push({ unitId: f.unitId, ok: true });
         } catch (e) {
           failureOutcomes.push(refused(f.unitId, e));
@@ -395,6 +422,35 @@ export class Scheduler {
     };
   }
 
+}
+
+/** A reported unit's row: the unit, the submitter's key ($2) and the size of the blob the result names (`hash`, an SQL expression). */
+type ReportedRow = UnitRow & { p_public_key: Uint8Array | null; b_size: string | null };
+const reportedColumns = (hash: string): string => `u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
+              (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
+              (SELECT b.size FROM blobs b WHERE b.sha256 = ${hash}) AS b_size`;
+
+/** The provider's result-submitted entry, parsed: signed by the submitter (checked with its key later), naming this unit and hash. */
+function checkResultEntry(provider: string, sub: ResultSubmission): LedgerEntry<'result-submitted'> {
+  const entry = parseEntry(sub.entry);
+  if (entry.kind !== 'result-submitted' || entry.actor !== provider) throw new SwarmError('TRACKER_BAD_REQUEST', 'entry must be a result-submitted entry signed by the submitting provider');
+  if (entry.body.unit !== sub.unitId || entry.body.result !== sub.resultHash) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry must name this unit and result hash');
+  return entry as LedgerEntry<'result-submitted'>;
+}
+
+/**
+ * An accepted inline result stored as a blob, as parts of the batch's one
+ * write (combine.ts: the two inserts are separate parts, each a no-op when
+ * the bytes are stored already; the foreign key is checked at the end of the
+ * statement). Unlike an upload (blob-uploads.ts) it frees no unit waiting for
+ * a held input: those are kept optimizer states, uploaded when wanted, never
+ * results.
+ */
+function inlineBlobStatements(sha: string, bytes: Uint8Array, now: number): Statement[] {
+  return [
+    { sql: 'INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', params: [sha, bytes.length, now] },
+    { sql: 'INSERT INTO blob_data (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', params: [sha, bytes] },
+  ];
 }
 
 /** A result's inline bytes, which must be what it announces: its size, and (checkBlobBytes) its hash. */
