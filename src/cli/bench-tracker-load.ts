@@ -27,7 +27,8 @@ import { TrackerClient } from '../provider/client.ts';
 export type LoadProtocol = 'single' | 'batch';
 
 export interface LoadData {
-  url: string;
+  /** the trackers (one database); provider i talks to urls[i % urls.length] */
+  urls: string[];
   /** provider numbers i; provider i's key comes from seedOf(i) */
   providers: number[];
   protocol: LoadProtocol;
@@ -69,7 +70,7 @@ export async function driveProviders(d: LoadData, onSubmitted?: (n: number) => v
   };
   const cpu0 = process.cpuUsage();
   await Promise.all(d.providers.map(async (i) => {
-    const c = new TrackerClient({ baseUrl: d.url, key: keyPairFromSeed(seedOf(i)), clock: systemClock });
+    const c = new TrackerClient({ baseUrl: d.urls[i % d.urls.length]!, key: keyPairFromSeed(seedOf(i)), clock: systemClock });
     if (d.protocol === 'single') {
       for (;;) {
         const w = await timed(() => c.work());

@@ -22,11 +22,14 @@
  * on its own machine. PGlite runs inside the tracker's process, so on PGlite
  * the database's CPU is part of the tracker's.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { systemClock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
 import { keyPairFromSeed } from '../ledger/keys.ts';
 import { preset } from '../model/config.ts';
 import { TrackerClient } from '../provider/client.ts';
@@ -50,6 +53,8 @@ export interface BenchTrackerOptions {
   protocol?: BenchProtocolChoice;
   /** units per scheduler request (protocol batch; default 8) */
   batch?: number;
+  /** tracker processes on the one database (PostgreSQL only; default 1): the others run as `swarm tracker` children, and the providers are dealt round-robin */
+  trackers?: number;
   /** results accepted so far, and the expected total (two per unit), per protocol run */
   onProgress?: (protocol: LoadProtocol, done: number, total: number) => void;
 }
@@ -67,7 +72,9 @@ export interface BenchTrackerRun {
   requestsPerOperation: number;
   p50Ms: number;
   p99Ms: number;
-  /** CPU ms per operation: the tracker's process (with PGlite inside it), the load generator's, PostgreSQL's (null on PGlite) */
+  /** tracker processes that served */
+  trackers: number;
+  /** CPU ms per operation: the tracker processes' (with PGlite inside), the load generator's, PostgreSQL's (null on PGlite) */
   cpuMsPerOperation: { tracker: number; client: number; database: number | null };
   wallSeconds: number;
 }
@@ -82,6 +89,7 @@ export interface BenchTrackerResult {
 }
 
 const LOAD_ENTRY = new URL('./bench-tracker-load.mjs', import.meta.url);
+const SWARM_BIN = fileURLToPath(new URL('../../bin/swarm.mjs', import.meta.url));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -111,6 +119,33 @@ function postgresCpuMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time (ms) of process `pid` from /proc/PID/stat (Linux; 0 where it cannot be read). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000;
+  } catch {
+    return 0;
+  }
+}
+
+/** One more `swarm tracker` on the same database and home (so the same tracker key), as its own process. */
+async function startTrackerProcess(home: string, db: string, trainer: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [SWARM_BIN, 'tracker', '--port', '0', '--host', '127.0.0.1', '--json', '--db', db, '--trainer', trainer, '--lease-ms', '600000'], {
+    env: { ...process.env, SWARM_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = /^(\{.*"url".*\})$/m.exec(buf);
+      if (m !== null) resolve({ child, url: (JSON.parse(m[1]!) as { url: string }).url });
+    });
+    child.on('exit', (code) => reject(new Error(`a bench tracker process exited with code ${code} before it listened`)));
+  });
 }
 
 /** Runs the load generator in its own process until every unit is done. */
@@ -156,7 +191,9 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
       await db.close();
     }
     const tracker = await startTracker({ port: 0, host: '127.0.0.1', home, db: o.db ?? join(home, 'db'), trainers: [trainerKey.keyId], leaseMs: 600_000 });
+    const extra: Array<{ child: ChildProcess; url: string }> = [];
     try {
+      for (let i = 1; i < (o.trackers ?? 1); i++) extra.push(await startTrackerProcess(home, o.db!, trainerKey.keyId));
       const trainer = new TrackerClient({ baseUrl: tracker.url, key: trainerKey, clock: systemClock });
       const config = preset('nano');
       const params = encodeParamsBlob(config, new Float32Array(paramCount(config)));
@@ -173,7 +210,8 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
         await c.register(`bench-${i}`, { threads: 1, memoryBytes: 1 });
       }
       let done = 0;
-      const load = runLoad({ url: tracker.url, providers: Array.from({ length: o.providers }, (_, i) => i), protocol, batch }, (n) => {
+      const urls = [tracker.url, ...extra.map((x) => x.url)];
+      const load = runLoad({ urls, providers: Array.from({ length: o.providers }, (_, i) => i), protocol, batch }, (n) => {
         done += n;
         o.onProgress?.(protocol, done, o.units * 2);
       });
@@ -181,14 +219,17 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
       let wall: number;
       let trackerCpu: NodeJS.CpuUsage;
       let pgCpu: number | null = null;
+      let extraCpu = 0;
       try {
         await load.ready;
         const pg0 = o.db === undefined ? null : postgresCpuMs();
+        const extra0 = extra.map((x) => processCpuMs(x.child.pid!));
         const cpu0 = process.cpuUsage();
         const start = performance.now();
         r = await load.go();
         wall = (performance.now() - start) / 1000;
         trackerCpu = process.cpuUsage(cpu0);
+        extraCpu = extra.reduce((a, x, i) => a + processCpuMs(x.child.pid!) - extra0[i]!, 0);
         const pg1 = o.db === undefined ? null : postgresCpuMs();
         pgCpu = pg0 === null || pg1 === null ? null : pg1 - pg0;
       } finally {
@@ -201,6 +242,7 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
         run: {
           protocol,
           batch,
+          trackers: urls.length,
           operationsPerSecond: ops / wall,
           assignPerSecond: r.assignments / wall,
           submitPerSecond: r.submissions / wall,
@@ -210,7 +252,7 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
           p50Ms: percentile(latencies, 0.5),
           p99Ms: percentile(latencies, 0.99),
           cpuMsPerOperation: {
-            tracker: (trackerCpu.user + trackerCpu.system) / 1000 / ops,
+            tracker: ((trackerCpu.user + trackerCpu.system) / 1000 + extraCpu) / ops,
             client: r.cpuMs / ops,
             database: pgCpu === null ? null : pgCpu / ops,
           },
@@ -218,6 +260,7 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
         },
       };
     } finally {
+      for (const x of extra) x.child.kill('SIGKILL');
       await tracker.close();
     }
   } finally {
@@ -226,6 +269,7 @@ async function benchOne(o: BenchTrackerOptions, protocol: LoadProtocol): Promise
 }
 
 export async function benchTracker(o: BenchTrackerOptions): Promise<BenchTrackerResult> {
+  if ((o.trackers ?? 1) > 1 && o.db === undefined) throw new SwarmError('CLI_BAD_FLAG', '--trackers above 1 needs --db postgres://… (PGlite is one process\'s database)');
   const choice = o.protocol ?? 'both';
   const protocols: LoadProtocol[] = choice === 'both' ? ['single', 'batch'] : [choice];
   const runs: BenchTrackerRun[] = [];

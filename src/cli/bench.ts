@@ -193,12 +193,14 @@ export function registerBench(program: Command): void {
     .option('--units <n>', 'units in the queue (each is assigned and submitted twice)', parsePositiveInt('--units', 1_000_000), 1000)
     .option('--protocol <p>', `which protocol the providers speak: ${BENCH_PROTOCOLS.join(', ')} (both: one after the other, and their ratio)`, parseChoice('--protocol', BENCH_PROTOCOLS), 'both')
     .option('--batch <n>', 'units per scheduler request (protocol batch)', parsePositiveInt('--batch', MAX_BATCH_UNITS), 8)
-    .action(async (o: { json?: boolean; db?: string; providers: number; units: number; protocol: BenchProtocolChoice; batch: number }) => {
+    .option('--trackers <n>', 'tracker processes sharing the one database (needs --db postgres://…); providers are dealt among them', parsePositiveInt('--trackers', 16), 1)
+    .action(async (o: { json?: boolean; db?: string; providers: number; units: number; protocol: BenchProtocolChoice; batch: number; trackers: number }) => {
       const r = await benchTracker({
         providers: o.providers,
         units: o.units,
         protocol: o.protocol,
         batch: o.batch,
+        trackers: o.trackers,
         ...(o.db === undefined ? {} : { db: o.db }),
         onProgress: (protocol, done, total) => {
           if (!o.json && process.stderr.isTTY) process.stderr.write(`\rswarm bench tracker (${protocol}): ${done}/${total} results`);

@@ -13,6 +13,7 @@ describe('bench tracker', () => {
     const r = await benchTracker({ providers: 6, units: 40, batch: 4, onProgress: (p, done) => progress.push([p, done]) });
     expect(r.db).toBe('pglite');
     expect(r.runs.map((x) => x.protocol)).toEqual(['single', 'batch']);
+    expect(r.runs.map((x) => x.trackers)).toEqual([1, 1]);
     for (const run of r.runs) {
       expect(run.assignments, run.protocol).toBe(run.submissions);
       // every unit at least once, new identities twice at first (adaptive replication), never more than twice
@@ -36,4 +37,8 @@ describe('bench tracker', () => {
     expect(progress.filter(([p]) => p === 'single').every(([, d], i, a) => i === 0 || d > a[i - 1]![1])).toBe(true);
     expect(progress.some(([p]) => p === 'batch')).toBe(true);
   }, 180_000);
+
+  it('refuses --trackers above 1 without a PostgreSQL database, with a coded error', async () => {
+    await expect(benchTracker({ providers: 1, units: 1, trackers: 2 })).rejects.toMatchObject({ code: 'CLI_BAD_FLAG' });
+  });
 });
