@@ -40,6 +40,7 @@ import type { UnitRow } from './unit-rows.ts';
 import { replicationFor } from './validation/adaptive.ts';
 import type { ProviderRecord } from './validation/adaptive.ts';
 import type { CreditAward } from './validation/credit.ts';
+import type { WorkUnitState } from './validation/work-unit.ts';
 import { assign, canAssign, expire, failReplica, heartbeat as wuHeartbeat, raiseReplication, submit as wuSubmit } from './validation/work-unit.ts';
 
 /** Hint to a provider that found no work. */
@@ -62,6 +63,37 @@ export function freshProviderSql(now: string, trainers: string): string {
                AND (cardinality(u.missing_inputs) = 0 OR p.key_id = ANY(u.held_by))
                AND NOT EXISTS (SELECT 1 FROM replicas r2 WHERE r2.unit_id = u.id AND r2.provider = p.key_id)`;
 }
+/**
+ * The Sybil rule (DESIGN.md, "Identity and security"; issue 25): a quorum
+ * never consists only of identities younger than the trust threshold while
+ * an established provider is available. Fresh keys are free, and a wrong
+ * result passes only when every replica of a unit agrees on it, so two
+ * colluding fresh keys must not be able to fill a unit between them while
+ * someone with a record could take its last replica.
+ * For a candidate unit u and the requesting provider $1, true when: $1 is
+ * younger than the threshold ($7 verdicts, adaptive.ts minConsecutiveValid:
+ * the same age that earns unreplicated work), u has active replicas of other
+ * providers and all of them are young too, and an established provider that
+ * may take u (freshProviderSql: online within u's lease, never held u) is
+ * online. The scheduler then skips u for $1 if $1's replica would complete
+ * the quorum (completesQuorum). CASE keeps the subqueries off the path of
+ * established providers.
+ */
+const ACTIVE_REPLICA_SQL = `r.unit_id = u.id AND r.provider <> $1 AND r.state IN ('in-progress', 'reported', 'valid')`;
+const SYBIL_GUARD_SQL = `CASE WHEN (SELECT (pr.record->>'total')::int FROM providers pr WHERE pr.key_id = $1) < $7::int
+               THEN EXISTS (SELECT 1 FROM replicas r WHERE ${ACTIVE_REPLICA_SQL})
+                AND NOT EXISTS (SELECT 1 FROM replicas r JOIN providers q ON q.key_id = r.provider
+                                 WHERE ${ACTIVE_REPLICA_SQL} AND (q.record->>'total')::int >= $7::int)
+                AND EXISTS (SELECT 1 FROM providers p WHERE ${freshProviderSql('$2', '$5')} AND (p.record->>'total')::int >= $7::int)
+               ELSE false END`;
+
+/** Whether a replica for `provider` would complete `wu`'s quorum: its other live replicas (leased, or returned and not invalid) plus one reach the target. */
+function completesQuorum(wu: WorkUnitState, provider: string, now: number): boolean {
+  const others = wu.replicas.filter((r) => r.provider !== provider
+    && ((r.state === 'in-progress' && r.deadline >= now) || (r.state === 'returned' && r.validateState !== 'invalid'))).length;
+  return others + 1 >= wu.targetResults;
+}
+
 /** "No eligible provider that has not held unit u is online" (the reissue rule, work-unit.ts header): $2 now, $5 the trainers' key ids. */
 const NO_FRESH_PROVIDER_SQL = `NOT EXISTS (SELECT 1 FROM providers p WHERE ${freshProviderSql('$2', '$5')})`;
 
@@ -144,7 +176,8 @@ export class Scheduler {
     // waiting for a kept input is eligible only to its holders).
     // `reissue` tells the state machine which case the row is.
     const candidate = (needy: boolean): string => `SELECT u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot, u.patch,
-                EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1) AS reissue
+                EXISTS (SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.provider = $1) AS reissue,
+                ${SYBIL_GUARD_SQL} AS sybil_guard
            FROM units u
           WHERE u.state = 'open'
             AND ${needy ? 'u.needs_replica AND $2::bigint IS NOT NULL' : 'NOT u.needs_replica AND u.next_deadline < $2'}
@@ -158,7 +191,7 @@ export class Scheduler {
           LIMIT $6::int
           FOR UPDATE OF u SKIP LOCKED`;
     const excluded: string[] = [];
-    const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded, [...this.ctx.trainers], count - out.units.length];
+    const params = (): unknown[] => [provider, now, kinds === undefined ? null : [...kinds], excluded, [...this.ctx.trainers], count - out.units.length, this.ctx.policy.minConsecutiveValid];
     // First round trip: the provider's record, its last_seen, the first
     // candidates locked, and whether any open unit waits for an input it
     // holds (units_held_idx keeps that cheap). last_seen is liveness with a
@@ -196,6 +229,11 @@ export class Scheduler {
           if (decision.replicate && wu.minQuorum < decision.minQuorum && wu.params.maxTotalResults >= decision.targetResults) {
             wu = raiseReplication(wu, decision.minQuorum, decision.targetResults);
           }
+        }
+        if ((row as { sybil_guard?: boolean }).sybil_guard === true && completesQuorum(wu, provider, now)) {
+          // Sybil rule (issue 25): this fresh identity would complete a quorum of fresh
+          // identities only, while an established provider that may take the unit is online.
+          continue;
         }
         const again = { reissueTimedOut: (row as { reissue?: boolean }).reissue === true };
         if (!canAssign(wu, provider, now, again)) {
