@@ -1,5 +1,6 @@
 /**
- * `swarm tracker [--port N] [--host ADDR] [--db URL|DIR] [--trainer KEYID…]`:
+ * `swarm tracker [--port N] [--host ADDR] [--db URL|DIR] [--trainer KEYID…]
+ * [--registration-difficulty BITS] [--trust-proxy] [--no-rate-limits]`:
  * the coordinator (DESIGN.md, Processes). Storage is embedded PGlite under
  * $SWARM_HOME/tracker/db by default, PostgreSQL with --db postgres://…
  * (several trackers may share one). The tracker's own identity lives apart
@@ -18,6 +19,9 @@ import { privateKeySeed } from '../ledger/keys.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import { MemoryNonceStore } from '../protocol/nonce-store.ts';
 import { createTrackerApp } from '../tracker/http/app.ts';
+import { forwardedSource } from '../tracker/http/rate-limit.ts';
+import type { TrackerRateLimits } from '../tracker/http/rate-limit.ts';
+import { DEFAULT_REGISTRATION_DIFFICULTY, MAX_REGISTRATION_DIFFICULTY } from '../protocol/pow.ts';
 import { createLedgerRoutes, createLedgerSigner } from '../tracker/ledger/routes.ts';
 import { DilocoRuns } from '../tracker/runs/diloco.ts';
 import type { RoundWait } from '../tracker/runs/diloco.ts';
@@ -50,6 +54,12 @@ export interface StartTrackerOptions {
   onRunStall?: (runId: string, w: RoundWait) => void;
   /** the dashboard's built files (default build/web of this checkout; src/cli/dashboard.ts) */
   webDir?: string;
+  /** rate limits (tracker/http/rate-limit.ts; default its DEFAULT_TRACKER_RATE_LIMITS); 'off': none */
+  rateLimits?: Partial<TrackerRateLimits> | 'off';
+  /** behind a reverse proxy: the source address is X-Forwarded-For's last (rate-limit.ts forwardedSource) */
+  trustProxy?: boolean;
+  /** registration proof of work in leading zero bits (protocol/pow.ts; default 16, 0: none) */
+  registrationDifficulty?: number;
 }
 
 export interface RunningTracker {
@@ -109,7 +119,12 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   });
   const ledger = createLedgerRoutes({ db, trackerKey: key, clock, signer });
   const runs = new DilocoRuns(service);
-  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }), mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? []), { path: '/', app: createDashboardApp(o.webDir === undefined ? {} : { dir: o.webDir }) }] });
+  const app = createTrackerApp({
+    service, clock, runs, nonces: new MemoryNonceStore({ clock }),
+    ...(o.rateLimits === undefined ? {} : { rateLimits: o.rateLimits }),
+    ...(o.trustProxy === true ? { sourceOf: forwardedSource } : {}),
+    ...(o.registrationDifficulty === undefined ? {} : { registrationDifficulty: o.registrationDifficulty }),
+    mount: [{ path: '/ledger/v1', app: ledger }, ...(o.mount ?? []), { path: '/', app: createDashboardApp(o.webDir === undefined ? {} : { dir: o.webDir }) }] });
   // Leases that ran out are marked timed out in the background; heads are signed at least every maxDelay.
   // One advance at a time per run in this process (the row lock orders processes).
   const advancing = new Map<string, Promise<unknown>>();
@@ -165,6 +180,13 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   };
 }
 
+function parseDifficulty(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) > MAX_REGISTRATION_DIFFICULTY) {
+    throw new SwarmError('CLI_BAD_FLAG', `--registration-difficulty takes a number of bits from 0 to ${MAX_REGISTRATION_DIFFICULTY}; refused "${value.slice(0, 80)}"`);
+  }
+  return Number(value);
+}
+
 function collect(value: string, prev: string[]): string[] {
   if (!/^[0-9a-f]{64}$/.test(value)) {
     throw new SwarmError('CLI_BAD_FLAG', `--trainer takes a key id (64 lower-case hex characters, as \`swarm whoami\` prints it); refused "${value.slice(0, 80)}"`, { keyId: value.slice(0, 80) });
@@ -185,14 +207,20 @@ export function registerTracker(program: Command): void {
     .option('--db <url|dir>', 'database: postgres://user@host/db, or a PGlite data directory (default: $SWARM_HOME/tracker/db; $SWARM_HOME is ~/.swarm unless set)')
     .option('--trainer <keyId>', 'key id (as `swarm whoami` prints it) allowed to create runs and units; repeat the flag for several', collect, [])
     .option('--lease-ms <ms>', 'how long a provider may hold a replica before it is issued again, in milliseconds, unless a unit sets its own (default: 120000, two minutes)', parsePositiveInt('--lease-ms', 86_400_000))
+    .option('--registration-difficulty <bits>', `proof of work a provider solves to register, in leading zero bits of SHA-256 (0 = none; each bit doubles the work; default ${DEFAULT_REGISTRATION_DIFFICULTY}, tens of milliseconds)`, parseDifficulty)
+    .option('--trust-proxy', 'behind a reverse proxy: rate-limit by the last X-Forwarded-For address instead of the socket\'s (without it, every client of a proxy on this host counts as loopback, which the per-address limits exempt)')
+    .option('--no-rate-limits', 'turn off the per-address and per-key rate limits (docs/SECURITY.md)')
     .option('--json', 'print the address and key as one JSON line when ready')
-    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; leaseMs?: number; json?: boolean }) => {
+    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; leaseMs?: number; json?: boolean; registrationDifficulty?: number; trustProxy?: boolean; rateLimits: boolean }) => {
       const t = await startTracker({
         port: o.port,
         host: o.host,
         trainers: o.trainer,
         ...(o.db === undefined ? {} : { db: o.db }),
         ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+        ...(o.registrationDifficulty === undefined ? {} : { registrationDifficulty: o.registrationDifficulty }),
+        ...(o.trustProxy === true ? { trustProxy: true } : {}),
+        ...(o.rateLimits ? {} : { rateLimits: 'off' as const }),
         onRunStall: (runId, w) => process.stderr.write(`swarm tracker: run ${runId} round ${w.round} is stalled: ${w.reasons.join('; ')}\n`),
       });
       const info = { url: t.url, trackerKeyId: t.key.keyId, db: t.db.driver, dbTarget: o.db === undefined ? 'default' : redactDbUrl(o.db) };

@@ -10,9 +10,23 @@
  *
  * Models arrive loaded (config, params, tokenizer, engine); the CLI or the
  * tracker does the loading and mounts this app.
+ *
+ * Anonymous callers' share (issue 25): the generating endpoints take a
+ * token per request from the caller's source address (IPv6 by its /64;
+ * core/rate-limit.ts), before the body is read: by default 10 at once, then
+ * one every 3 s (20 a minute), loopback exempt (the machine's own chat).
+ * Past it the answer is 429 `rate_limit_exceeded` with Retry-After, as
+ * OpenAI's API answers. Behind it the queue (queue.ts) stays first come,
+ * first served and bounded, so one address can hold at most its burst of
+ * the queue's places and every other caller still gets in line.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Clock } from '../core/clock.ts';
+import { TokenBuckets, isLoopback, sourceKey } from '../core/rate-limit.ts';
+import type { BucketLimit } from '../core/rate-limit.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { readJsonBody } from './body.ts';
 import { DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, applyChatTemplate } from './chat-template.ts';
@@ -48,6 +62,23 @@ export interface GatewayOptions {
   /** response ids (default: random UUID) */
   newId?: () => string;
   onEvent?: (e: GatewayEvent) => void;
+  /** the per-source limit on generating requests (default DEFAULT_GATEWAY_RATE_LIMIT); 'off': none */
+  rateLimit?: BucketLimit | 'off';
+  /** loopback sources skip the limit (default true) */
+  exemptLoopback?: boolean;
+  /** a request's source address (default: the socket's peer; null: unknown, not limited) */
+  sourceOf?: (c: Context) => string | null;
+}
+
+/** Per source address: 10 requests at once, then one every 3 s (see the file comment). */
+export const DEFAULT_GATEWAY_RATE_LIMIT: BucketLimit = { burst: 10, perSecond: 1 / 3 };
+
+function socketSource(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // no socket: app.request() in tests
+  }
 }
 
 /** The request, reduced to what generation needs. */
@@ -85,6 +116,21 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
   const newId = opts.newId ?? (() => randomUUID().replaceAll('-', ''));
   const emit = opts.onEvent ?? (() => undefined);
   const app = new Hono();
+  const clock: Clock = { now };
+  const buckets = opts.rateLimit === 'off' ? null : new TokenBuckets(opts.rateLimit ?? DEFAULT_GATEWAY_RATE_LIMIT, clock);
+  const sourceOf = opts.sourceOf ?? socketSource;
+  const exemptLoopback = opts.exemptLoopback ?? true;
+
+  /** Spends the caller's token, before the body is read; GATEWAY_RATE_LIMITED (429 + Retry-After) when there is none. */
+  const limit = (c: Context): void => {
+    const address = sourceOf(c);
+    if (buckets === null || address === null || (exemptLoopback && isLoopback(address))) return;
+    const r = buckets.take(sourceKey(address));
+    if (!r.ok) {
+      const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+      throw new SwarmError('GATEWAY_RATE_LIMITED', `Rate limit reached for requests from your address; retry in ${seconds} s.`, { retryAfterMs: r.retryAfterMs });
+    }
+  };
 
   const findModel = (id: string): ServedModel => {
     const m = byId.get(id);
@@ -127,6 +173,7 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
   app.get('/v1/models/:id{.+}', (c) => Response.json(modelObject(findModel(c.req.param('id')))));
 
   app.post('/v1/chat/completions', async (c) => {
+    limit(c);
     const r = parseBody(chatRequestSchema, await readJsonBody(c.req.raw, maxBody));
     const model = findModel(r.model);
     const template = model.chatTemplate ?? DEFAULT_CHAT_TEMPLATE;
@@ -143,6 +190,7 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
   });
 
   app.post('/v1/completions', async (c) => {
+    limit(c);
     const r = parseBody(completionRequestSchema, await readJsonBody(c.req.raw, maxBody));
     const model = findModel(r.model);
     const texts = typeof r.prompt === 'string' ? [r.prompt] : r.prompt;

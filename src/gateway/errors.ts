@@ -35,6 +35,8 @@ const MAPPINGS: Record<string, Mapping> = {
   GATEWAY_METHOD: { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' },
   GATEWAY_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
   GATEWAY_QUEUE_FULL: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+  // a source address past its share (app.ts, issue 25); answered with Retry-After
+  GATEWAY_RATE_LIMITED: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   GATEWAY_ABORTED: { status: 499, type: 'invalid_request_error', code: 'client_closed_request' },
   // the model layer's own codes that a request can trigger
   MODEL_CONTEXT_FULL: { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded' },
@@ -65,5 +67,8 @@ export function errorBody(err: unknown): { status: number; body: OpenAiErrorBody
 /** The HTTP response for any thrown value. */
 export function errorResponse(err: unknown, headers: Record<string, string> = {}): Response {
   const { status, body } = errorBody(err);
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+  // RFC 9110 §10.2.3: how long a rate-limited caller should wait, in seconds
+  const ms = isSwarmError(err) && status === 429 ? err.details?.retryAfterMs : undefined;
+  const retry: Record<string, string> = typeof ms === 'number' && Number.isFinite(ms) ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : {};
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...retry, ...headers } });
 }

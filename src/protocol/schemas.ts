@@ -139,7 +139,22 @@ export const RegisterProviderRequestSchema = z.strictObject({
    * (src/ledger/entry.ts; parsed strictly by the tracker).
    */
   entry: JsonObject,
+  /** the registration's proof of work (protocol/pow.ts); required when the tracker's difficulty is above 0 */
+  pow: z.strictObject({
+    window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    nonce: z.string().regex(/^[0-9a-f]{1,32}$/, 'lower-case hex, at most 32 characters'),
+  }).optional(),
 });
+
+/** GET /api/info: the tracker's key, protocol, and what registration costs (issue 25). */
+export const TrackerInfoSchema = z.object({
+  protocol: z.number().int(),
+  trackerKey: z.string(),
+  trackerKeyId: z.string().regex(/^[0-9a-f]{64}$/),
+  /** leading zero bits the registration's proof of work needs (0: none) */
+  registrationDifficulty: z.number().int().min(0).max(64).default(0),
+});
+export type TrackerInfo = z.infer<typeof TrackerInfoSchema>;
 
 export const RegisterProviderResponseSchema = z.strictObject({
   providerId: KeyIdSchema,

@@ -4,6 +4,11 @@
  * error answer turned back into the coded SwarmError the tracker sent.
  * Providers sit behind NAT and only ever dial the tracker (DESIGN.md,
  * Processes); the tracker never calls them.
+ *
+ * A 429 (the tracker's rate limits, issue 25) is waited out here, as its
+ * Retry-After says, up to maxRateLimitRetries times (each try signed anew:
+ * fresh timestamp and nonce); past that it surfaces as a transient error and
+ * the provider loop's back-off takes over.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
@@ -24,6 +29,9 @@ import {
 } from '../protocol/schemas.ts';
 import type { BatchedResult, CreateUnitsRequest, FailureReport, RegisterProviderResponse, ResultResponse, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import { signRequest } from '../protocol/signing.ts';
+import { solvePow } from '../protocol/pow.ts';
+import { TrackerInfoSchema } from '../protocol/schemas.ts';
+import type { TrackerInfo } from '../protocol/schemas.ts';
 
 export interface TrackerClientOptions {
   /** e.g. http://127.0.0.1:7070 (no trailing path) */
@@ -35,6 +43,12 @@ export interface TrackerClientOptions {
   fetch?: typeof fetch;
   /** per-request timeout (default 60 s) */
   timeoutMs?: number;
+  /** 429s waited out per request before the error surfaces (default 2) */
+  maxRateLimitRetries?: number;
+  /** the longest Retry-After waited out here (default 60 s; a longer one surfaces at once) */
+  maxRetryAfterMs?: number;
+  /** how to wait (tests may inject) */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ProviderCapabilities {
@@ -68,6 +82,9 @@ export class TrackerClient {
   private readonly nonce: () => Uint8Array;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly maxRateLimitRetries: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(o: TrackerClientOptions) {
     this.baseUrl = normaliseTrackerUrl(o.baseUrl);
@@ -76,10 +93,25 @@ export class TrackerClient {
     this.nonce = o.nonce ?? (() => new Uint8Array(randomBytes(16)));
     this.fetchFn = o.fetch ?? fetch;
     this.timeoutMs = o.timeoutMs ?? 60_000;
+    this.maxRateLimitRetries = o.maxRateLimitRetries ?? 2;
+    this.maxRetryAfterMs = o.maxRetryAfterMs ?? 60_000;
+    this.sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** One HTTP exchange; throws the tracker's coded error, or TRACKER_UNREACHABLE. */
+  /** One HTTP exchange (429s waited out, see the header); throws the tracker's coded error, or TRACKER_UNREACHABLE. */
   async send(method: string, path: string, body?: Uint8Array, o: { signed?: boolean; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.sendOnce(method, path, body, o);
+      } catch (e) {
+        const wait = isSwarmError(e) ? e.details?.retryAfterMs : undefined;
+        if (typeof wait !== 'number' || attempt >= this.maxRateLimitRetries || wait > this.maxRetryAfterMs) throw e;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private async sendOnce(method: string, path: string, body: Uint8Array | undefined, o: { signed?: boolean; contentType?: string; headers?: Record<string, string> }): Promise<Response> {
     const bytes = body ?? new Uint8Array(0);
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.signed !== false) Object.assign(headers, signRequest({ method, path, body: bytes, key: this.key, clock: this.clock, nonce: this.nonce }));
@@ -105,7 +137,9 @@ export class TrackerClient {
       } catch {
         // not our error body (a proxy?); keep the HTTP status
       }
-      throw new SwarmError(code, message, { status: res.status });
+      // RFC 9110 §10.2.3: Retry-After in seconds (an HTTP-date form is not sent by the tracker; ignored)
+      const after = res.status === 429 ? /^\d{1,6}$/.exec(res.headers.get('retry-after') ?? '') : null;
+      throw new SwarmError(code, message, { status: res.status, ...(after === null ? {} : { retryAfterMs: Number(after[0]) * 1000 }) });
     }
     return res;
   }
@@ -115,9 +149,20 @@ export class TrackerClient {
     return (await res.json()) as T;
   }
 
+  /** GET /api/info: the tracker's key and what registration costs. */
+  async info(): Promise<TrackerInfo> {
+    return parseWire(TrackerInfoSchema, await this.getJson('/api/info'));
+  }
+
+  /** Registers this key; first solves the tracker's proof of work (protocol/pow.ts), if it asks for one. */
   async register(name: string, capabilities: ProviderCapabilities, team?: string): Promise<RegisterProviderResponse> {
-    const entry = providerRegisteredEntry(this.key, this.clock.now(), name);
-    const body = { publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry };
+    const info = await this.info();
+    const now = this.clock.now();
+    const pow = info.registrationDifficulty === 0
+      ? undefined
+      : solvePow({ trackerKeyId: info.trackerKeyId, keyId: this.key.keyId, timeMs: now, difficulty: info.registrationDifficulty });
+    const entry = providerRegisteredEntry(this.key, now, name);
+    const body = { publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry, ...(pow === undefined ? {} : { pow }) };
     return parseWire(RegisterProviderResponseSchema, await this.json('POST', '/api/providers', body));
   }
 

@@ -10,7 +10,9 @@
  *   unit-queue.ts   creating, cancelling and reading units
  *   sweeper.ts      expired leases
  *   blob-uploads.ts content-addressed uploads
- * This class only delegates; it holds no logic of its own.
+ * This class only delegates; it holds no logic of its own, but for one
+ * ordering rule: a provider's waiting registration is logged before its
+ * first work request is served (registry.ts recordRegistration, issue 25).
  */
 import type { Clock } from '../core/clock.ts';
 import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
@@ -79,12 +81,21 @@ export class TrackerService {
 
   // ---- scheduler --------------------------------------------------------------
   wantedFrom(provider: string): Promise<string[]> { return this.scheduler.wantedFrom(provider); }
-  requestWork(provider: string, kinds?: readonly UnitKind[]): Promise<WorkAssignment | null> { return this.scheduler.requestWork(provider, kinds); }
-  work(provider: string, kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment | null; wanted: string[] }> { return this.scheduler.work(provider, kinds); }
+  async requestWork(provider: string, kinds?: readonly UnitKind[]): Promise<WorkAssignment | null> {
+    await this.registry.recordRegistration(provider);
+    return this.scheduler.requestWork(provider, kinds);
+  }
+  async work(provider: string, kinds?: readonly UnitKind[]): Promise<{ unit: WorkAssignment | null; wanted: string[] }> {
+    await this.registry.recordRegistration(provider);
+    return this.scheduler.work(provider, kinds);
+  }
   heartbeat(provider: string, unitId: string): Promise<number> { return this.scheduler.heartbeat(provider, unitId); }
   reportFailure(provider: string, report: FailureReport): Promise<void> { return this.scheduler.reportFailure(provider, report); }
   submitResult(provider: string, sub: ResultSubmission): Promise<{ unitStatus: 'open' | 'valid' | 'error' }> { return this.scheduler.submitResult(provider, sub); }
-  schedule(provider: string, req: SchedulerRequest): Promise<SchedulerResponse> { return this.scheduler.schedule(provider, req); }
+  async schedule(provider: string, req: SchedulerRequest): Promise<SchedulerResponse> {
+    await this.registry.recordRegistration(provider);
+    return this.scheduler.schedule(provider, req);
+  }
 
   // ---- daemons ----------------------------------------------------------------
   sweep(limit?: number): Promise<number> { return sweepExpiredLeases(this.ctx, limit); }

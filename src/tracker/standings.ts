@@ -75,15 +75,21 @@ export class Standings {
     return statusOf(await providerRow(this.ctx.db, keyId), this.ctx.now());
   }
 
-  /** Providers by credit (then key), and team totals; GET /api/leaderboard. */
+  /**
+   * Providers by credit (then key), and team totals; GET /api/leaderboard.
+   * Only identities with verified work (valid_count > 0) are listed or
+   * counted in a team (issue 25): registering is cheap, so a row with no
+   * valid result says nothing, and a flood of fresh names must not fill
+   * the board. Their own status (providerStatus) stays readable.
+   */
   async leaderboard(limit = 100): Promise<{ providers: ProviderStatus[]; teams: TeamStanding[] }> {
     const now = this.ctx.now();
     const rows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(
-      `SELECT ${PROVIDER_COLUMNS} FROM providers ORDER BY credit DESC, key_id LIMIT $1`,
+      `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE valid_count > 0 ORDER BY credit DESC, key_id LIMIT $1`,
       [limit],
     );
     const providers = rows.map((r) => statusOf(r, now));
-    const teamRows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE team IS NOT NULL`);
+    const teamRows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE team IS NOT NULL AND valid_count > 0`);
     const teams = new Map<string, TeamStanding>();
     for (const r of teamRows) {
       const s = statusOf(r, now);

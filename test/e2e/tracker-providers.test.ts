@@ -94,10 +94,12 @@ describe('tracker + providers as separate processes', () => {
       return vs.every((v) => v.status === 'valid') ? vs : undefined;
     }, 240_000, 'every unit valid');
     // the cheater must have had a go at some unit; wait for its first result to be judged
+    // (found through its registration in the log: the leaderboard lists only identities with verified work, issue 25)
     const cheaterId = await until(async () => {
-      const lb = await t.getJson<{ providers: Array<{ providerId: string; name: string; invalid: number }> }>('/api/leaderboard');
-      const c = lb.providers.find((p) => p.name.startsWith('cheater'));
-      return c !== undefined && c.invalid > 0 ? c.providerId : undefined;
+      const regs = await t.getJson<{ entries: Array<{ canonical: string }> }>('/api/ledger/entries?kind=provider-registered');
+      const c = regs.entries.map((e) => JSON.parse(e.canonical) as { actor: string; body: { name?: string } }).find((e) => e.body.name?.startsWith('cheater') === true);
+      if (c === undefined) return undefined;
+      return (await t.getJson<{ invalid: number }>(`/api/providers/${c.actor}`)).invalid > 0 ? c.actor : undefined;
     }, 120_000, 'a judged cheating result');
 
     for (const [i, u] of units.entries()) expect(views[i]!.canonicalHash).toBe(expectedHash(u.spec, blobs));

@@ -10,6 +10,7 @@ import { preset } from '../../src/model/config.ts';
 import { MemoryNonceStore } from '../../src/protocol/nonce-store.ts';
 import { TrackerClient } from '../../src/provider/client.ts';
 import { createTrackerApp } from '../../src/tracker/http/app.ts';
+import type { TrackerAppOptions } from '../../src/tracker/http/app.ts';
 import { DilocoRuns } from '../../src/tracker/runs/diloco.ts';
 import { TrackerService } from '../../src/tracker/service.ts';
 import type { TrackerServiceOptions } from '../../src/tracker/service.ts';
@@ -25,6 +26,12 @@ import { sha256Hex } from '../../src/core/sha256.ts';
 import type { Hono } from 'hono';
 
 export const T0 = 1_700_000_000_000;
+
+/**
+ * The harness's registration difficulty: low, so tests stay fast, but not 0,
+ * so every registration in the tests still solves and sends a proof of work.
+ */
+export const HARNESS_POW_BITS = 6;
 
 export function keyOf(n: number): Ed25519KeyPair {
   return keyPairFromSeed(new Uint8Array(32).fill(n));
@@ -48,7 +55,17 @@ export async function freshDb(kind: 'pglite' | 'postgres', suite: string): Promi
   return openPostgres(await freshDatabase(`swarm_test_${suite}`));
 }
 
-export async function startHarness(o: { db?: 'pglite' | 'postgres'; suite: string; service?: Partial<TrackerServiceOptions> }): Promise<Harness> {
+/**
+ * `app` overrides the HTTP app's options; by default rate limits are off
+ * (the ManualClock stands still, so no bucket would ever refill: the rate
+ * limit tests turn them on) and the difficulty is HARNESS_POW_BITS.
+ */
+export async function startHarness(o: {
+  db?: 'pglite' | 'postgres';
+  suite: string;
+  service?: Partial<TrackerServiceOptions>;
+  app?: Partial<Omit<TrackerAppOptions, 'service' | 'clock' | 'nonces'>>;
+}): Promise<Harness> {
   const db = await freshDb(o.db ?? 'pglite', o.suite);
   await migrate(db, { now: T0 });
   const clock = new ManualClock(T0);
@@ -63,7 +80,7 @@ export async function startHarness(o: { db?: 'pglite' | 'postgres'; suite: strin
     ...o.service,
   });
   runs = new DilocoRuns(service);
-  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }) });
+  const app = createTrackerApp({ service, clock, runs, nonces: new MemoryNonceStore({ clock }), rateLimits: 'off', registrationDifficulty: HARNESS_POW_BITS, ...o.app });
   let nonce = 0;
   const client = (key: Ed25519KeyPair): TrackerClient =>
     new TrackerClient({

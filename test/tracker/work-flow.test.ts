@@ -66,9 +66,9 @@ describe.each(backends)('tracker work flow on %s', (backend) => {
     const sa = await a.providerStatus();
     expect(sa.credit).toBeGreaterThan(0);
     expect(sa.valid).toBe(1);
+    // a registration enters the log with the identity's first work request (registry.ts, issue 25): c never asked
     expect(await ledgerKinds(h)).toEqual([
-      'provider-registered', 'provider-registered', 'provider-registered',
-      'unit-issued', 'unit-issued', 'result-submitted', 'result-submitted',
+      'provider-registered', 'unit-issued', 'provider-registered', 'unit-issued', 'result-submitted', 'result-submitted',
       'verdict', 'credit-granted', 'verdict', 'credit-granted',
     ]);
   });
@@ -90,7 +90,8 @@ describe.each(backends)('tracker work flow on %s', (backend) => {
     expect(sc.invalid).toBe(1);
     expect(sc.reputation).toBeLessThan(rep0);
     const lb = await trainer.getJson<{ providers: Array<{ providerId: string; credit: number }>; teams: Array<{ team: string; members: number }> }>('/api/leaderboard');
-    expect(lb.providers[lb.providers.length - 1]!.providerId).toBe(c.key.keyId);
+    // only identities with verified work are on the board (issue 25): c has none
+    expect(lb.providers.map((p) => p.providerId).sort()).toEqual([a.key.keyId, b.key.keyId].sort());
     expect(lb.teams).toEqual([expect.objectContaining({ team: 'team-a', members: 2 })]);
     const kinds = await ledgerKinds(h);
     expect(kinds.filter((k) => k === 'verdict')).toHaveLength(3);

@@ -40,6 +40,8 @@ describe('the dashboard API', () => {
     h = await startHarness({ suite: 'web_api' });
     await h.client(keyOf(10)).register('<script>alert(1)</script>', { threads: 1, memoryBytes: 1 }, '<b>t</b>');
     await h.client(keyOf(11)).register('two', { threads: 1, memoryBytes: 1 });
+    // a registration enters the ledger with the identity's first work request (tracker/registry.ts, issue 25)
+    for (const k of [10, 11]) await h.client(keyOf(k)).work();
     await h.service.flushLedger();
   });
   afterAll(async () => h?.close());

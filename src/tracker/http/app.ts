@@ -6,8 +6,10 @@
  * Order of checks on a signed endpoint (cheap and stateless first, so that
  * junk neither costs much nor changes anything stored), issue 25 "Refuse
  * before reading":
- *   BEFORE a byte of the body is read: signature headers' presence and form,
+ *   BEFORE a byte of the body is read: the source address's rate limit
+ *   (rate-limit.ts; 429 + Retry-After) → signature headers' presence and form,
  *   version, time window (protocol/signing.ts checkRequestHead; 401/400) →
+ *   the signing key's rate limit (429) →
  *   declared Content-Length against the route's limit (413) → the key is
  *   allowed on the route: a registered provider or trainer, or a trainer
  *   (403) → the nonce is not live (409, a read-only look: refuseLiveNonce
@@ -15,7 +17,9 @@
  *   THEN the body, streamed under the route's limit (413) and deadline (408)
  *   (body.ts) → signature over its hash, and the nonce recorded
  *   (verifyRequestBody; 401/409) → content type (415) → JSON (400) → schema
- *   (400) → the service, which runs one transaction.
+ *   (400) → for a registration, its proof of work (protocol/pow.ts; 400
+ *   PROTOCOL_POW_REQUIRED / PROTOCOL_BAD_POW) → the service, which runs one
+ *   transaction.
  * A request rejected at any step changes no stored data; one rejected before
  * its body was read to the end is answered with `Connection: close` (body.ts).
  *
@@ -32,7 +36,7 @@
  * gets to do.
  *
  * Endpoints (protocol v1):
- *   GET  /api/info                          tracker key and protocol
+ *   GET  /api/info                          tracker key, protocol, registrationDifficulty
  *   POST /api/providers           signed    register (ledger: provider-registered)
  *   GET  /api/providers/:id                 credit, RAC, reputation
  *   POST /api/scheduler           signed    the batched scheduler request (issue 16): report
@@ -80,6 +84,7 @@ import {
   parseWire,
 } from '../../protocol/schemas.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { DEFAULT_REGISTRATION_DIFFICULTY, checkDifficulty, verifyPow } from '../../protocol/pow.ts';
 import type { TrackerService } from '../service.ts';
 import { NO_WORK_RETRY_MS } from '../service.ts';
 import { DEFAULT_MAX_BLOB_BYTES, blobInfo, getBlob, isBlobHash } from '../storage/blobs.ts';
@@ -87,6 +92,8 @@ import type { DilocoRuns } from '../runs/diloco.ts';
 import { DEFAULT_BODY_DEADLINE, bodyFullyRead, refuseDeclaredOversize, streamBody } from './body.ts';
 import type { BodyDeadline } from './body.ts';
 import { trackerErrorResponse } from './errors.ts';
+import { NO_RATE_LIMITS, TrackerRateLimiter, socketSource, trackerRateLimits } from './rate-limit.ts';
+import type { RouteClass, SourceOf, TrackerRateLimits } from './rate-limit.ts';
 import { registerDashboardApi } from './dashboard-api.ts';
 
 /** A run spec lists every shard's hash: allow more than the other bodies. */
@@ -106,6 +113,12 @@ export interface TrackerAppOptions {
   runs?: DilocoRuns;
   /** extra routes mounted beside /api (the ledger's /ledger/v1) */
   mount?: Array<{ path: string; app: Hono }>;
+  /** rate limits (rate-limit.ts; default DEFAULT_TRACKER_RATE_LIMITS, classes given here replace theirs); 'off': none */
+  rateLimits?: Partial<TrackerRateLimits> | 'off';
+  /** the source address of a request (default: the socket's peer; rate-limit.ts forwardedSource behind a proxy) */
+  sourceOf?: SourceOf;
+  /** leading zero bits of the registration's proof of work (protocol/pow.ts; default 16, 0: none) */
+  registrationDifficulty?: number;
 }
 
 /** RFC 9110 §14.2 single range "bytes=a-b" / "bytes=a-" / "bytes=-n". Multiple ranges are not served. */
@@ -136,6 +149,8 @@ type Access = 'anyone' | 'known' | 'trainer';
 interface SignedRoute {
   maxBytes: number;
   access: Access;
+  /** which rate limits apply (rate-limit.ts); none for trainers' routes */
+  limit?: RouteClass;
 }
 
 /** The same refusals the service and the run manager give, made before the body is read. */
@@ -173,7 +188,11 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   const svc = o.service;
   const maxBlob = o.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
   const deadline: BodyDeadline = { ...DEFAULT_BODY_DEADLINE, ...o.bodyDeadline };
-  const JSON_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'known' };
+  const JSON_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'known', limit: 'work' };
+  const limiter = new TrackerRateLimiter(o.rateLimits === 'off' ? NO_RATE_LIMITS : trackerRateLimits(o.rateLimits), o.clock);
+  const sourceOf = o.sourceOf ?? socketSource;
+  const difficulty = o.registrationDifficulty ?? DEFAULT_REGISTRATION_DIFFICULTY;
+  checkDifficulty(difficulty);
   const TRAINER_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'trainer' };
 
   /**
@@ -182,10 +201,13 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
    * then complete. Nothing is recorded: the nonce is only looked at.
    */
   async function admit(c: Context, route: SignedRoute): Promise<RequestHead> {
+    if (route.limit !== undefined) limiter.checkSource(route.limit, sourceOf(c));
     const head = checkRequestHead(
       { method: c.req.method, path: signedPath(c.req.raw), headers: c.req.raw.headers },
       { clock: o.clock, ...(o.maxSkewMs === undefined ? {} : { maxSkewMs: o.maxSkewMs }) },
     );
+    // trainers are named at start and upload a run's shards in bursts: only strangers' keys are limited
+    if (route.limit !== undefined && !svc.isTrainer(head.keyId)) limiter.checkIdentity(route.limit, head.keyId);
     refuseDeclaredOversize(c.req.raw, route.maxBytes);
     if (route.access === 'trainer' && !svc.isTrainer(head.keyId)) throw notAllowed('trainer', head.keyId);
     if (route.access === 'known' && !(await svc.isKnownKey(head.keyId))) throw notAllowed('known', head.keyId);
@@ -214,13 +236,15 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   app.notFound((c) => trackerErrorResponse(new SwarmError('TRACKER_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), closeIfUnread(c)));
 
   app.get('/api/info', (c) =>
-    c.json({ protocol: PROTOCOL_VERSION, trackerKey: base64UrlEncode(svc.key.publicKeyRaw), trackerKeyId: svc.key.keyId }),
+    c.json({ protocol: PROTOCOL_VERSION, trackerKey: base64UrlEncode(svc.key.publicKeyRaw), trackerKeyId: svc.key.keyId, registrationDifficulty: difficulty }),
   );
 
   app.post('/api/providers', async (c) => {
-    const { who, json } = await signedJson(c, { maxBytes: MAX_JSON_BODY_BYTES, access: 'anyone' });
+    const { who, json } = await signedJson(c, { maxBytes: MAX_JSON_BODY_BYTES, access: 'anyone', limit: 'registration' });
     const req = parseWire(RegisterProviderRequestSchema, json);
     if (req.publicKey !== base64UrlEncode(who.publicKey)) throw new SwarmError('TRACKER_FORBIDDEN', 'publicKey must be the key that signs the request');
+    // Before anything is stored: the work this key did for this tracker, in this window (issue 25).
+    verifyPow({ trackerKeyId: svc.key.keyId, keyId: who.keyId, nowMs: o.clock.now(), difficulty, solution: req.pow });
     return c.json(await svc.registerProvider(who, req));
   });
 
@@ -231,7 +255,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   });
 
   app.post('/api/scheduler', async (c) => {
-    const { who, json } = await signedJson(c, { maxBytes: MAX_SCHEDULER_BODY_BYTES, access: 'known' });
+    const { who, json } = await signedJson(c, { maxBytes: MAX_SCHEDULER_BODY_BYTES, access: 'known', limit: 'work' });
     const req = parseWire(SchedulerRequestSchema, json);
     return c.json(await svc.schedule(who.keyId, req));
   });
@@ -281,7 +305,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   app.put('/api/blobs/:sha', async (c) => {
     const sha = c.req.param('sha');
     if (!isBlobHash(sha)) throw new SwarmError('BLOB_BAD_HASH', 'a blob address is 64 lower-case hex characters (SHA-256)');
-    const head = await admit(c, { maxBytes: maxBlob, access: 'known' });
+    const head = await admit(c, { maxBytes: maxBlob, access: 'known', limit: 'upload' });
     // Hashed while it streams: the signature covers the body's hash, and the
     // address must be that hash too (storeUpload checks it again, so a
     // mismatch stores nothing either way).

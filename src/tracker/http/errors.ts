@@ -20,6 +20,11 @@ const EXACT: Record<string, number> = {
   PROTOCOL_BUSY: 503,
   PROTOCOL_UNSUPPORTED_VERSION: 400,
   PROTOCOL_INVALID: 400,
+  // registration's proof of work (protocol/pow.ts, issue 25)
+  PROTOCOL_POW_REQUIRED: 400,
+  PROTOCOL_BAD_POW: 400,
+  // RFC 6585 §4, with Retry-After (rate-limit.ts, issue 25)
+  TRACKER_RATE_LIMITED: 429,
   TRACKER_BAD_JSON: 400,
   TRACKER_BAD_REQUEST: 400,
   TRACKER_UNSUPPORTED_MEDIA: 415,
@@ -95,10 +100,17 @@ export function trackerErrorBody(err: unknown): { status: number; body: TrackerE
   return { status: 500, body: { error: { code: 'TRACKER_INTERNAL', message: 'the tracker could not complete the request; try again later' } } };
 }
 
+/** Retry-After in whole seconds (RFC 9110 §10.2.3) for a 429 that says how long to wait (details.retryAfterMs). */
+function retryAfter(err: unknown): Record<string, string> {
+  if (!isSwarmError(err) || statusOf(err.code) !== 429) return {};
+  const ms = err.details?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) ? { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) } : {};
+}
+
 /** The HTTP response for any thrown value. */
 export function trackerErrorResponse(err: unknown, headers: Record<string, string> = {}): Response {
   const { status, body } = trackerErrorBody(err);
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...retryAfter(err), ...headers } });
 }
 
 /** Shorthand for handlers. */

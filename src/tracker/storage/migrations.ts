@@ -26,6 +26,7 @@ import type { Db } from './db.ts';
 import type { Migration } from './migration.ts';
 import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
 import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, REPLICA_WORDS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
+import { PENDING_REGISTRATION_MIGRATION } from './migration-registration.ts';
 
 /** Arbitrary 64-bit key naming "the swarm schema" in the advisory-lock space. */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49_4752n; // "SWMIGR"
@@ -136,6 +137,7 @@ export const MIGRATIONS: readonly Migration[] = [
   LEDGER_QUEUE_MIGRATION,
   PARAMS_PATCH_MIGRATION,
   REPLICA_WORDS_MIGRATION,
+  PENDING_REGISTRATION_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {
