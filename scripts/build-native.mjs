@@ -77,7 +77,8 @@ function upToDate() {
 }
 
 function run(cmd, args) {
-  return execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // maxBuffer: the addon's disassembly (the FMA check) is several MiB, over Node's 1 MiB default.
+  return execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
 }
 
 /** Throws with the compiler's own message when something fails. */

@@ -7,9 +7,10 @@
 import { Prng } from '../core/prng.ts';
 import { preset } from '../model/config.ts';
 import { initParams, paramList } from '../model/llama.ts';
-import type { Backend } from '../tensor/backend/backend.ts';
+import type { Backend, FusedKernels } from '../tensor/backend/backend.ts';
 import { Engine } from '../tensor/tensor.ts';
 import { createNativeBackend } from '../tensor/native/backend.ts';
+import type { NativeBackend } from '../tensor/native/backend.ts';
 import { createWasmBackend } from '../tensor/wasm/backend.ts';
 import { DILOCO_INNER } from '../train/adamw.ts';
 import { concatFlat, initFlatAdam, runTrainUnit } from '../train/unit.ts';
@@ -31,15 +32,18 @@ export interface TrainRowCommon {
 export interface TrainBenchRow extends TrainRowCommon {
   /** native only: the ISA path */
   isa?: string;
-  /** shares of the timed steps' wall time: matmul, the other kernels (elementwise, reductions, copies), the fused AdamW update */
+  /** shares of the timed steps' wall time: matmul, the other kernels (elementwise, reductions, copies), the fused kernels (RMSNorm, attention softmax, SwiGLU, cross-entropy, AdamW) */
   matmulFraction: number;
   kernelFraction: number;
   fusedFraction: number;
   /** the rest: autograd bookkeeping, JavaScript data movement, garbage collection */
   otherFraction: number;
-  /** arrays the kernels returned per step, and their bytes (each a fresh allocation) */
+  /** arrays the kernels allocated fresh per step, and their bytes */
   allocationsPerStep: number;
   allocatedBytesPerStep: number;
+  /** outputs written into recycled buffers instead (native: Backend.recycle), and their bytes */
+  reusedPerStep: number;
+  reusedBytesPerStep: number;
   /** first touches of fresh memory per step (each costs microseconds on a VM) */
   pageFaultsPerStep: number;
 }
@@ -76,12 +80,36 @@ function timed(b: Backend): { backend: Backend; counters: Counters } {
     };
   };
   backend.matmul = wrap(b.matmul, 'matmulMs')!;
+  if (b.matmulT) backend.matmulT = wrap(b.matmulT, 'matmulMs');
   backend.unary = wrap(b.unary, 'kernelMs')!;
   backend.binary = wrap(b.binary, 'kernelMs')!;
   backend.reduce = wrap(b.reduce, 'kernelMs')!;
   backend.scatterAdd = wrap(b.scatterAdd, 'kernelMs')!;
   if (b.stridedCopy) backend.stridedCopy = wrap(b.stridedCopy, 'kernelMs');
   if (b.adamwUpdate) backend.adamwUpdate = wrap(b.adamwUpdate, 'fusedMs');
+  if (b.fused) {
+    // Each fused kernel returns an array or an object of arrays: count them all.
+    const k = b.fused as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const fused: Record<string, (...a: unknown[]) => unknown> = {};
+    for (const name of Object.keys(k)) {
+      fused[name] = (...args: unknown[]) => {
+        const t = performance.now();
+        try {
+          const out = k[name]!.apply(k, args);
+          for (const a of out instanceof Float32Array ? [out] : Object.values(out as object)) {
+            if (a instanceof Float32Array) {
+              counters.allocations++;
+              counters.bytes += a.byteLength;
+            }
+          }
+          return out;
+        } finally {
+          counters.fusedMs += performance.now() - t;
+        }
+      };
+    }
+    Object.defineProperty(backend, 'fused', { value: fused as unknown as FusedKernels });
+  }
   return { backend, counters };
 }
 
@@ -100,6 +128,8 @@ export async function benchTrain(presetName: string, threads: number, steps: num
     // a step's working set (fresh pages fault in at ~14 µs each on a VM; a
     // real unit runs tens of steps, so the steady state is what it sees).
     runTrainUnit(e, { ...unit, steps: WARMUP_STEPS });
+    const pool = (raw as Partial<NativeBackend>).pool;
+    const p0 = pool === undefined ? undefined : { ...pool.stats };
     const c0 = { ...counters };
     const f0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
@@ -122,8 +152,11 @@ export async function benchTrain(presetName: string, threads: number, steps: num
       kernelFraction: d('kernelMs') / ms,
       fusedFraction: d('fusedMs') / ms,
       otherFraction: 1 - (d('matmulMs') + d('kernelMs') + d('fusedMs')) / ms,
-      allocationsPerStep: d('allocations') / steps,
-      allocatedBytesPerStep: d('bytes') / steps,
+      // With a pool, only its fresh arrays are allocations; else every output is.
+      allocationsPerStep: (pool === undefined ? d('allocations') : pool.stats.fresh - p0!.fresh) / steps,
+      allocatedBytesPerStep: (pool === undefined ? d('bytes') : pool.stats.freshBytes - p0!.freshBytes) / steps,
+      reusedPerStep: pool === undefined ? 0 : (pool.stats.reused - p0!.reused) / steps,
+      reusedBytesPerStep: pool === undefined ? 0 : (pool.stats.reusedBytes - p0!.reusedBytes) / steps,
       pageFaultsPerStep: faults / steps,
     };
   } finally {

@@ -11,9 +11,10 @@
  */
 import { SwarmError } from '../core/errors.ts';
 import type { Prng } from '../core/prng.ts';
-import { crossEntropy, rmsNorm, rope, silu, softmax } from '../tensor/composite.ts';
+// Fused where the backend has the kernels, composed otherwise: the same bits (tensor/fused.ts).
+import { attentionSoftmax, crossEntropy, rmsNorm, rope, swiglu } from '../tensor/fused.ts';
 import { randn } from '../tensor/init.ts';
-import { add, expand, gather, matmul, mul, permute, reshape, slice, transpose } from '../tensor/ops.ts';
+import { add, expand, gather, matmul, permute, reshape, slice, transpose } from '../tensor/ops.ts';
 import { ropeTables } from '../tensor/rope.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import type { ModelConfig } from './config.ts';
@@ -165,11 +166,11 @@ export function forward(c: ModelConfig, p: LlamaParams, k: ModelConstants, token
     const q = rope(heads(l.wq, H), cos, sin);
     const kk = repeatKv(rope(heads(l.wk, K), cos, sin), H);
     const v = repeatKv(heads(l.wv, K), H);
-    const att = softmax(add(mul(matmul(q, transpose(kk, -1, -2)), scale), mask), -1); // [B, H, T, T]
+    const att = attentionSoftmax(matmul(q, transpose(kk, -1, -2)), scale, mask); // softmax(QKᵀ·scale + mask): [B, H, T, T]
     const o = reshape(permute(matmul(att, v), [0, 2, 1, 3]), [B * T, H * E]);
     h = add(h, reshape(matmul(o, l.wo), [B, T, D]));
     const y = reshape(rmsNorm(h, l.mlpNorm, c.normEps), [B * T, D]);
-    const mlp = matmul(mul(silu(matmul(y, l.wGate)), matmul(y, l.wUp)), l.wDown); // [B*T, D]
+    const mlp = matmul(swiglu(matmul(y, l.wGate), matmul(y, l.wUp)), l.wDown); // (silu(y·Wg) * y·Wu)·Wd: [B*T, D]
     h = add(h, reshape(mlp, [B, T, D]));
   }
   const hn = reshape(rmsNorm(h, p.norm, c.normEps), [B * T, D]);

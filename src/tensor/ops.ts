@@ -84,7 +84,18 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return t;
 }
 
-function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: ((g: Tensor) => [Tensor | null, Tensor | null]) | null): Tensor {
+/**
+ * `grads(g, needA, needB)` returns each operand's gradient, or null where the
+ * operand does not require one: a constant operand's gradient (a scalar
+ * scale, a mask, the 1 in 1 + e^-x) would be computed and summed down to its
+ * shape only to be dropped by autograd. Skipping it changes no kept bit.
+ */
+function binary(
+  op: BinaryOp,
+  a: Tensor,
+  b: Tensor,
+  grads: ((g: Tensor, needA: boolean, needB: boolean) => [Tensor | null, Tensor | null]) | null,
+): Tensor {
   const e = engineOf(a, b);
   const shape = broadcastShapes(a.shape, b.shape);
   e.checkSize(sizeOf(shape), op);
@@ -99,7 +110,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: ((g: Tensor) => [Tens
           op,
           parents: [a, b],
           backward: (g) => {
-            const [ga, gb] = grads(g);
+            const [ga, gb] = grads(g, a.requiresGrad, b.requiresGrad);
             return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
           },
         },
@@ -107,32 +118,32 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: ((g: Tensor) => [Tens
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return binary('add', a, b, (g) => [g, g]);
+  return binary('add', a, b, (g, na, nb) => [na ? g : null, nb ? g : null]);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return binary('sub', a, b, (g) => [g, neg(g)]);
+  return binary('sub', a, b, (g, na, nb) => [na ? g : null, nb ? neg(g) : null]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return binary('mul', a, b, (g) => [mul(g, b.detach()), mul(g, a.detach())]);
+  return binary('mul', a, b, (g, na, nb) => [na ? mul(g, b.detach()) : null, nb ? mul(g, a.detach()) : null]);
 }
 
 /** d(a/b) = da / b - a db / b^2 */
 export function div(a: Tensor, b: Tensor): Tensor {
-  return binary('div', a, b, (g) => {
+  return binary('div', a, b, (g, na, nb) => {
     const bd = b.detach();
     const q = div(g, bd);
-    return [q, neg(div(mul(q, a.detach()), bd))];
+    return [na ? q : null, nb ? neg(div(mul(q, a.detach()), bd)) : null];
   });
 }
 
 /** IEEE maximum; the gradient goes to a where a >= b, else to b. */
 export function maximum(a: Tensor, b: Tensor): Tensor {
-  return binary('max', a, b, (g) => {
+  return binary('max', a, b, (g, na, nb) => {
     const bWins = gt(b.detach(), a.detach());
     const zero = g.engine.scalar(0);
-    return [where(bWins, zero, g), where(bWins, g, zero)];
+    return [na ? where(bWins, zero, g) : null, nb ? where(bWins, g, zero) : null];
   });
 }
 
@@ -224,9 +235,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     parents: [a, b],
     backward: (g) => {
       // dA = dC · Bᵀ ; dB = Aᵀ · dC (summed over the batch when B is shared).
-      const ga = matmul(g, transpose(b.detach(), -1, -2));
-      let gb: Tensor;
-      if (bBatched) gb = matmul(transpose(a.detach(), -1, -2), g);
+      // (Only for operands that require a gradient; see binary.) A backend
+      // with matmulT reads the transposed operand in place instead of a copy.
+      const mt = e.backend.matmulT?.bind(e.backend);
+      let ga: Tensor | null = null;
+      if (!a.requiresGrad) ga = null;
+      else if (mt) ga = e.result('matmul', mt(g.data, b.data, batch, m, n, k, bBatched, false, true), a.shape, null);
+      else ga = matmul(g, transpose(b.detach(), -1, -2));
+      let gb: Tensor | null = null;
+      if (!b.requiresGrad) gb = null;
+      else if (mt) {
+        gb = bBatched
+          ? e.result('matmul', mt(a.data, g.data, batch, k, m, n, true, true, false), b.shape, null)
+          : e.result('matmul', mt(a.data, g.data, 1, k, batch * m, n, false, true, false), b.shape, null);
+      } else if (bBatched) gb = matmul(transpose(a.detach(), -1, -2), g);
       else gb = matmul(transpose(reshape(a.detach(), [batch * m, k]), 0, 1), reshape(g, [batch * m, n]));
       return [ga, gb];
     },
@@ -396,7 +418,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     backward: (g) => {
       const zero = e.scalar(0);
       const c = cond.detach();
-      return [sumToShape(where(c, g, zero), a.shape), sumToShape(where(c, zero, g), b.shape)];
+      return [a.requiresGrad ? sumToShape(where(c, g, zero), a.shape) : null, b.requiresGrad ? sumToShape(where(c, zero, g), b.shape) : null];
     },
   });
 }

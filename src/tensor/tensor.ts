@@ -28,6 +28,17 @@ export interface GradNode {
   readonly parents: readonly Tensor[];
   /** Given dL/d(out), return dL/d(parent) for each parent (null: no gradient). */
   readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Optional, for fused ops (./fused.ts) whose parent would have received
+   * several separate gradient contributions from the primitives the op
+   * replaces, each added to the parent's running sum by autograd (binary32
+   * addition is not associative, so adding them up first and then once into
+   * the sum would change bits). Given each parent's gradient accumulated so
+   * far (undefined: nothing yet), return its new accumulated value (null:
+   * leave it), having added this node's contributions one at a time in the
+   * order the composed graph would have. Autograd prefers it to `backward`.
+   */
+  readonly backwardInto?: (grad: Tensor, acc: readonly (Tensor | undefined)[]) => readonly (Tensor | null)[];
 }
 
 export class Engine {

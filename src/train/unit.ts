@@ -13,7 +13,7 @@ import { SwarmError } from '../core/errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { lossOf, modelConstants, paramShapes, paramsFromList } from '../model/llama.ts';
 import type { LlamaParams, ModelConstants } from '../model/llama.ts';
-import { gradients } from '../tensor/autograd.ts';
+import { gradients, releaseGraph } from '../tensor/autograd.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { adamwStep } from './adamw.ts';
 import type { AdamWHyper, AdamWState } from './adamw.ts';
@@ -115,6 +115,9 @@ export function runTrainUnit(engine: Engine, u: TrainUnitInput, consts?: ModelCo
     const lr = u.schedule ? lrAt(u.schedule, state.step) : u.adamw.lr;
     const r = adamwStep(pViews, grads, decay, state, u.adamw, lr, engine.backend.adamwUpdate?.bind(engine.backend));
     losses.push(loss.item());
+    // The step's activations and the applied gradients are dead: their
+    // arrays go back to the backend for the next step's outputs (no bit changes).
+    releaseGraph(loss, grads);
     gradNorms.push(r.gradNorm);
     lrs.push(lr);
     tokens += b.batch * b.seqLen;

@@ -1,7 +1,7 @@
 /**
  * `swarm bench train`'s rows: tokens/s per engine, and a breakdown of the
- * step that adds up (matmul, other kernels, fused AdamW, the rest), with the
- * allocations the kernels made. Speeds are not asserted (benchmarks report
+ * step that adds up (matmul, other kernels, fused kernels, the rest), with
+ * the allocations the kernels made and the buffers they reused. Speeds are not asserted (benchmarks report
  * ratios, tests assert behaviour); the accounting is.
  */
 import { describe, expect, it } from 'vitest';
@@ -21,11 +21,14 @@ describe('bench train rows', () => {
       const shares = [row.matmulFraction, row.kernelFraction, row.fusedFraction, row.otherFraction];
       for (const s of shares) expect(s).toBeGreaterThanOrEqual(0);
       expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
-      // only the native engine has a fused AdamW update
+      // only the native engine has fused kernels (AdamW, RMSNorm, attention softmax, ...)
       expect(row.fusedFraction > 0).toBe(engine === 'native');
-      // a nano step makes hundreds of arrays; each is counted with its bytes
-      expect(row.allocationsPerStep).toBeGreaterThan(100);
+      // a nano step makes hundreds of arrays; each is counted with its bytes,
+      // as a fresh allocation or (native, which reuses dead buffers) a reuse
+      expect(row.allocationsPerStep + row.reusedPerStep).toBeGreaterThan(100);
       expect(row.allocatedBytesPerStep).toBeGreaterThan(row.allocationsPerStep * 4);
+      expect(row.reusedPerStep > 0).toBe(engine === 'native');
+      expect(row.reusedBytesPerStep).toBeGreaterThanOrEqual(row.reusedPerStep * 4);
       expect(row.pageFaultsPerStep).toBeGreaterThanOrEqual(0);
     }, 60_000);
   }

@@ -42,6 +42,41 @@ export interface AdamWScalars {
   decay: boolean;
 }
 
+/**
+ * Optional fused kernels (DESIGN.md, verification layer 1): each replaces a
+ * chain of primitive ops and their backward passes with one pass over the
+ * data, and must give the bits that chain gives on `ref`. The definition of
+ * each, written as the exact sequence of binary32 roundings the composed
+ * primitives perform, is ../fused-twin.ts; ../fused.ts wires them into
+ * autograd and composes the primitives (../composite.ts) when a backend
+ * leaves `fused` out. Arrays are row-major and contiguous; every output is a
+ * fresh array. Scalars (eps, scale) are binary32 values.
+ */
+export interface FusedKernels {
+  /** RMSNorm over rows of d: y = (x * rsqrt(sum(x*x)/d + eps)) * w; r = the per-row rsqrt (kept for backward). */
+  rmsNorm(x: Float32Array, w: Float32Array, rows: number, d: number, eps: number): { y: Float32Array; r: Float32Array };
+  /**
+   * RMSNorm's gradients from dL/dy = g. dx is added into `acc` (x's gradient
+   * so far, or null) one contribution at a time, in autograd's order.
+   */
+  rmsNormBackward(g: Float32Array, x: Float32Array, w: Float32Array, r: Float32Array, rows: number, d: number, acc: Float32Array | null): { dx: Float32Array; dw: Float32Array };
+  /** Causal attention probabilities: softmax over rows of n of x*scale + mask[row % maskRows]; m, s: row max and row sum of exps. */
+  attnSoftmax(x: Float32Array, scale: number, mask: Float32Array, rows: number, n: number, maskRows: number): { y: Float32Array; m: Float32Array; s: Float32Array };
+  /** dL/dx of attnSoftmax from dL/dy = g (the exps are recomputed from x, m and s). */
+  attnSoftmaxBackward(g: Float32Array, x: Float32Array, scale: number, mask: Float32Array, m: Float32Array, s: Float32Array, rows: number, n: number, maskRows: number): Float32Array;
+  /** SwiGLU's gate: silu(gate) * up, elementwise. */
+  swiglu(gate: Float32Array, up: Float32Array): Float32Array;
+  swigluBackward(g: Float32Array, gate: Float32Array, up: Float32Array): { dGate: Float32Array; dUp: Float32Array };
+  /** Mean cross-entropy of logits [rows, v] against targets (already range-checked); m, se: row max and row sum of exps. */
+  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, v: number): { loss: number; m: Float32Array; se: Float32Array };
+  /** dL/dlogits from dL/dloss = gLoss. */
+  crossEntropyBackward(gLoss: number, logits: Float32Array, targets: Int32Array, m: Float32Array, se: Float32Array, rows: number, v: number): Float32Array;
+  /** Rotary embedding over rows of d (even): x*cos + rotate_half(x)*sin, tables [tRows, d] indexed by row % tRows. */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, rows: number, d: number, tRows: number): Float32Array;
+  /** Its dL/dx, added into `acc` (x's gradient so far, or null) in autograd's order. */
+  ropeBackward(g: Float32Array, cos: Float32Array, sin: Float32Array, rows: number, d: number, tRows: number, acc: Float32Array | null): Float32Array;
+}
+
 export interface Backend {
   /**
    * 'ref', 'wasm' or 'native'. Metadata only: every backend gives the same
@@ -85,6 +120,15 @@ export interface Backend {
   matmul(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: boolean): Float32Array;
 
   /**
+   * Optional: matmul with an operand read transposed in place, so that
+   * matmul's gradients (dA = dC·Bᵀ, dB = Aᵀ·dC) need no transposed copy.
+   * transA: a is stored [batch, k, m] (the product uses its transpose);
+   * transB: b is stored [n, k] ([batch, n, k] when bBatched). Same canonical
+   * order and bits as matmul on the transposed copies.
+   */
+  matmulT?(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: boolean, transA: boolean, transB: boolean): Float32Array;
+
+  /**
    * Gradient of gather (embedding lookup): out is [rows, cols] of +0, then for
    * t = 0..indices.length-1 in order: out[indices[t], c] += src[t, c].
    * Indices are already range-checked by the caller.
@@ -109,6 +153,17 @@ export interface Backend {
    *   p[i] = p[i] - lr*u.
    */
   adamwUpdate?(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamWScalars): void;
+
+  /**
+   * Optional: the engine hands back an array that no tensor reads any more
+   * (autograd's consumed intermediate gradients); the backend may return it
+   * as the output of a later op of the same length, instead of allocating.
+   * The caller guarantees nothing aliases it.
+   */
+  recycle?(a: Float32Array): void;
+
+  /** Optional fused kernels (see FusedKernels); where absent the engine composes primitives (same bits). */
+  readonly fused?: FusedKernels;
 
   /** Release threads and memory; the backend must not be used afterwards. */
   close(): void;

@@ -4,7 +4,8 @@
  * build/native/swarm_native.node and called through Node-API. It is the
  * speed path for Node providers; `wasm` stays what browsers and machines
  * without a C compiler run. Both give the bits of `ref`
- * (test/tensor/native-vs-ref.test.ts, every ISA path this CPU has).
+ * (test/tensor/backends-vs-ref.test.ts, fused.test.ts, matmul-t.test.ts,
+ * every ISA path this CPU has).
  *
  * ISA paths (matmul's register tile): `avx512` (AVX-512F, 8x32 tile),
  * `avx2` (6x16), `portable` (plain C, the compiler's baseline vectors).
@@ -23,16 +24,27 @@
  * `nativeStatus()` report why instead of throwing, so callers fall back to
  * `wasm` (same bits) with one clear line.
  *
- * Memory: the addon reads inputs in place and returns a fresh Float32Array.
- * `maxElements` bounds one op's working set like the wasm backend's (the
- * sandbox derives it from the unit's memory limit): TENSOR_TOO_LARGE.
+ * Memory: the addon reads inputs in place and writes each output into an
+ * array from a free list (../buffer-pool.ts) that the engine feeds with the
+ * arrays it knows are dead (Backend.recycle: autograd's consumed gradients,
+ * a finished step's activations), else a fresh one; every kernel writes all
+ * of its output, so reuse changes no bit. `maxElements` bounds one op's
+ * working set like the wasm backend's (the sandbox derives it from the
+ * unit's memory limit): TENSOR_TOO_LARGE.
+ *
+ * Fused kernels (./c/fused.c, ./c/fused_body.h): RMSNorm, attention softmax,
+ * SwiGLU, cross-entropy and rotary embedding, forward and backward, the
+ * twins of ../fused-twin.ts bit for bit (checked by the self-test), and
+ * matmulT, which reads a transposed operand in place for matmul's gradients.
  */
 import { SwarmError } from '../../core/errors.ts';
-import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
+import type { Backend, BinaryOp, FusedKernels, ReduceOp, UnaryOp } from '../backend/backend.ts';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
 import { badArgument, checkBinary, checkMatmul, checkMaxElements, checkReduce, checkScatterAdd, checkThreads } from '../backend/checks.ts';
 import { createRefBackend } from '../backend/ref.ts';
+import { BufferPool } from '../buffer-pool.ts';
+import { FUSED_TWIN } from '../fused-twin.ts';
 import { stridedCopy } from '../layout.ts';
 import { loadAddonFile, nativeAddonPath, requestedIsa } from './load.ts';
 
@@ -44,17 +56,21 @@ export const NATIVE_ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'portable'];
 const ISA_CODE: Record<NativeIsa, number> = { portable: 0, avx2: 1, avx512: 2 };
 
 /** Must equal SW_ABI_VERSION in ./c/native.h. */
-export const NATIVE_ABI_VERSION = 4;
+export const NATIVE_ABI_VERSION = 5;
 
 /** The addon's exports (./c/addon.c). */
 interface Addon {
-  unary(isa: number, op: number, x: Float32Array): Float32Array;
-  binary(op: number, a: Float32Array, b: Float32Array, dims: Int32Array): Float32Array;
-  reduce(isa: number, op: number, x: Float32Array, outer: number, n: number, inner: number): Float32Array;
-  matmul(isa: number, a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: number, threads: number): Float32Array;
+  // `out` (optional): an array of the output's length to write into; the
+  // addon returns it, or a new array when it overlaps an input.
+  unary(isa: number, op: number, x: Float32Array, out?: Float32Array): Float32Array;
+  binary(op: number, a: Float32Array, b: Float32Array, dims: Int32Array, out?: Float32Array): Float32Array;
+  reduce(isa: number, op: number, x: Float32Array, outer: number, n: number, inner: number, out?: Float32Array): Float32Array;
+  matmul(isa: number, a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, bBatched: number, threads: number, out?: Float32Array, trans?: number): Float32Array;
   scatterAdd(src: Float32Array, indices: Int32Array, rows: number, cols: number): Float32Array;
-  stridedCopy(x: Float32Array, dims: Float64Array, offset: number): Float32Array;
+  stridedCopy(x: Float32Array, dims: Float64Array, offset: number, out?: Float32Array): Float32Array;
   adamw(isa: number, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, k: Float32Array, decay: number): void;
+  /** The fused kernels (./c/fused.c): inputs then outputs in `arrays`; sizes then binary32 scalars in `nums`. */
+  fused(op: number, isa: number, threads: number, arrays: Array<Float32Array | null>, targets: Int32Array | null, nums: Float64Array): number | undefined;
   isaMask(): number;
   abiVersion(): number;
 }
@@ -99,7 +115,7 @@ function load(): { status: NativeStatus; addon?: Addon } {
   } else {
     try {
       const addon = file.exports as Partial<Addon>;
-      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'adamw', 'isaMask', 'abiVersion'] as const) {
+      for (const fn of ['unary', 'binary', 'reduce', 'matmul', 'scatterAdd', 'stridedCopy', 'adamw', 'fused', 'isaMask', 'abiVersion'] as const) {
         if (typeof addon[fn] !== 'function') throw new Error(`the addon lacks ${fn}()`);
       }
       const full = addon as Addon;
@@ -206,7 +222,106 @@ function selfTest(addon: Addon, isas: readonly NativeIsa[]): string | undefined 
       if (!sameBits(addon.matmul(ISA_CODE[isa], ma, mb, 2, m, k, n, 1, threads), want)) return `matmul (${isa}, ${threads} threads)`;
     }
   }
+  // The fused kernels against their TypeScript twins (which test/tensor/fused.test.ts holds to the composed ops).
+  for (const isa of isas) {
+    const why = fusedSelfTest(nativeFused(addon, ISA_CODE[isa], 1, () => {}, (n) => new Float32Array(n)));
+    if (why !== undefined) return `fused ${why} (${isa})`;
+  }
   return undefined;
+}
+
+/** Returns the first fused kernel whose bits differ from its twin's on small inputs with corner cases, or undefined. */
+function fusedSelfTest(k: FusedKernels): string | undefined {
+  const t = FUSED_TWIN;
+  const rows = 6, d = 5;
+  const x = testData(rows * d, 23), w = testData(d, 25), g = testData(rows * d, 27), acc = testData(rows * d, 29);
+  const a = k.rmsNorm(x, w, rows, d, Math.fround(1e-5)), b = t.rmsNorm(x, w, rows, d, Math.fround(1e-5));
+  if (!sameBits(a.y, b.y) || !sameBits(a.r, b.r)) return 'rmsNorm';
+  for (const ac of [null, acc]) {
+    const c = k.rmsNormBackward(g, x, w, b.r, rows, d, ac), e = t.rmsNormBackward(g, x, w, b.r, rows, d, ac);
+    if (!sameBits(c.dx, e.dx) || !sameBits(c.dw, e.dw)) return 'rmsNormBackward';
+  }
+  const mask = Float32Array.of(0, -Infinity, -Infinity, -Infinity, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, 0, 0, 0, 0, -Infinity);
+  const sa = k.attnSoftmax(x, 0.25, mask, rows, d, 3), sb = t.attnSoftmax(x, 0.25, mask, rows, d, 3);
+  if (!sameBits(sa.y, sb.y) || !sameBits(sa.m, sb.m) || !sameBits(sa.s, sb.s)) return 'attnSoftmax';
+  if (!sameBits(k.attnSoftmaxBackward(g, x, 0.25, mask, sb.m, sb.s, rows, d, 3), t.attnSoftmaxBackward(g, x, 0.25, mask, sb.m, sb.s, rows, d, 3))) return 'attnSoftmaxBackward';
+  const up = testData(rows * d, 31);
+  if (!sameBits(k.swiglu(x, up), t.swiglu(x, up))) return 'swiglu';
+  const sg = k.swigluBackward(g, x, up), tg = t.swigluBackward(g, x, up);
+  if (!sameBits(sg.dGate, tg.dGate) || !sameBits(sg.dUp, tg.dUp)) return 'swigluBackward';
+  const targets = Int32Array.of(0, 4, 2, 2, 1, 3);
+  const ca = k.crossEntropy(x, targets, rows, d), cb = t.crossEntropy(x, targets, rows, d);
+  if (!sameBits(Float32Array.of(ca.loss), Float32Array.of(cb.loss)) || !sameBits(ca.m, cb.m) || !sameBits(ca.se, cb.se)) return 'crossEntropy';
+  if (!sameBits(k.crossEntropyBackward(0.75, x, targets, cb.m, cb.se, rows, d), t.crossEntropyBackward(0.75, x, targets, cb.m, cb.se, rows, d))) return 'crossEntropyBackward';
+  const x6 = testData(rows * 6, 33), cs = testData(18, 35), sn = testData(18, 37), g6 = testData(rows * 6, 39);
+  if (!sameBits(k.rope(x6, cs, sn, rows, 6, 3), t.rope(x6, cs, sn, rows, 6, 3))) return 'rope';
+  for (const ac of [null, testData(rows * 6, 41)]) {
+    if (!sameBits(k.ropeBackward(g6, cs, sn, rows, 6, 3, ac), t.ropeBackward(g6, cs, sn, rows, 6, 3, ac))) return 'ropeBackward';
+  }
+  return undefined;
+}
+
+/** Op codes of ./c/native.h's SW_F_* (2, RMSNorm's dw pass, is internal to fused.c). */
+const F = { rmsNorm: 0, rmsNormBack: 1, softmax: 3, softmaxBack: 4, swiglu: 5, swigluBack: 6, ce: 7, ceBack: 8, rope: 9, ropeBack: 10 } as const;
+
+/** The FusedKernels of the addon on one ISA path; `check(elements, what)` runs first (closed backend, working-set limit). */
+function nativeFused(addon: Addon, isa: number, threads: number, check: (elements: number, what: string) => void, alloc: (n: number) => Float32Array): FusedKernels {
+  const call = (op: number, what: string, arrays: Array<Float32Array | null>, targets: Int32Array | null, nums: number[]) => {
+    check(arrays.reduce((s, a) => s + (a?.length ?? 0), 0), what);
+    return addon.fused(op, isa, threads, arrays, targets, Float64Array.from(nums));
+  };
+  return {
+    rmsNorm(x, w, rows, d, eps) {
+      const y = alloc(rows * d), r = alloc(rows);
+      call(F.rmsNorm, 'rmsNorm', [x, w, y, r], null, [rows, d, eps]);
+      return { y, r };
+    },
+    rmsNormBackward(g, x, w, r, rows, d, acc) {
+      const dx = alloc(rows * d), dw = alloc(d);
+      call(F.rmsNormBack, 'rmsNormBackward', [g, x, w, r, acc, dx, dw], null, [rows, d]);
+      return { dx, dw };
+    },
+    attnSoftmax(x, scale, mask, rows, n, maskRows) {
+      const y = alloc(rows * n), m = alloc(rows), s = alloc(rows);
+      call(F.softmax, 'attnSoftmax', [x, mask, y, m, s], null, [rows, n, maskRows, scale]);
+      return { y, m, s };
+    },
+    attnSoftmaxBackward(g, x, scale, mask, m, s, rows, n, maskRows) {
+      const dx = alloc(rows * n);
+      call(F.softmaxBack, 'attnSoftmaxBackward', [g, x, mask, m, s, dx], null, [rows, n, maskRows, scale]);
+      return dx;
+    },
+    swiglu(gate, up) {
+      const out = alloc(gate.length);
+      call(F.swiglu, 'swiglu', [gate, up, out], null, [gate.length]);
+      return out;
+    },
+    swigluBackward(g, gate, up) {
+      const dGate = alloc(gate.length), dUp = alloc(gate.length);
+      call(F.swigluBack, 'swigluBackward', [g, gate, up, dGate, dUp], null, [gate.length]);
+      return { dGate, dUp };
+    },
+    crossEntropy(logits, targets, rows, v) {
+      const m = alloc(rows), se = alloc(rows), lp = alloc(rows);
+      const loss = call(F.ce, 'crossEntropy', [logits, m, se, lp], targets, [rows, v])!;
+      return { loss, m, se };
+    },
+    crossEntropyBackward(gLoss, logits, targets, m, se, rows, v) {
+      const dx = alloc(rows * v);
+      call(F.ceBack, 'crossEntropyBackward', [logits, m, se, dx], targets, [rows, v, gLoss]);
+      return dx;
+    },
+    rope(x, cos, sin, rows, d, tRows) {
+      const y = alloc(rows * d);
+      call(F.rope, 'rope', [x, cos, sin, y], null, [rows, d, tRows]);
+      return y;
+    },
+    ropeBackward(g, cos, sin, rows, d, tRows, acc) {
+      const dx = alloc(rows * d);
+      call(F.ropeBack, 'ropeBackward', [g, cos, sin, acc, dx], null, [rows, d, tRows]);
+      return dx;
+    },
+  };
 }
 
 // ---- the backend ------------------------------------------------------------
@@ -224,7 +339,8 @@ export function chooseIsa(status: NativeStatus, requested?: string): NativeIsa {
   return want as NativeIsa;
 }
 
-export type NativeBackend = Backend & { readonly isa: NativeIsa };
+/** `pool`: the free list its outputs come from (buffer-pool.ts); its stats say how many were fresh. */
+export type NativeBackend = Backend & { readonly isa: NativeIsa; readonly pool: BufferPool };
 
 /** Throws NATIVE_UNAVAILABLE (with the reason) when the addon cannot be used; see nativeStatus(). */
 export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
@@ -239,6 +355,12 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   const isa = chooseIsa(status, opts.isa);
   const isaCode = ISA_CODE[isa];
   let closed = false;
+  // Outputs come from buffers the engine recycled (Backend.recycle) when one
+  // of the right length is free; every kernel writes all of its output.
+  // A unit run with a working-set limit (maxElements, from the sandbox's
+  // memory limit) keeps no more dead buffers than one op may use.
+  const pool = maxElements === undefined ? new BufferPool() : new BufferPool(Math.min(512 * 2 ** 20, maxElements * 4));
+  const take = (n: number) => pool.take(n);
 
   function check(elements: number, what: string): void {
     if (closed) throw new SwarmError('TENSOR_BACKEND_CLOSED', 'the native backend was closed');
@@ -251,12 +373,18 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
     name: 'native',
     isa,
     threads,
+    pool,
+    fused: nativeFused(addon, isaCode, threads, check, take),
+
+    recycle(a) {
+      pool.give(a);
+    },
 
     unary(op, x) {
       const code = UNARY_CODE[op];
       if (code === undefined) badArgument(`unknown unary op ${String(op)}`);
       check(2 * x.length, `unary ${op}`);
-      return addon.unary(isaCode, code, x);
+      return addon.unary(isaCode, code, x, take(x.length));
     },
 
     binary(op, a, aStrides, b, bStrides, shape) {
@@ -267,7 +395,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       check(a.length + b.length + size, `binary ${op}`);
       const { dims, sa, sb } = collapseBroadcast(shape, aStrides, bStrides);
       for (const v of [...dims, ...sa, ...sb]) if (v > 0x7fffffff) badArgument(`binary ${op}: a dimension or stride exceeds 2^31-1`);
-      return addon.binary(code, a, b, Int32Array.from([dims.length, ...dims, ...sa, ...sb]));
+      return addon.binary(code, a, b, Int32Array.from([dims.length, ...dims, ...sa, ...sb]), take(size));
     },
 
     reduce(op, x, outer, n, inner) {
@@ -276,7 +404,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       const size = checkReduce(op, x, outer, n, inner);
       if (size === 0) return new Float32Array(0);
       check(size * n + size, `reduce ${op}`);
-      return addon.reduce(isaCode, code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner);
+      return addon.reduce(isaCode, code, x.length === size * n ? x : x.subarray(0, size * n), outer, n, inner, take(size));
     },
 
     matmul(a, b, batch, m, k, n, bBatched) {
@@ -284,7 +412,16 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       check(aCount + bCount + outSize, 'matmul');
       if (outSize === 0 || k === 0) return new Float32Array(outSize); // empty sums are +0
       return addon.matmul(isaCode, a.length === aCount ? a : a.subarray(0, aCount), b.length === bCount ? b : b.subarray(0, bCount),
-        batch, m, k, n, bBatched ? 1 : 0, threads);
+        batch, m, k, n, bBatched ? 1 : 0, threads, take(outSize));
+    },
+
+    matmulT(a, b, batch, m, k, n, bBatched, transA, transB) {
+      // The element counts are those of the untransposed operands.
+      const { aCount, bCount, outSize } = checkMatmul(a, b, batch, m, k, n, bBatched);
+      check(aCount + bCount + outSize, 'matmul');
+      if (outSize === 0 || k === 0) return new Float32Array(outSize);
+      return addon.matmul(isaCode, a.length === aCount ? a : a.subarray(0, aCount), b.length === bCount ? b : b.subarray(0, bCount),
+        batch, m, k, n, bBatched ? 1 : 0, threads, take(outSize), (transA ? 1 : 0) | (transB ? 2 : 0));
     },
 
     scatterAdd(src, indices, rows, cols) {
@@ -300,7 +437,8 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
       // as broadcast.ts collapses two): layout.ts's order is kept.
       const { dims, sa: st } = collapseBroadcast(shape, strides, strides);
       check(x.length + dims.reduce((a, b) => a * b, 1), 'stridedCopy');
-      return addon.stridedCopy(x, Float64Array.from([dims.length, ...dims, ...st]), offset);
+      const size = dims.reduce((a, b) => a * b, 1);
+      return addon.stridedCopy(x, Float64Array.from([dims.length, ...dims, ...st]), offset, take(size));
     },
 
     adamwUpdate(p, g, m, v, s) {

@@ -10,6 +10,8 @@
 #define NAPI_VERSION 8
 #include <dlfcn.h>
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -74,6 +76,37 @@ static napi_value new_f32(napi_env env, size_t len, float **data) {
   return out;
 }
 
+/*
+ * The output of an op: `given` when it is a Float32Array of exactly len
+ * elements that overlaps none of the op's inputs (the backend passes a
+ * buffer the engine has recycled, ../backend.ts), else a new one. Every
+ * kernel writes each of its output elements, so a reused buffer's old
+ * contents never show through.
+ */
+typedef struct {
+  const float *p;
+  size_t n;
+} in_span;
+
+static napi_value out_f32(napi_env env, napi_value given, size_t len, float **data, const in_span *ins, int n_ins) {
+  napi_typedarray_type type;
+  size_t glen;
+  void *ptr;
+  if (len > 0 && napi_get_typedarray_info(env, given, &type, &glen, &ptr, NULL, NULL) == napi_ok && type == napi_float32_array && glen == len) {
+    const char *o0 = (const char *)ptr, *o1 = o0 + len * sizeof(float);
+    int overlaps = 0;
+    for (int i = 0; i < n_ins; i++) {
+      const char *i0 = (const char *)ins[i].p, *i1 = i0 + ins[i].n * sizeof(float);
+      if (ins[i].n > 0 && o0 < i1 && i0 < o1) overlaps = 1;
+    }
+    if (!overlaps) {
+      *data = (float *)ptr;
+      return given;
+    }
+  }
+  return new_f32(env, len, data);
+}
+
 static int range_error(napi_env env, const char *msg) {
   napi_throw_range_error(env, "NATIVE_ARG", msg);
   return 0;
@@ -94,15 +127,16 @@ static int get_isa(napi_env env, napi_value v, int32_t *isa) {
 
 /* unary(isa, op, x) */
 static napi_value js_unary(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t isa, op;
   float *x, *out;
   size_t len;
   if (!get_isa(env, argv[0], &isa) || !get_int(env, argv[1], &op) || !get_f32(env, argv[2], &x, &len)) return NULL;
   if (op < SW_NEG || op > SW_TANH) { range_error(env, "bad unary op"); return NULL; }
-  napi_value res = new_f32(env, len, &out);
+  const in_span ins[] = {{x, len}};
+  napi_value res = out_f32(env, argv[3], len, &out, ins, 1);
   if (res == NULL) return NULL;
   sw_unary_isa(isa, op, x, out, len);
   return res;
@@ -110,8 +144,8 @@ static napi_value js_unary(napi_env env, napi_callback_info info) {
 
 /* binary(op, a, b, dims) with dims = Int32Array [rank, shape..., aStrides..., bStrides...] */
 static napi_value js_binary(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t op, *dims;
   float *a, *b, *out;
@@ -130,7 +164,8 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
     if (shape[d] > 0) { amax += (size_t)as[d] * (size_t)(shape[d] - 1); bmax += (size_t)bs[d] * (size_t)(shape[d] - 1); }
   }
   if (size > 0 && (amax >= alen || bmax >= blen)) { range_error(env, "strides reach past an input"); return NULL; }
-  napi_value res = new_f32(env, size, &out);
+  const in_span ins[] = {{a, alen}, {b, blen}};
+  napi_value res = out_f32(env, argv[4], size, &out, ins, 2);
   if (res == NULL) return NULL;
   sw_binary(op, a, as, b, bs, shape, rank, out);
   return res;
@@ -138,8 +173,8 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
 
 /* reduce(isa, op, x, outer, n, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t isa, op;
   float *x, *out;
@@ -150,16 +185,18 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
   if (op < SW_SUM || op > SW_RMAX) { range_error(env, "bad reduce op"); return NULL; }
   size_t want;
   if (!product3(outer, n, inner, &want) || want != len) { range_error(env, "outer*n*inner != x.length"); return NULL; }
-  napi_value res = new_f32(env, outer * inner, &out);
+  const in_span ins[] = {{x, len}};
+  napi_value res = out_f32(env, argv[6], outer * inner, &out, ins, 1);
   if (res == NULL) return NULL;
   sw_reduce_isa(isa, op, x, out, outer, n, inner);
   return res;
 }
 
-/* matmul(isa, a, b, batch, m, k, n, bBatched, threads) */
+/* matmul(isa, a, b, batch, m, k, n, bBatched, threads, out?, trans?) with trans = transA | transB << 1
+ * (a stored [batch][k][m], b stored [n][k]: the same element counts) */
 static napi_value js_matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 11;
+  napi_value argv[11];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t isa, bb, threads;
   float *a, *b, *out;
@@ -174,9 +211,17 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (threads < 1) { range_error(env, "threads < 1"); return NULL; }
-  napi_value res = new_f32(env, on, &out);
+  int32_t trans = 0;
+  napi_valuetype tt;
+  CHECK(napi_typeof(env, argv[10], &tt));
+  if (tt != napi_undefined && (!get_int(env, argv[10], &trans) || trans < 0 || trans > 3)) {
+    if (trans < 0 || trans > 3) range_error(env, "bad trans flags");
+    return NULL;
+  }
+  const in_span ins[] = {{a, alen}, {b, blen}};
+  napi_value res = out_f32(env, argv[9], on, &out, ins, 2);
   if (res == NULL) return NULL;
-  sw_matmul(isa, a, b, out, batch, m, k, n, bb != 0, threads);
+  sw_matmul_t(isa, a, b, out, batch, m, k, n, bb != 0, threads, trans & 1, (trans >> 1) & 1);
   return res;
 }
 
@@ -203,8 +248,8 @@ static napi_value js_scatter_add(napi_env env, napi_callback_info info) {
 
 /* stridedCopy(x, dims, offset) with dims = Float64Array [rank, shape..., strides...] */
 static napi_value js_strided_copy(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *x, *out;
   size_t len, offset, dlen;
@@ -233,7 +278,8 @@ static napi_value js_strided_copy(napi_env env, napi_callback_info info) {
     if (shape[d] > 0) reach += (size_t)strides[d] * (size_t)(shape[d] - 1);
   }
   if (size > 0 && reach >= len) { range_error(env, "view reaches past the input"); return NULL; }
-  napi_value res = new_f32(env, size, &out);
+  const in_span ins[] = {{x, len}};
+  napi_value res = out_f32(env, argv[3], size, &out, ins, 1);
   if (res == NULL) return NULL;
   sw_strided_copy(x, shape, strides, rank, offset, out);
   return res;
@@ -253,6 +299,124 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
     return NULL;
   if (gn != pn || mn != pn || vn != pn || kn != 10) { range_error(env, "adamw sizes"); return NULL; }
   sw_adamw_isa(isa, p, g, m, v, pn, k, decay != 0);
+  return NULL;
+}
+
+/*
+ * fused(op, isa, threads, arrays, targets, nums): one entry for the fused
+ * kernels (fused.c; op = SW_F_*). arrays: Float32Array inputs then outputs
+ * (null only for RMSNorm backward's absent accumulator); targets: Int32Array
+ * or null; nums: Float64Array of sizes and binary32 scalars. Every length is
+ * checked against the sizes before a kernel runs. Returns the loss for
+ * cross-entropy forward, else undefined.
+ */
+#define FUSED_MAX_ARRAYS 8
+static napi_value js_fused(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t op, isa, threads;
+  if (!get_int(env, argv[0], &op) || !get_isa(env, argv[1], &isa) || !get_int(env, argv[2], &threads)) return NULL;
+  if (threads < 1) { range_error(env, "threads < 1"); return NULL; }
+  uint32_t count;
+  bool is_array;
+  if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[3], &count) != napi_ok ||
+      count > FUSED_MAX_ARRAYS) {
+    range_error(env, "arrays");
+    return NULL;
+  }
+  float *p[FUSED_MAX_ARRAYS] = {0};
+  size_t len[FUSED_MAX_ARRAYS] = {0};
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value el;
+    napi_valuetype t;
+    CHECK(napi_get_element(env, argv[3], i, &el));
+    CHECK(napi_typeof(env, el, &t));
+    if (t == napi_null) continue;
+    if (!get_f32(env, el, &p[i], &len[i])) return NULL;
+  }
+  int32_t *targets = NULL;
+  size_t tlen = 0;
+  napi_valuetype tt;
+  CHECK(napi_typeof(env, argv[4], &tt));
+  if (tt != napi_null && !get_i32(env, argv[4], &targets, &tlen)) return NULL;
+  napi_typedarray_type nt;
+  size_t nn;
+  void *nptr;
+  if (napi_get_typedarray_info(env, argv[5], &nt, &nn, &nptr, NULL, NULL) != napi_ok || nt != napi_float64_array || nn < 1) {
+    napi_throw_type_error(env, "NATIVE_ARG", "expected a Float64Array of sizes");
+    return NULL;
+  }
+  const double *num = (const double *)nptr;
+  /* sizes: nums[0] = rows (or length), nums[1] = row length, nums[2] = mask rows */
+  size_t sz[3] = {0, 0, 0};
+  const size_t nsizes = op == SW_F_SWIGLU || op == SW_F_SWIGLU_BACK ? 1
+                       : op == SW_F_SOFTMAX || op == SW_F_SOFTMAX_BACK || op == SW_F_ROPE || op == SW_F_ROPE_BACK ? 3 : 2;
+  if (nn < nsizes) { range_error(env, "too few sizes"); return NULL; }
+  for (size_t i = 0; i < nsizes; i++) {
+    const double d = num[i];
+    if (!(d >= 0 && d <= 9007199254740991.0 && d == (double)(size_t)d)) { range_error(env, "bad size"); return NULL; }
+    sz[i] = (size_t)d;
+  }
+  size_t rn;
+  if (!product3(sz[0], nsizes > 1 ? sz[1] : 1, 1, &rn)) { range_error(env, "sizes overflow"); return NULL; }
+  const size_t rows = sz[0], n = sz[1];
+  /* want[i]: the length array i must have (SIZE_MAX: may be null, else rn) */
+  size_t want[FUSED_MAX_ARRAYS];
+  size_t arrays = 0, scalars = 0;
+  switch (op) {
+    case SW_F_RMSNORM: arrays = 4; scalars = 1; want[0] = rn; want[1] = n; want[2] = rn; want[3] = rows; break;
+    case SW_F_RMSNORM_BACK:
+      arrays = 7; want[0] = rn; want[1] = rn; want[2] = n; want[3] = rows; want[4] = SIZE_MAX; want[5] = rn; want[6] = n; break;
+    case SW_F_SOFTMAX: case SW_F_SOFTMAX_BACK: {
+      size_t mn;
+      if (sz[2] < 1 || !product3(sz[2], n, 1, &mn)) { range_error(env, "mask rows"); return NULL; }
+      scalars = 1;
+      if (op == SW_F_SOFTMAX) { arrays = 5; want[0] = rn; want[1] = mn; want[2] = rn; want[3] = rows; want[4] = rows; }
+      else { arrays = 6; want[0] = rn; want[1] = rn; want[2] = mn; want[3] = rows; want[4] = rows; want[5] = rn; }
+      break;
+    }
+    case SW_F_ROPE: case SW_F_ROPE_BACK: {
+      size_t tn;
+      if (sz[2] < 1 || n % 2 != 0 || !product3(sz[2], n, 1, &tn)) { range_error(env, "rope tables"); return NULL; }
+      if (op == SW_F_ROPE) { arrays = 4; want[0] = rn; want[1] = tn; want[2] = tn; want[3] = rn; }
+      else { arrays = 5; want[0] = rn; want[1] = tn; want[2] = tn; want[3] = SIZE_MAX; want[4] = rn; }
+      break;
+    }
+    case SW_F_SWIGLU: arrays = 3; for (int i = 0; i < 3; i++) want[i] = rn; break;
+    case SW_F_SWIGLU_BACK: arrays = 5; for (int i = 0; i < 5; i++) want[i] = rn; break;
+    case SW_F_CE: case SW_F_CE_BACK:
+      arrays = 4; want[0] = rn; want[1] = rows; want[2] = rows; want[3] = op == SW_F_CE ? rows : rn;
+      scalars = op == SW_F_CE_BACK ? 1 : 0;
+      if (targets == NULL || tlen != rows) { range_error(env, "targets length"); return NULL; }
+      for (size_t i = 0; i < rows; i++)
+        if (targets[i] < 0 || (size_t)targets[i] >= n) { range_error(env, "target out of range"); return NULL; }
+      break;
+    default: range_error(env, "bad fused op"); return NULL;
+  }
+  if (count != arrays || nn != nsizes + scalars) { range_error(env, "argument count"); return NULL; }
+  for (size_t i = 0; i < arrays; i++) {
+    if (want[i] == SIZE_MAX) { if (p[i] != NULL && len[i] != rn) { range_error(env, "accumulator length"); return NULL; } continue; }
+    if (p[i] == NULL || len[i] != want[i]) { range_error(env, "array length"); return NULL; }
+  }
+  const float s0 = (float)num[nsizes];
+  switch (op) {
+    case SW_F_RMSNORM: sw_fused_rmsnorm(isa, threads, p[0], p[1], p[2], p[3], rows, n, s0); break;
+    case SW_F_RMSNORM_BACK: sw_fused_rmsnorm_back(isa, threads, p[0], p[1], p[2], p[3], p[4], p[5], p[6], rows, n); break;
+    case SW_F_SOFTMAX: sw_fused_softmax(isa, threads, p[0], s0, p[1], p[2], p[3], p[4], rows, n, sz[2]); break;
+    case SW_F_SOFTMAX_BACK: sw_fused_softmax_back(isa, threads, p[0], p[1], s0, p[2], p[3], p[4], p[5], rows, n, sz[2]); break;
+    case SW_F_SWIGLU: sw_fused_swiglu(isa, threads, p[0], p[1], p[2], rows); break;
+    case SW_F_SWIGLU_BACK: sw_fused_swiglu_back(isa, threads, p[0], p[1], p[2], p[3], p[4], rows); break;
+    case SW_F_CE: {
+      napi_value v;
+      CHECK(napi_create_double(env, (double)sw_fused_ce(isa, threads, p[0], targets, p[1], p[2], p[3], rows, n), &v));
+      return v;
+    }
+    case SW_F_CE_BACK: sw_fused_ce_back(isa, threads, s0, p[0], targets, p[1], p[2], p[3], rows, n); break;
+    case SW_F_ROPE: sw_fused_rope(isa, threads, p[0], p[1], p[2], p[3], rows, n, sz[2]); break;
+    case SW_F_ROPE_BACK: sw_fused_rope_back(isa, threads, p[0], p[1], p[2], p[3], p[4], rows, n, sz[2]); break;
+    default: break;
+  }
   return NULL;
 }
 
@@ -318,6 +482,7 @@ NAPI_MODULE_INIT() {
     {"scatterAdd", NULL, js_scatter_add, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stridedCopy", NULL, js_strided_copy, NULL, NULL, NULL, napi_enumerable, NULL},
     {"adamw", NULL, js_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fused", NULL, js_fused, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isaMask", NULL, js_isa_mask, NULL, NULL, NULL, napi_enumerable, NULL},
     {"abiVersion", NULL, js_abi, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -79,6 +79,7 @@ typedef struct {
   float *out;
   size_t m, k, n;
   int b_batched;
+  int trans_a, trans_b; /* a stored [k][m], b stored [n][k] (sw_matmul_t) */
   const sw_tile_kernel *tk;
   size_t row_blocks, panels;
   float *bp; /* B packed: [b_batched ? batch : 1][panels][k][nr], zero-padded */
@@ -91,8 +92,16 @@ static void pack_panel(void *ctx, size_t t) {
   const size_t nr = (size_t)j->tk->nr, k = j->k, n = j->n;
   const size_t bi = t / j->panels, panel = t % j->panels;
   const size_t j0 = panel * nr, cols = n - j0 < nr ? n - j0 : nr;
-  const float *b = j->b + bi * k * n + j0;
   float *dst = j->bp + t * k * nr;
+  if (j->trans_b) { /* b stored [n][k]: column j0 + c of B is row j0 + c of b */
+    const float *b = j->b + bi * k * n + j0 * k;
+    for (size_t c = 0; c < cols; c++)
+      for (size_t p = 0; p < k; p++) dst[p * nr + c] = b[c * k + p];
+    if (cols < nr)
+      for (size_t p = 0; p < k; p++) memset(dst + p * nr + cols, 0, sizeof(float) * (nr - cols));
+    return;
+  }
+  const float *b = j->b + bi * k * n + j0;
   for (size_t p = 0; p < k; p++) {
     memcpy(dst + p * nr, b + p * n, sizeof(float) * cols);
     if (cols < nr) memset(dst + p * nr + cols, 0, sizeof(float) * (nr - cols));
@@ -110,14 +119,22 @@ static void edge_tile(const tile_job *j, const float *a, const float *bp, float 
   if (scratch == NULL) abort(); /* out of memory inside a kernel: nothing sane to return */
   float *cp = scratch;
   const float *ap = a;
-  size_t lda = k;
-  if (pad_rows) {
+  size_t lda = j->trans_a ? j->m : k;
+  sw_microkernel kernel = j->trans_a ? j->tk->kernel_at : j->tk->kernel;
+  if (pad_rows) { /* a row-major copy of the rows there are, then zero rows */
     float *copy = scratch + mr * nr;
-    memcpy(copy, a, sizeof(float) * rows * k);
+    if (j->trans_a) {
+      for (size_t r = 0; r < rows; r++)
+        for (size_t p = 0; p < k; p++) copy[r * k + p] = a[p * j->m + r];
+    } else {
+      memcpy(copy, a, sizeof(float) * rows * k);
+    }
     memset(copy + rows * k, 0, sizeof(float) * (mr - rows) * k);
     ap = copy;
+    lda = k;
+    kernel = j->tk->kernel;
   }
-  j->tk->kernel(ap, lda, bp, nr, k, cp, nr);
+  kernel(ap, lda, bp, nr, k, cp, nr);
   for (size_t r = 0; r < rows; r++) memcpy(c + r * j->n, cp + r * nr, sizeof(float) * cols);
 }
 
@@ -130,11 +147,16 @@ static void run_tile(void *ctx, size_t t) {
   const size_t i0 = rb * mr, j0 = panel * nr;
   const size_t rows = j->m - i0 < mr ? j->m - i0 : mr;
   const size_t cols = j->n - j0 < nr ? j->n - j0 : nr;
-  const float *a = j->a + bi * j->m * j->k + i0 * j->k;
+  /* trans_a: A's rows i0.. are columns i0.. of a [k][m] */
+  const float *a = j->a + bi * j->m * j->k + (j->trans_a ? i0 : i0 * j->k);
   const float *bp = j->bp + ((j->b_batched ? bi * j->panels : 0) + panel) * j->k * nr;
   float *c = j->out + bi * j->m * j->n + i0 * j->n + j0;
-  if (rows == mr && cols == nr) j->tk->kernel(a, j->k, bp, nr, j->k, c, j->n);
-  else edge_tile(j, a, bp, c, rows, cols);
+  if (rows == mr && cols == nr) {
+    if (j->trans_a) j->tk->kernel_at(a, j->m, bp, nr, j->k, c, j->n);
+    else j->tk->kernel(a, j->k, bp, nr, j->k, c, j->n);
+  } else {
+    edge_tile(j, a, bp, c, rows, cols);
+  }
 }
 
 typedef struct {
@@ -142,6 +164,7 @@ typedef struct {
   float *out;
   size_t m, k, n;
   int b_batched;
+  int trans_a, trans_b;
 } row_job;
 
 /* Portable path, one output row per task: the row of C is the accumulator
@@ -150,20 +173,30 @@ typedef struct {
 static void run_row(void *ctx, size_t t) {
   const row_job *j = (const row_job *)ctx;
   const size_t bi = t / j->m, i = t % j->m;
-  const float *a = j->a + bi * j->m * j->k + i * j->k;
+  const float *a = j->a + bi * j->m * j->k + (j->trans_a ? i : i * j->k);
+  const size_t as = j->trans_a ? j->m : 1; /* a's step from p to p+1 */
   const float *b = j->b + (j->b_batched ? bi * j->k * j->n : 0);
   float *c = j->out + bi * j->m * j->n + i * j->n;
-  const size_t n = j->n;
+  const size_t n = j->n, k = j->k;
   for (size_t x = 0; x < n; x++) c[x] = 0.0f;
-  for (size_t p = 0; p < j->k; p++) {
-    const float av = a[p];
-    const float *brow = b + p * n;
-    for (size_t x = 0; x < n; x++) c[x] = c[x] + av * brow[x];
+  for (size_t p = 0; p < k; p++) {
+    const float av = a[p * as];
+    if (j->trans_b) { /* b stored [n][k] */
+      for (size_t x = 0; x < n; x++) c[x] = c[x] + av * b[x * k + p];
+    } else {
+      const float *brow = b + p * n;
+      for (size_t x = 0; x < n; x++) c[x] = c[x] + av * brow[x];
+    }
   }
 }
 
 void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n,
                int b_batched, int threads) {
+  sw_matmul_t(isa, a, b, out, batch, m, k, n, b_batched, threads, 0, 0);
+}
+
+void sw_matmul_t(int isa, const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n,
+                 int b_batched, int threads, int trans_a, int trans_b) {
   if (batch == 0 || m == 0 || n == 0) return;
   if (k == 0) { memset(out, 0, sizeof(float) * batch * m * n); return; }
   const double macs = (double)batch * (double)m * (double)n * (double)k;
@@ -176,11 +209,11 @@ void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch
   (void)isa;
 #endif
   if (tk == NULL) {
-    row_job j = {a, b, out, m, k, n, b_batched};
+    row_job j = {a, b, out, m, k, n, b_batched, trans_a, trans_b};
     sw_parallel_for(batch * m, use, run_row, &j);
     return;
   }
-  tile_job j = {a, b, out, m, k, n, b_batched, tk, (m + (size_t)tk->mr - 1) / (size_t)tk->mr,
+  tile_job j = {a, b, out, m, k, n, b_batched, trans_a, trans_b, tk, (m + (size_t)tk->mr - 1) / (size_t)tk->mr,
                 (n + (size_t)tk->nr - 1) / (size_t)tk->nr, NULL};
   const size_t nb = b_batched ? batch : 1;
   thread_scratch *ts = my_scratch();

@@ -14,6 +14,13 @@
 #define MR 6
 #define NR 16
 
+/* The six rows' multiply-then-add for one p, given the addresses of their A values. */
+#define ROW(r, ap)                                           \
+    av = _mm256_broadcast_ss(ap);                            \
+    c##r##0 = _mm256_add_ps(c##r##0, _mm256_mul_ps(av, b0)); \
+    c##r##1 = _mm256_add_ps(c##r##1, _mm256_mul_ps(av, b1));
+#define ROWS(v0, v1, v2, v3, v4, v5) ROW(0, v0) ROW(1, v1) ROW(2, v2) ROW(3, v3) ROW(4, v4) ROW(5, v5)
+
 static void kernel_6x16(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -26,12 +33,7 @@ static void kernel_6x16(const float *a, size_t lda, const float *b, size_t ldb, 
     const __m256 b0 = _mm256_loadu_ps(b + p * ldb);
     const __m256 b1 = _mm256_loadu_ps(b + p * ldb + 8);
     __m256 av;
-#define ROW(r, ar)                                           \
-    av = _mm256_broadcast_ss(ar + p);                        \
-    c##r##0 = _mm256_add_ps(c##r##0, _mm256_mul_ps(av, b0)); \
-    c##r##1 = _mm256_add_ps(c##r##1, _mm256_mul_ps(av, b1));
-    ROW(0, a0) ROW(1, a1) ROW(2, a2) ROW(3, a3) ROW(4, a4) ROW(5, a5)
-#undef ROW
+    ROWS(a0 + p, a1 + p, a2 + p, a3 + p, a4 + p, a5 + p)
   }
   _mm256_storeu_ps(c, c00); _mm256_storeu_ps(c + 8, c01); c += ldc;
   _mm256_storeu_ps(c, c10); _mm256_storeu_ps(c + 8, c11); c += ldc;
@@ -41,5 +43,32 @@ static void kernel_6x16(const float *a, size_t lda, const float *b, size_t ldb, 
   _mm256_storeu_ps(c, c50); _mm256_storeu_ps(c + 8, c51);
 }
 
-const sw_tile_kernel sw_kernel_avx2 = {MR, NR, kernel_6x16};
+/* The same tile with A read transposed: row r's p-th value is a[p*lda + r]
+ * (A stored [k][m], as for dW = Xᵀ·dY), so no transposed copy is made. */
+static void kernel_6x16_at(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (size_t p = 0; p < k; p++) {
+    const __m256 b0 = _mm256_loadu_ps(b + p * ldb);
+    const __m256 b1 = _mm256_loadu_ps(b + p * ldb + 8);
+    __m256 av;
+    const float *ap = a + p * lda;
+    ROWS(ap, ap + 1, ap + 2, ap + 3, ap + 4, ap + 5)
+  }
+  _mm256_storeu_ps(c, c00); _mm256_storeu_ps(c + 8, c01); c += ldc;
+  _mm256_storeu_ps(c, c10); _mm256_storeu_ps(c + 8, c11); c += ldc;
+  _mm256_storeu_ps(c, c20); _mm256_storeu_ps(c + 8, c21); c += ldc;
+  _mm256_storeu_ps(c, c30); _mm256_storeu_ps(c + 8, c31); c += ldc;
+  _mm256_storeu_ps(c, c40); _mm256_storeu_ps(c + 8, c41); c += ldc;
+  _mm256_storeu_ps(c, c50); _mm256_storeu_ps(c + 8, c51);
+}
+
+#undef ROWS
+#undef ROW
+
+const sw_tile_kernel sw_kernel_avx2 = {MR, NR, kernel_6x16, kernel_6x16_at};
 #endif

@@ -12,6 +12,13 @@
 #define MR 8
 #define NR 32
 
+/* The eight rows' multiply-then-add for one p, given their A values. */
+#define ROW(r, v)                                            \
+    av = _mm512_set1_ps(v);                                  \
+    c##r##0 = _mm512_add_ps(c##r##0, _mm512_mul_ps(av, b0)); \
+    c##r##1 = _mm512_add_ps(c##r##1, _mm512_mul_ps(av, b1));
+#define ROWS(v0, v1, v2, v3, v4, v5, v6, v7) ROW(0, v0) ROW(1, v1) ROW(2, v2) ROW(3, v3) ROW(4, v4) ROW(5, v5) ROW(6, v6) ROW(7, v7)
+
 static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
@@ -27,12 +34,7 @@ static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, 
     const __m512 b0 = _mm512_loadu_ps(b + p * ldb);
     const __m512 b1 = _mm512_loadu_ps(b + p * ldb + 16);
     __m512 av;
-#define ROW(r, ar)                                           \
-    av = _mm512_set1_ps(ar[p]);                              \
-    c##r##0 = _mm512_add_ps(c##r##0, _mm512_mul_ps(av, b0)); \
-    c##r##1 = _mm512_add_ps(c##r##1, _mm512_mul_ps(av, b1));
-    ROW(0, a0) ROW(1, a1) ROW(2, a2) ROW(3, a3) ROW(4, a4) ROW(5, a5) ROW(6, a6) ROW(7, a7)
-#undef ROW
+    ROWS(a0[p], a1[p], a2[p], a3[p], a4[p], a5[p], a6[p], a7[p])
   }
   _mm512_storeu_ps(c, c00); _mm512_storeu_ps(c + 16, c01); c += ldc;
   _mm512_storeu_ps(c, c10); _mm512_storeu_ps(c + 16, c11); c += ldc;
@@ -44,5 +46,36 @@ static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, 
   _mm512_storeu_ps(c, c70); _mm512_storeu_ps(c + 16, c71);
 }
 
-const sw_tile_kernel sw_kernel_avx512 = {MR, NR, kernel_8x32};
+/* The same tile with A read transposed: row r's p-th value is a[p*lda + r]
+ * (A stored [k][m], as for dW = Xᵀ·dY), so no transposed copy is made. */
+static void kernel_8x32_at(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
+  __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  for (size_t p = 0; p < k; p++) {
+    const __m512 b0 = _mm512_loadu_ps(b + p * ldb);
+    const __m512 b1 = _mm512_loadu_ps(b + p * ldb + 16);
+    __m512 av;
+    const float *ap = a + p * lda;
+    ROWS(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7])
+  }
+  _mm512_storeu_ps(c, c00); _mm512_storeu_ps(c + 16, c01); c += ldc;
+  _mm512_storeu_ps(c, c10); _mm512_storeu_ps(c + 16, c11); c += ldc;
+  _mm512_storeu_ps(c, c20); _mm512_storeu_ps(c + 16, c21); c += ldc;
+  _mm512_storeu_ps(c, c30); _mm512_storeu_ps(c + 16, c31); c += ldc;
+  _mm512_storeu_ps(c, c40); _mm512_storeu_ps(c + 16, c41); c += ldc;
+  _mm512_storeu_ps(c, c50); _mm512_storeu_ps(c + 16, c51); c += ldc;
+  _mm512_storeu_ps(c, c60); _mm512_storeu_ps(c + 16, c61); c += ldc;
+  _mm512_storeu_ps(c, c70); _mm512_storeu_ps(c + 16, c71);
+}
+
+#undef ROWS
+#undef ROW
+
+const sw_tile_kernel sw_kernel_avx512 = {MR, NR, kernel_8x32, kernel_8x32_at};
 #endif

@@ -12,7 +12,7 @@
 /* Bumped whenever a function's arguments or meaning change; the loader
  * refuses a build whose number differs from the one it expects. */
 #ifndef SW_ABI_VERSION
-#define SW_ABI_VERSION 4
+#define SW_ABI_VERSION 5
 #endif
 
 /* Op codes: the same order as UNARY_OPS / BINARY_OPS / REDUCE_OPS in backend.ts. */
@@ -34,6 +34,11 @@ void sw_scatter_add(const float *src, const int32_t *indices, size_t count, floa
 /* out[b] = a[b] @ (bBatched ? b[b] : b), canonical order; `threads` >= 1. */
 void sw_matmul(int isa, const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n,
                int b_batched, int threads);
+/* The same product with a and/or b read transposed in place: trans_a means
+ * a is stored [batch][k][m], trans_b means b is stored [n][k] (per batch when
+ * b_batched). Every output's sum still runs over p in order. */
+void sw_matmul_t(int isa, const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n,
+                 int b_batched, int threads, int trans_a, int trans_b);
 
 /* Lane-wise versions compiled per ISA (simd_body.h): exp, log and tanh
  * vectorised (other unary ops fall through to sw_unary), and reductions of
@@ -55,6 +60,50 @@ void sw_unary_isa(int isa, int op, const float *x, float *out, size_t len);
 void sw_adamw_isa(int isa, float *p, const float *g, float *m, float *v, size_t n, const float *k, int decay);
 void sw_reduce_isa(int isa, int op, const float *x, float *out, size_t outer, size_t n, size_t inner);
 
+/* Fused kernels (fused_body.h per ISA, driven by fused.c): the twins of
+ * src/tensor/fused-twin.ts, bit for bit. Op codes for fused.c's jobs. */
+enum { SW_F_RMSNORM, SW_F_RMSNORM_BACK, SW_F_RMSNORM_DW, SW_F_SOFTMAX, SW_F_SOFTMAX_BACK, SW_F_SWIGLU, SW_F_SWIGLU_BACK, SW_F_CE, SW_F_CE_BACK, SW_F_ROPE, SW_F_ROPE_BACK };
+
+#define SW_FUSED_DECL(S)                                                                                                          \
+  void sw_rmsnorm_rows_##S(const float *x, const float *w, float *y, float *r, size_t rows, size_t d, float eps);                 \
+  void sw_rmsnorm_back_rows_##S(const float *g, const float *x, const float *w, const float *r, const float *acc, float *dx,      \
+                                size_t rows, size_t d);                                                                           \
+  void sw_rmsnorm_dw_cols_##S(const float *g, const float *x, const float *r, float *dw, size_t rows, size_t d, size_t c0,        \
+                              size_t c1);                                                                                         \
+  void sw_softmax_rows_##S(const float *x, float scale, const float *mask, float *y, float *m, float *s, size_t row0, size_t rows, \
+                           size_t n, size_t mask_rows);                                                                           \
+  void sw_softmax_back_rows_##S(const float *g, const float *x, float scale, const float *mask, const float *m, const float *s,    \
+                                float *dx, size_t row0, size_t rows, size_t n, size_t mask_rows);                                 \
+  void sw_swiglu_##S(const float *gate, const float *up, float *out, size_t len);                                                \
+  void sw_swiglu_back_##S(const float *g, const float *gate, const float *up, float *dgate, float *dup, size_t len);              \
+  void sw_ce_rows_##S(const float *logits, const int32_t *targets, float *m, float *se, float *lp, size_t rows, size_t v);       \
+  void sw_ce_back_rows_##S(const float *logits, const int32_t *targets, const float *m, const float *se, float *dx, size_t rows,  \
+                           size_t v, float picked, float dlse);                                                             \
+  void sw_rope_rows_##S(const float *x, const float *cs, const float *sn, float *y, size_t row0, size_t rows, size_t d,          \
+                        size_t t_rows);                                                                                           \
+  void sw_rope_back_rows_##S(const float *g, const float *cs, const float *sn, const float *acc, float *dx, size_t row0,         \
+                             size_t rows, size_t d, size_t t_rows);
+SW_FUSED_DECL(portable)
+SW_FUSED_DECL(avx2)
+SW_FUSED_DECL(avx512)
+
+void sw_fused_rmsnorm(int isa, int threads, const float *x, const float *w, float *y, float *r, size_t rows, size_t d, float eps);
+void sw_fused_rmsnorm_back(int isa, int threads, const float *g, const float *x, const float *w, const float *r, const float *acc,
+                           float *dx, float *dw, size_t rows, size_t d);
+void sw_fused_softmax(int isa, int threads, const float *x, float scale, const float *mask, float *y, float *m, float *s, size_t rows,
+                      size_t n, size_t mask_rows);
+void sw_fused_softmax_back(int isa, int threads, const float *g, const float *x, float scale, const float *mask, const float *m,
+                           const float *s, float *dx, size_t rows, size_t n, size_t mask_rows);
+void sw_fused_swiglu(int isa, int threads, const float *gate, const float *up, float *out, size_t len);
+void sw_fused_swiglu_back(int isa, int threads, const float *g, const float *gate, const float *up, float *dgate, float *dup, size_t len);
+float sw_fused_ce(int isa, int threads, const float *logits, const int32_t *targets, float *m, float *se, float *lp, size_t rows, size_t v);
+void sw_fused_ce_back(int isa, int threads, float g_loss, const float *logits, const int32_t *targets, const float *m, const float *se,
+                      float *dx, size_t rows, size_t v);
+
+void sw_fused_rope(int isa, int threads, const float *x, const float *cs, const float *sn, float *y, size_t rows, size_t d, size_t t_rows);
+void sw_fused_rope_back(int isa, int threads, const float *g, const float *cs, const float *sn, const float *acc, float *dx, size_t rows,
+                        size_t d, size_t t_rows);
+
 /* Which ISA paths this CPU (and OS) can run: a bit mask of 1 << SW_ISA_*. */
 int sw_isa_mask(void);
 
@@ -68,9 +117,10 @@ void sw_parallel_for(size_t count, int threads, sw_task_fn fn, void *ctx);
  * c[r*ldc + j] = sum_p a[r*lda + p] * b[p*ldb + j] (p in order from +0,
  * each product rounded before its add) for r < MR, j < NR. */
 typedef void (*sw_microkernel)(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc);
+/* kernel_at: the same tile with A read transposed, a[p*lda + r]. */
 typedef struct {
   int mr, nr;
-  sw_microkernel kernel;
+  sw_microkernel kernel, kernel_at;
 } sw_tile_kernel;
 
 #if defined(__x86_64__) || defined(__i386__)
