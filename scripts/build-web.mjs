@@ -4,6 +4,8 @@
  * build/web/: index.html and assets/main.{js,css}. The tracker serves these
  * files itself (src/cli/dashboard.ts): no CDN, no remote fonts, so the pages
  * work on a machine with no internet and load nothing from elsewhere.
+ * The provider's own page (src/web/provider/, served by `swarm provide` on
+ * 127.0.0.1, src/cli/provider-ui.ts) goes to build/web/provider/ the same way.
  *
  *   node scripts/build-web.mjs          (npm install, npm run build:web)
  *   node scripts/build-web.mjs --out D  another output folder (tests)
@@ -26,25 +28,31 @@ const verbose = args.includes('--verbose');
 
 const started = performance.now();
 rmSync(out, { recursive: true, force: true });
-mkdirSync(join(out, 'assets'), { recursive: true });
+const APPS = [
+  { src: join(ROOT, 'src', 'web'), dest: out },
+  { src: join(ROOT, 'src', 'web', 'provider'), dest: join(out, 'provider') },
+];
 try {
-  await build({
-    entryPoints: { main: join(ROOT, 'src', 'web', 'main.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    outdir: join(out, 'assets'),
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    // No fetch of anything at build time either: every import resolves in node_modules.
-    loader: { '.ts': 'ts' },
-  });
+  await Promise.all(APPS.map((app) => {
+    mkdirSync(join(app.dest, 'assets'), { recursive: true });
+    return build({
+      entryPoints: { main: join(app.src, 'main.ts') },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022'],
+      outdir: join(app.dest, 'assets'),
+      minify: true,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'warning',
+      // No fetch of anything at build time either: every import resolves in node_modules.
+      loader: { '.ts': 'ts' },
+    });
+  }));
 } catch (e) {
   process.stderr.write(`build-web: esbuild failed: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 }
-copyFileSync(join(ROOT, 'src', 'web', 'index.html'), join(out, 'index.html'));
+for (const app of APPS) copyFileSync(join(app.src, 'index.html'), join(app.dest, 'index.html'));
 if (verbose) process.stdout.write(`build-web: ${out} in ${(performance.now() - started).toFixed(0)} ms\n`);

@@ -53,7 +53,8 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-const SECURITY_HEADERS = {
+/** The headers every page and asset of ours carries (the provider's local page too, provider-ui.ts). */
+export const SECURITY_HEADERS = {
   'content-security-policy': CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -61,8 +62,8 @@ const SECURITY_HEADERS = {
 
 export const NOT_BUILT_TEXT = 'The dashboard is not built. Run `npm run build:web` (npm install does it too), then reload this page.\n';
 
-/** Reads build/web/assets once; undefined when the build is missing. */
-function loadBuild(dir: string): { index: Uint8Array; assets: Map<string, { bytes: Uint8Array; type: string }> } | undefined {
+/** Reads a built page (index.html and assets/) once; undefined when the build is missing. */
+export function loadBuild(dir: string): { index: Uint8Array; assets: Map<string, { bytes: Uint8Array; type: string }> } | undefined {
   const indexPath = join(dir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
   const assets = new Map<string, { bytes: Uint8Array; type: string }>();

@@ -2,14 +2,20 @@
  * `swarm provide --tracker URL`: lend this machine's cycles to a swarm
  * (issue 5). Registers this identity ($SWARM_HOME/identity.key), then pulls
  * work units, runs them in the sandbox, and uploads the results, obeying
- * --threads, --max-cpu and --idle-only. Ctrl-C once finishes the unit in
- * hand and exits; twice gives it back to the tracker at once.
+ * --threads, --max-cpu, --idle-only and --hours. Ctrl-C once finishes the
+ * unit in hand and exits; twice gives it back to the tracker at once.
+ *
+ * It also serves its own page on 127.0.0.1 (provider-ui.ts: status, pause /
+ * resume, the policy edited live; `--ui-port N`, `--no-ui`), and
+ * `--install` / `--uninstall` write or remove a systemd user unit that
+ * starts it at login (provider-service.ts).
  */
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import { isSwarmError } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
 import { Prng } from '../core/prng.ts';
 import { DiskBlobCache } from '../provider/blob-cache.ts';
@@ -17,6 +23,8 @@ import { DiskResultSpool } from '../provider/disk-spool.ts';
 import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { idleProbe } from '../provider/idle.ts';
 import { ProviderLoop } from '../provider/loop.ts';
+import { formatHours, parseHours } from '../provider/policy.ts';
+import type { HoursWindow } from '../provider/policy.ts';
 import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../provider/loop.ts';
 import { createBwrapSandbox } from '../provider/sandbox/bwrap-sandbox.ts';
 import type { Sandbox } from '../provider/sandbox/sandbox.ts';
@@ -25,12 +33,27 @@ import { BACKEND_HELP, BACKEND_NAMES, kernelsText, nativeFallbackLine, requireNa
 import type { BackendName } from './engine.ts';
 import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
+import { DEFAULT_UI_PORT, startProviderUi } from './provider-ui.ts';
+import type { RunningProviderUi } from './provider-ui.ts';
+import { installService, uninstallService } from './provider-service.ts';
 
 export interface ProvideOptions {
   tracker: string;
   threads: number;
   maxCpu: number;
   idleOnly: boolean;
+  /** work only during these hours of the local day (--hours 22-7); null/undefined: any time */
+  hours?: HoursWindow | null;
+  /** serve the local page (the CLI's default; off when called as a function unless asked) */
+  ui?: boolean;
+  /** its port (default 7071, or any free one when that is taken) */
+  uiPort?: number;
+  /** the page's build (tests; default build/web/provider) */
+  uiDir?: string;
+  /** called with the page's address (with its token) once it listens */
+  onUi?: (url: string) => void;
+  /** start paused (tests) */
+  paused?: boolean;
   name: string;
   team?: string;
   sandbox: 'worker' | 'bwrap';
@@ -50,7 +73,7 @@ export function sandboxRunner(sandbox: Sandbox): UnitRunner {
   return { run: (spec, blobs, o) => sandbox.run(spec, blobs, o) };
 }
 
-function statusText(s: ProviderStatusLine): string {
+export function statusText(s: ProviderStatusLine): string {
   const unit = s.unitId === null ? '' : ` ${s.kind} ${s.unitId} ${(s.progress * 100).toFixed(0)}%`;
   const credit = s.credit === null ? '' : ` credit ${s.credit.toExponential(2)} FLOP`;
   const rep = s.reputation === null ? '' : ` reputation ${s.reputation.toFixed(2)}`;
@@ -98,7 +121,11 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
     threads: o.threads,
     memoryBytes: totalmem(),
     maxCpu: o.maxCpu,
-    ...(o.idleOnly ? { isIdle: idleProbe() } : {}),
+    // the probe is always there, so the page can turn idle-only on and off
+    isIdle: idleProbe(),
+    idleOnly: o.idleOnly,
+    hours: o.hours ?? null,
+    ...(o.paused === true ? { paused: true } : {}),
     ...(o.units === undefined ? {} : { maxUnits: o.units }),
     ...(o.tamper === undefined ? {} : { tamper: o.tamper }),
     onStatus,
@@ -109,6 +136,19 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
     if (presses === 1 && !o.json) process.stderr.write('\nswarm provide: finishing the current unit (Ctrl-C again to give it back now)\n');
     loop.stop({ now: presses > 1 });
   };
+  if (o.hours !== undefined && o.hours !== null) log(`working only ${formatHours(o.hours)} local time`);
+  let ui: RunningProviderUi | undefined;
+  if (o.ui === true) {
+    ui = await startProviderUi({
+      control: loop,
+      info: { name: o.name, ...(o.team === undefined ? {} : { team: o.team }), id: identity.keyPair.keyId, tracker: o.tracker, idleProbe: true },
+      port: o.uiPort ?? DEFAULT_UI_PORT,
+      fallback: o.uiPort === undefined,
+      ...(o.uiDir === undefined ? {} : { dir: o.uiDir }),
+    });
+    log(`page: ${ui.url}`);
+    o.onUi?.(ui.url);
+  }
   if (o.installSignals !== false) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -120,7 +160,27 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await ui?.close();
   }
+}
+
+function parseHoursFlag(v: string): HoursWindow | null {
+  try {
+    return parseHours(v);
+  } catch (e) {
+    throw new InvalidArgumentError(isSwarmError(e) ? `--hours: ${e.message}` : String(e));
+  }
+}
+
+function parseUiPort(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`--ui-port must be an integer from 0 to 65535, got "${v}"`);
+  return Number(v);
+}
+
+interface ProvideFlags extends Omit<ProvideOptions, 'tracker'> {
+  tracker?: string;
+  install?: boolean;
+  uninstall?: boolean;
 }
 
 function parsePercent(v: string): number {
@@ -138,10 +198,11 @@ export function registerProvide(program: Command): void {
         'Only the built-in kernels ever run: units are data, never code. Ctrl-C finishes the unit in hand and exits; ' +
         'a second Ctrl-C gives it back to the tracker at once.',
     )
-    .requiredOption('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070')
+    .option('--tracker <url>', 'tracker base URL, e.g. http://127.0.0.1:7070 (required)')
     .addOption(new Option('--threads <n>', 'threads for the kernels').argParser(parsePositiveInt('--threads', 256)).default(Math.max(1, availableParallelism()), 'all cores'))
     .option('--max-cpu <pct>', 'use at most this percentage of CPU time, as a duty cycle', parsePercent, 100)
     .addOption(new Option('--idle-only', 'pause while other programs keep the machine busy').default(false, 'off'))
+    .option('--hours <from-to>', 'work only during these hours of the local day, e.g. 22-7 (default: any time)', parseHoursFlag)
     .addOption(new Option('--name <name>', 'name shown on the leaderboard').default(hostname().slice(0, 64) || 'provider', 'this machine\'s host name'))
     .option('--team <team>', 'team shown on the leaderboard (default: none)')
     .option('--sandbox <kind>', 'worker (a worker thread with a heap cap) or bwrap (bubblewrap: no network, read-only filesystem)', (v) => {
@@ -151,8 +212,25 @@ export function registerProvide(program: Command): void {
     .option('--backend <name>', BACKEND_HELP, parseChoice('--backend', BACKEND_NAMES), 'auto')
     .option('--units <n>', 'stop after this many units (default: keep going until Ctrl-C)', parsePositiveInt('--units'))
     .option('--json', 'print the status as one JSON object per line on stdout')
-    .action(async (o: ProvideOptions) => {
-      const final = await provide(o);
+    .option('--ui-port <n>', `port of the local page on 127.0.0.1: status, pause/resume, policy (default: ${DEFAULT_UI_PORT}, or any free port when that one is taken)`, parseUiPort)
+    .option('--no-ui', 'do not serve the local page')
+    .option('--install', 'write a systemd user unit that starts this provider, with these flags, at login (Linux)')
+    .option('--uninstall', 'remove that unit (Linux)')
+    .action(async (o: ProvideFlags, cmd: Command) => {
+      if (o.uninstall === true) {
+        process.stdout.write(`swarm provide: ${uninstallService().message.replace(/\n/g, '\nswarm provide: ')}\n`);
+        return;
+      }
+      if (o.tracker === undefined) cmd.error("error: required option '--tracker <url>' not specified");
+      const opts: ProvideOptions = { ...o, tracker: o.tracker! };
+      if (o.install === true) {
+        normaliseTrackerUrl(opts.tracker);
+        const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+        const args = raw.slice(raw.indexOf('provide', 2) + 1);
+        process.stdout.write(`swarm provide: ${installService(args).message.replace(/\n/g, '\nswarm provide: ')}\n`);
+        return;
+      }
+      const final = await provide(opts);
       if (o.json) process.stdout.write(`${JSON.stringify({ final: true, ...final })}\n`);
     });
 }

@@ -98,7 +98,7 @@ export function aggregateOf(kind: UpFlags['aggregate']): RoundAggregate {
 }
 
 function spawnProvider(url: string, i: number, home: string): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'provide', '--tracker', url, '--threads', '1', '--json', '--name', `local-${i}`], {
+  const child = spawn(process.execPath, [BIN, 'provide', '--tracker', url, '--threads', '1', '--json', '--no-ui', '--name', `local-${i}`], {
     env: { ...process.env, SWARM_HOME: home },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

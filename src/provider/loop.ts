@@ -31,6 +31,15 @@
  *   them). A spooled result the tracker refuses for good (a unit it no
  *   longer knows, a replica that is not this provider's) is dropped with a
  *   log line; network trouble keeps it for the next try.
+ * - Hours (policy.ts): outside the owner's hours of the local day (read
+ *   from the injected Clock) no unit is taken; the loop sleeps until the
+ *   window opens, still reporting spooled results.
+ * - pause() / resume() and setPolicy() (the local page, src/cli/provider-
+ *   ui.ts): paused, wantNow() is 0 and nothing is leased — units leased and
+ *   not started are given back, the unit in hand may finish and its result
+ *   is reported as usual; resume() takes units again. setPolicy() changes
+ *   threads (from the next unit), max CPU, idle-only and hours at once,
+ *   waking a loop that waits so the change counts now.
  * - stop(): the first call finishes the unit in hand and then exits; a
  *   second (or stop({now:true})) cancels it and gives it back to the tracker
  *   (POST /api/failures), which issues it to someone else at once.
@@ -39,6 +48,8 @@ import type { Clock } from '../core/clock.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
 import type { Prng } from '../core/prng.ts';
 import { sleep } from '../core/sleep.ts';
+import { checkPolicy, msUntilHours } from './policy.ts';
+import type { ProviderPolicy } from './policy.ts';
 import { MemoryResultSpool } from './spool.ts';
 import type { ResultSpool, SpooledResult } from './spool.ts';
 import { MAX_BATCH_RESULTS, MAX_BATCH_UNITS } from '../protocol/schemas.ts';
@@ -55,6 +66,8 @@ import { applyParamsUpdate } from '../train/work/update-blob.ts';
 const BATCH_TARGET_MS = 2_000;
 /** When the tracker gives no hint (it always does when it has fewer units than asked for). */
 const NO_WORK_RETRY_MS = 2_000;
+/** Longest sleep while paused or outside the hours (a spooled result left over is reported at least this often). */
+const HOLD_RECHECK_MS = 60_000;
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
@@ -65,7 +78,9 @@ export interface UnitRunner {
   ): Promise<{ result: Uint8Array; resultHash: string; metrics: Record<string, number> }>;
 }
 
-export type ProviderState = 'starting' | 'idle' | 'waiting-for-idle' | 'fetching' | 'running' | 'uploading' | 'resting' | 'backing-off' | 'stopped';
+export type ProviderState =
+  | 'starting' | 'idle' | 'waiting-for-idle' | 'fetching' | 'running' | 'uploading' | 'resting' | 'backing-off'
+  | 'paused' | 'outside-hours' | 'stopped';
 
 export interface ProviderStatusLine {
   state: ProviderState;
@@ -103,8 +118,14 @@ export interface ProviderLoopOptions {
   kinds?: readonly UnitKind[];
   /** 1..100 (default 100) */
   maxCpu?: number;
-  /** when set, work only while this says the machine is otherwise idle */
+  /** the probe for idle-only: whether the machine is otherwise idle */
   isIdle?: () => Promise<boolean>;
+  /** work only while isIdle says so (default: whenever isIdle is given); setPolicy turns it on and off */
+  idleOnly?: boolean;
+  /** work only during these hours of the local day (policy.ts; default: any time) */
+  hours?: ProviderPolicy['hours'];
+  /** start paused (resume() starts taking units) */
+  paused?: boolean;
   /** stop after this many units (tests, --units) */
   maxUnits?: number;
   /** back-off base and cap (ms) */
@@ -133,7 +154,10 @@ export class ProviderLoop {
   /** the tracker's hint when it had fewer units than asked for */
   private retryAfterMs = NO_WORK_RETRY_MS;
   private readonly stopNow = new AbortController();
-  private readonly wake = new AbortController();
+  /** aborted by stop() for good; by pause/resume/setPolicy once, then replaced */
+  private wake = new AbortController();
+  private pol: ProviderPolicy;
+  private pausedFlag: boolean;
   /** params blobs rebuilt from an int8 update instead of downloaded (issue 7's downlink) */
   patched = 0;
   readonly status: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
@@ -142,6 +166,10 @@ export class ProviderLoop {
     if (o.maxCpu !== undefined && (!Number.isFinite(o.maxCpu) || o.maxCpu <= 0 || o.maxCpu > 100)) {
       throw new SwarmError('PROVIDER_BAD_POLICY', '--max-cpu must be a percentage in (0, 100]');
     }
+    const idleOnly = o.idleOnly ?? o.isIdle !== undefined;
+    if (idleOnly && o.isIdle === undefined) throw new SwarmError('PROVIDER_BAD_POLICY', 'idle-only needs an idle probe (isIdle)');
+    this.pol = checkPolicy({ threads: o.threads, maxCpu: o.maxCpu ?? 100, idleOnly, hours: o.hours ?? null });
+    this.pausedFlag = o.paused === true;
     this.o = o;
     this.sleep = o.sleep ?? sleep;
     this.spool = o.spool ?? new MemoryResultSpool();
@@ -157,6 +185,63 @@ export class ProviderLoop {
     if (this.stopping || o.now === true) this.stopNow.abort();
     this.stopping = true;
     this.wake.abort();
+  }
+
+  /** Wakes a waiting loop once (a later wait sleeps again); after stop() the wake stays aborted. */
+  private poke(): void {
+    if (this.stopping) return;
+    const w = this.wake;
+    this.wake = new AbortController();
+    w.abort();
+  }
+
+  /** Take no new units (leased ones not started are given back); the unit in hand may finish. */
+  pause(): void {
+    if (this.pausedFlag) return;
+    this.pausedFlag = true;
+    this.poke();
+  }
+
+  /** Take units again. */
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    this.poke();
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /** The policy in force (a copy). */
+  get policy(): ProviderPolicy {
+    return { ...this.pol, hours: this.pol.hours === null ? null : { ...this.pol.hours } };
+  }
+
+  /**
+   * Changes the policy now: the fields given replace the current ones
+   * (PROVIDER_BAD_POLICY, and nothing changes, when any is bad). Threads
+   * apply from the next unit; max CPU, idle-only and hours at once (a loop
+   * resting or waiting wakes and looks again). Returns the policy in force.
+   */
+  setPolicy(patch: Partial<ProviderPolicy>): ProviderPolicy {
+    const next = checkPolicy({ ...this.pol, ...patch });
+    if (next.idleOnly && this.o.isIdle === undefined) throw new SwarmError('PROVIDER_BAD_POLICY', 'idle-only needs an idle probe, and this provider has none');
+    this.pol = next;
+    this.poke();
+    return this.policy;
+  }
+
+  /** Why no unit may be taken now: paused, outside the hours, or null (work). */
+  private hold(): { state: 'paused' | 'outside-hours'; ms: number } | null {
+    if (this.pausedFlag) return { state: 'paused', ms: HOLD_RECHECK_MS };
+    const until = msUntilHours(this.pol.hours, this.o.clock.now());
+    return until > 0 ? { state: 'outside-hours', ms: Math.min(until, HOLD_RECHECK_MS) } : null;
+  }
+
+  /** maxUnits results done or spooled. */
+  private limitReached(): boolean {
+    return this.o.maxUnits !== undefined && this.status.completed + this.pendingResults >= this.o.maxUnits;
   }
 
   private backoff(attempt: number): number {
@@ -188,6 +273,18 @@ export class ProviderLoop {
       try {
         if (this.queue.length === 0) {
           const want = this.wantNow();
+          const hold = this.stopping || this.limitReached() ? null : this.hold();
+          if (want === 0 && hold !== null) {
+            // Paused or outside the hours: report what is spooled or given
+            // back (never held back), then wait until woken or the hours open.
+            if (this.givenBack.length > 0 || (await this.spool.list()).length > 0) {
+              await this.exchange(0);
+              attempt = 0;
+            }
+            this.set({ state: hold.state, unitId: null, kind: null, progress: 0 });
+            await this.sleep(hold.ms, this.wake.signal);
+            continue;
+          }
           if (want === 0) {
             // Stopping, or maxUnits reached: report what is spooled and give
             // back what is queued, then end (best effort when stopping: the
@@ -200,7 +297,7 @@ export class ProviderLoop {
             if (idle && (this.stopping || (await this.spool.list()).length === 0)) break;
             continue;
           }
-          if (this.o.isIdle !== undefined && !(await this.o.isIdle())) {
+          if (this.pol.idleOnly && this.o.isIdle !== undefined && !(await this.o.isIdle())) {
             this.set({ state: 'waiting-for-idle' });
             await this.sleep(5_000, this.wake.signal);
             continue;
@@ -219,8 +316,14 @@ export class ProviderLoop {
           this.giveBack(this.queue.splice(0), 'PROVIDER_STOPPED', 'the provider is stopping');
           continue;
         }
+        const held = this.hold();
+        if (held !== null) {
+          // leased before the pause (or the hours closed): someone else may run them now
+          this.giveBack(this.queue.splice(0), held.state === 'paused' ? 'PROVIDER_PAUSED' : 'PROVIDER_OUTSIDE_HOURS', `the provider is ${held.state === 'paused' ? 'paused' : 'outside its hours'}`);
+          continue;
+        }
         const took = await this.runUnit(this.queue.shift()!);
-        const maxCpu = this.o.maxCpu ?? 100;
+        const maxCpu = this.pol.maxCpu;
         if (maxCpu < 100 && took > 0 && !this.stopping) {
           this.set({ state: 'resting' });
           await this.sleep(took * (100 / maxCpu - 1), this.wake.signal);
@@ -243,10 +346,11 @@ export class ProviderLoop {
    * take less than BATCH_TARGET_MS, then enough to fill it — so quick units
    * cost one request per batch, and a long unit (a DiLoCo slot) is never
    * held back from another provider while this one works on the one before.
-   * Zero when stopping or when maxUnits results are done or spooled.
+   * Zero when stopping, paused, outside the hours, or when maxUnits results
+   * are done or spooled.
    */
   private wantNow(): number {
-    if (this.stopping) return 0;
+    if (this.stopping || this.hold() !== null) return 0;
     let want = this.unitMs === null || this.unitMs >= BATCH_TARGET_MS ? 1 : Math.floor(BATCH_TARGET_MS / Math.max(1, this.unitMs));
     want = Math.min(want, MAX_BATCH_UNITS);
     if (this.o.maxUnits !== undefined) want = Math.min(want, this.o.maxUnits - this.status.completed - this.pendingResults);
@@ -387,7 +491,7 @@ export class ProviderLoop {
     let out: Awaited<ReturnType<UnitRunner['run']>>;
     try {
       out = await this.o.runner.run(spec, blobs, {
-        threads: this.o.threads,
+        threads: this.pol.threads,
         // The sandbox deadline is generous: the lease is extended by heartbeats.
         deadlineMs: Math.max(leaseMs * 10, 600_000),
         signal: this.stopNow.signal,

@@ -21,7 +21,7 @@ let fx: Fixture;
 let long: Fixture;
 beforeAll(() => {
   fx = makeFixture(2);
-  long = makeFixture(400); // minutes of work on two cores: it never finishes inside these tests
+  long = makeFixture(4000); // minutes of work on two cores even with the native engine: it never finishes inside these tests
 });
 
 /**
@@ -72,7 +72,7 @@ describe('worker sandbox', () => {
     expect(elapsed).toBeGreaterThanOrEqual(1450);
     // promptly at the deadline (a loaded CI machine gets slack), not after the minutes the unit needs
     expect(elapsed).toBeLessThan(10_000);
-    expect(progressed).toBeLessThan(400);
+    expect(progressed).toBeLessThan(4000); // stopped before the unit could finish
   });
 
   it('aborting the signal cancels a running unit → PROVIDER_CANCELLED', async () => {
