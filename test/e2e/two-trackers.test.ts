@@ -112,11 +112,13 @@ describe.skipIf(PG_URL === undefined)('two tracker processes on one PostgreSQL (
     const engine = new Engine(createRefBackend());
     for (const [i, u] of units.entries()) {
       expect(after[i]!.canonicalHash, u.id).toBe(runUnit(engine, u.spec, (h) => byHash.get(h)).resultHash);
-      // what was valid before the crash is valid still, with the same result
-      if (before[i]!.status === 'valid') expect(after[i]!.canonicalHash, u.id).toBe(before[i]!.canonicalHash);
       // never more results than the quorum asked for: no unit leased beyond its replication
       expect(after[i]!.replicas.filter((r) => r.state === 'returned').length, u.id).toBe(after[i]!.minQuorum);
     }
+    // what was valid before the crash is valid still, with the same result
+    const validBefore = before.flatMap((v, i) => (v.status === 'valid' ? [i] : []));
+    expect(validBefore.length).toBeGreaterThanOrEqual(UNITS / 3);
+    expect(validBefore.map((i) => after[i]!.canonicalHash)).toEqual(validBefore.map((i) => before[i]!.canonicalHash));
     // either tracker shows the same units (one database)
     expect((await views(new TrackerClient({ baseUrl: a.url, key: trainer, clock: systemClock }))).map((v) => v.canonicalHash)).toEqual(after.map((v) => v.canonicalHash));
 
