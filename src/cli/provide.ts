@@ -31,6 +31,7 @@ import type { Sandbox } from '../provider/sandbox/sandbox.ts';
 import { createWorkerSandbox } from '../provider/sandbox/worker-sandbox.ts';
 import { BACKEND_HELP, BACKEND_NAMES, kernelsText, nativeFallbackLine, requireNativeIfAsked } from './engine.ts';
 import type { BackendName } from './engine.ts';
+import { MAX_BATCH_UNITS } from '../protocol/schemas.ts';
 import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { DEFAULT_UI_PORT, startProviderUi } from './provider-ui.ts';
@@ -58,6 +59,8 @@ export interface ProvideOptions {
   team?: string;
   sandbox: 'worker' | 'bwrap';
   units?: number;
+  /** most units per scheduler request (ProviderLoopOptions.maxBatch) */
+  batch?: number;
   json?: boolean;
   home?: string;
   /** tensor engine in the sandbox (default auto: native if built, else wasm) */
@@ -127,6 +130,7 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
     hours: o.hours ?? null,
     ...(o.paused === true ? { paused: true } : {}),
     ...(o.units === undefined ? {} : { maxUnits: o.units }),
+    ...(o.batch === undefined ? {} : { maxBatch: o.batch }),
     ...(o.tamper === undefined ? {} : { tamper: o.tamper }),
     onStatus,
   });
@@ -211,6 +215,7 @@ export function registerProvide(program: Command): void {
     }, 'worker')
     .option('--backend <name>', BACKEND_HELP, parseChoice('--backend', BACKEND_NAMES), 'auto')
     .option('--units <n>', 'stop after this many units (default: keep going until Ctrl-C)', parsePositiveInt('--units'))
+    .option('--batch <n>', `units one request may lease when units take under 2 s each (quick independent units; default 1: a DiLoCo round's slots should go to different providers)`, parsePositiveInt('--batch', MAX_BATCH_UNITS))
     .option('--json', 'print the status as one JSON object per line on stdout')
     .option('--ui-port <n>', `port of the local page on 127.0.0.1: status, pause/resume, policy (default: ${DEFAULT_UI_PORT}, or any free port when that one is taken)`, parseUiPort)
     .option('--no-ui', 'do not serve the local page')

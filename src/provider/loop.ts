@@ -128,6 +128,8 @@ export interface ProviderLoopOptions {
   paused?: boolean;
   /** stop after this many units (tests, --units) */
   maxUnits?: number;
+  /** most units one scheduler request may lease when units are quick (--batch; default 1, see wantNow) */
+  maxBatch?: number;
   /** back-off base and cap (ms) */
   backoffBaseMs?: number;
   backoffCapMs?: number;
@@ -342,17 +344,19 @@ export class ProviderLoop {
 
   /**
    * How many units to ask for (issue 16: as many as keep this provider busy
-   * until its next request, BOINC's work buffer): one, unless units here
-   * take less than BATCH_TARGET_MS, then enough to fill it — so quick units
-   * cost one request per batch, and a long unit (a DiLoCo slot) is never
-   * held back from another provider while this one works on the one before.
-   * Zero when stopping, paused, outside the hours, or when maxUnits results
-   * are done or spooled.
+   * until its next request, BOINC's work buffer): one, unless the owner
+   * allows a batch (maxBatch, --batch N) and units here take less than
+   * BATCH_TARGET_MS, then enough to fill it, up to maxBatch. One by default:
+   * the slots of a DiLoCo round are leased at once, and a provider holding
+   * two of them would make the round wait for its second while another
+   * provider idles (seen in test/e2e/crash-restart.test.ts with quick nano
+   * units). Zero when stopping, paused, outside the hours, or when maxUnits
+   * results are done or spooled.
    */
   private wantNow(): number {
     if (this.stopping || this.hold() !== null) return 0;
     let want = this.unitMs === null || this.unitMs >= BATCH_TARGET_MS ? 1 : Math.floor(BATCH_TARGET_MS / Math.max(1, this.unitMs));
-    want = Math.min(want, MAX_BATCH_UNITS);
+    want = Math.min(want, this.o.maxBatch ?? 1, MAX_BATCH_UNITS);
     if (this.o.maxUnits !== undefined) want = Math.min(want, this.o.maxUnits - this.status.completed - this.pendingResults);
     return Math.max(0, want);
   }

@@ -154,6 +154,7 @@ describe('provider loop: pause and resume', () => {
     });
     let pausedSleeps = 0;
     const made = makeLoop(clock, t.client, r.runner, {
+      maxBatch: 8, // the owner allows batches (--batch): units are leased several at a time
       sleep: async () => {
         if (loop!.paused && ++pausedSleeps === 3) loop!.stop();
       },
@@ -232,6 +233,7 @@ describe('provider loop: hours of the day, from the injected clock', () => {
     // each unit takes 0.6 s of clock time (so a batch of 3 is asked for); the window (22-7) closes during the batch
     const r = countingRunner(clock, { ms: 600 });
     const { loop } = makeLoop(clock, t.client, r.runner, {
+      maxBatch: 8,
       hours: { from: 22, to: 7 },
       sleep: async () => {
         if (new Date(clock.now()).getHours() === 7) loop.stop();
@@ -333,5 +335,19 @@ describe('provider loop: the policy changed live', () => {
     const final = await running;
     expect(final.completed).toBe(2);
     expect(r.runs()).toBe(2);
+  });
+});
+
+describe('provider loop: batches only when the owner allows them', () => {
+  it('asks for one unit at a time by default, however quick the units, and for a batch with maxBatch', async () => {
+    for (const [maxBatch, expected] of [[undefined, 1], [4, 4]] as const) {
+      const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+      const t = fakeTracker(clock, { available: 6 });
+      const r = countingRunner(clock, { ms: 100 }); // 0.1 s units: quick enough to batch
+      const { loop } = makeLoop(clock, t.client, r.runner, { maxUnits: 5, ...(maxBatch === undefined ? {} : { maxBatch }) });
+      await loop.run();
+      // the first request knows no unit time yet; every later one asks for the batch the owner allows
+      expect(Math.max(...t.calls.map((c) => c.want)), String(maxBatch)).toBe(expected);
+    }
   });
 });
