@@ -33,6 +33,8 @@ import { BIN, ROOT, cleanup, spawnSwarm, tempHome, until } from './processes.ts'
 import type { Proc } from './processes.ts';
 
 const LEASE_MS = 6_000;
+/** AdamW steps per unit: about a second of nano compute here (see the run create below). */
+const INNER_STEPS = 300;
 
 /** The `swarm …` lines of the README's "Several machines" block, by sub-command ("run create", "provide", …). */
 function readmeCommands(): Record<string, string[]> {
@@ -104,7 +106,10 @@ describe.each(backends)('crash and restart on %s (issue 24)', (backend) => {
     };
     let tracker = await startTracker();
     phase('tracker up');
-    const create = sync([...fill(cmd['run create']!), '--lease-ms', String(LEASE_MS)], trainerHome);
+    // --inner-steps overrides the README's 2: with the native engine's fused
+    // kernels a 2-step nano unit is a few milliseconds of compute, too short
+    // to catch both providers mid-unit (the crash below needs that).
+    const create = sync([...fill(cmd['run create']!), '--lease-ms', String(LEASE_MS), '--inner-steps', String(INNER_STEPS)], trainerHome);
     expect(create.code, create.err).toBe(0);
     const runId = cmd['run create']![cmd['run create']!.indexOf('--id') + 1]!;
     const rounds = Number(cmd['run create']![cmd['run create']!.indexOf('--rounds') + 1]);
