@@ -8,6 +8,7 @@
  */
 import { base64Encode, utf8Decode } from '../core/encoding.ts';
 import { SwarmError } from '../core/errors.ts';
+import type { RunUnitView } from '../protocol/views.ts';
 import type { Db } from './storage/db.ts';
 
 /** Rounds a run-units answer covers when no round is named (the newest ones). */
@@ -15,25 +16,7 @@ export const UNIT_ROUNDS_DEFAULT = 20;
 export const MAX_LEDGER_PAGE = 200;
 export const MAX_PROVIDER_REPLICAS = 200;
 
-export interface ReplicaView {
-  provider: string;
-  providerName: string | null;
-  state: string;
-  verdict: string | null;
-  resultHash: string | null;
-  issuedAt: number;
-}
-
-export interface RunUnitView {
-  id: string;
-  kind: string;
-  round: number;
-  slot: number;
-  status: string;
-  canonicalHash: string | null;
-  flops: number;
-  replicas: ReplicaView[];
-}
+export type { ReplicaView, RunUnitView } from '../protocol/views.ts';
 
 /** A run's units, round by round: `round` alone, or the newest UNIT_ROUNDS_DEFAULT rounds. TRACKER_NOT_FOUND for an unknown run. */
 export async function runUnits(db: Db, runId: string, round?: number): Promise<{ run: string; rounds: number[]; units: RunUnitView[] }> {

@@ -6,28 +6,13 @@
  * judge (judge.ts) writes the rows this reads.
  */
 import { SwarmError } from '../core/errors.ts';
+import type { ProviderStatus, TeamStanding } from '../protocol/views.ts';
 import type { TrackerContext } from './context.ts';
 import type { Queryable } from './storage/db.ts';
 import type { ProviderRecord } from './validation/adaptive.ts';
 import { racAt, reputation } from './validation/credit.ts';
 
-export interface ProviderStatus {
-  providerId: string;
-  name: string | null;
-  team: string | null;
-  credit: number;
-  rac: number;
-  valid: number;
-  invalid: number;
-  reputation: number;
-}
-
-export interface TeamStanding {
-  team: string;
-  members: number;
-  credit: number;
-  rac: number;
-}
+export type { ProviderStatus, TeamStanding } from '../protocol/views.ts';
 
 /** A providers row as the credit code reads and writes it (bigints come back as strings). */
 export interface ProviderRow {

@@ -22,6 +22,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { base64Encode } from '../core/encoding.ts';
+import type { RunSummary, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 import type { Db } from './storage/db.ts';
 
 /** Width of one counting bucket. */
@@ -36,48 +37,7 @@ export const ONLINE_MS = 15_000;
 const PAGE = 1000;
 const MAX_PAGES_PER_REFRESH = 20;
 
-export interface SwarmBucket {
-  /** start of the bucket, ms since the epoch */
-  t: number;
-  issued: number;
-  verified: number;
-  rejected: number;
-  /** FLOPs of the units whose results were verified in the bucket (each valid replica counts its unit's work) */
-  flops: number;
-  /** most providers seen online in the bucket (sampled at each refresh; null when none was taken) */
-  online: number | null;
-}
-
-export interface RunSummary {
-  id: string;
-  label: string;
-  status: string;
-  /** the round being trained (0-based), as /api/runs/:id progress.round */
-  round: number;
-  rounds: number;
-  roundsDone: number;
-  /** eval loss of the newest θ_r that has one, and that r */
-  evalLoss: number | null;
-  evalRound: number | null;
-  entropyFloor: number | null;
-}
-
-export interface SwarmSnapshot {
-  /** when it was computed (ms since the epoch) */
-  at: number;
-  providers: { online: number; registered: number };
-  /** counts over the last RATE_WINDOW_MS */
-  lastMinute: { windowMs: number; issued: number; verified: number; rejected: number; verifiedFlopsPerSecond: number };
-  /** BUCKET_MS buckets, oldest first, over HISTORY_MS */
-  series: SwarmBucket[];
-  bucketMs: number;
-  runs: RunSummary[];
-  ledger: {
-    size: number;
-    /** the newest signed tree head (the /ledger/v1/get-sth fields), null before the first */
-    head: { tree_size: number; timestamp: number; sha256_root_hash: string; tree_head_signature: string; key_id: string } | null;
-  };
-}
+export type { RunSummary, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 
 export interface SwarmStatsOptions {
   db: Db;

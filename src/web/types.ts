@@ -3,7 +3,9 @@
  * http/app.ts, dashboard-api.ts, ledger/wire.ts). Declared here because web
  * may not import the tracker (DESIGN.md, Layout); only the members the pages
  * use are listed, and every value is treated as untrusted text when shown.
+ * The read API's views live in src/protocol/views.ts (shared with the tracker).
  */
+export type { Leaderboard, ProviderStatus, ReplicaView, RunSummary, RunUnits, SthJson, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 
 /** src/ledger/entry.ts ENTRY_KINDS (test/web/routes.test.ts keeps the two equal). */
 export const ENTRY_KINDS = [
@@ -15,46 +17,6 @@ export const ENTRY_KINDS = [
   'checkpoint-published',
   'council-decision',
 ] as const;
-
-export interface SwarmBucket {
-  t: number;
-  issued: number;
-  verified: number;
-  rejected: number;
-  flops: number;
-  online: number | null;
-}
-
-export interface RunSummary {
-  id: string;
-  label: string;
-  status: string;
-  round: number;
-  rounds: number;
-  roundsDone: number;
-  evalLoss: number | null;
-  evalRound: number | null;
-  entropyFloor: number | null;
-}
-
-export interface SthJson {
-  tree_size: number;
-  timestamp: number;
-  sha256_root_hash: string;
-  tree_head_signature: string;
-  key_id: string;
-}
-
-/** GET /api/swarm */
-export interface SwarmSnapshot {
-  at: number;
-  providers: { online: number; registered: number };
-  lastMinute: { windowMs: number; issued: number; verified: number; rejected: number; verifiedFlopsPerSecond: number };
-  series: SwarmBucket[];
-  bucketMs: number;
-  runs: RunSummary[];
-  ledger: { size: number; head: SthJson | null };
-}
 
 export interface RoundRecord {
   round: number;
@@ -75,39 +37,6 @@ export interface RunView {
   spec: { label: string; rounds: number; slots: number; innerSteps: number; replication: number; entropyFloor: number | null; config: { dim?: number; layers?: number } };
   progress: { status: string; round: number; state: string; params: string; history: RoundRecord[]; evalLoss: Record<string, number>; message?: string };
   waiting?: { round: number; stalled: boolean; reasons: string[]; deadline: number };
-}
-
-export interface ReplicaView {
-  provider: string;
-  providerName: string | null;
-  state: string;
-  verdict: string | null;
-  resultHash: string | null;
-  issuedAt: number;
-}
-
-/** GET /api/runs/:id/units */
-export interface RunUnits {
-  run: string;
-  rounds: number[];
-  units: Array<{ id: string; kind: string; round: number; slot: number; status: string; canonicalHash: string | null; flops: number; replicas: ReplicaView[] }>;
-}
-
-export interface ProviderStatus {
-  providerId: string;
-  name: string | null;
-  team: string | null;
-  credit: number;
-  rac: number;
-  valid: number;
-  invalid: number;
-  reputation: number;
-}
-
-/** GET /api/leaderboard */
-export interface Leaderboard {
-  providers: ProviderStatus[];
-  teams: Array<{ team: string; members: number; credit: number; rac: number }>;
 }
 
 /** GET /api/providers/:id/replicas */
