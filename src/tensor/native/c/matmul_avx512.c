@@ -19,7 +19,11 @@
     c##r##1 = _mm512_add_ps(c##r##1, _mm512_mul_ps(av, b1));
 #define ROWS(v0, v1, v2, v3, v4, v5, v6, v7) ROW(0, v0) ROW(1, v1) ROW(2, v2) ROW(3, v3) ROW(4, v4) ROW(5, v5) ROW(6, v6) ROW(7, v7)
 
-static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+/* The tile, with row r's p-th A value at a[r*rs + p*ps]: (lda, 1) for A as
+ * stored, (1, lda) for A read transposed (A stored [k][m], as for
+ * dW = Xᵀ·dY, so no transposed copy is made). Inlined into the two kernels
+ * below with one stride constant, so each loop is specialised. */
+static inline __attribute__((always_inline)) void tile_8x32(const float *a, size_t rs, size_t ps, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
@@ -28,13 +32,14 @@ static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, 
   __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
   __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
   __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
-  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-  const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
+  const float *a0 = a, *a1 = a + rs, *a2 = a + 2 * rs, *a3 = a + 3 * rs;
+  const float *a4 = a + 4 * rs, *a5 = a + 5 * rs, *a6 = a + 6 * rs, *a7 = a + 7 * rs;
   for (size_t p = 0; p < k; p++) {
     const __m512 b0 = _mm512_loadu_ps(b + p * ldb);
     const __m512 b1 = _mm512_loadu_ps(b + p * ldb + 16);
+    const size_t q = p * ps;
     __m512 av;
-    ROWS(a0[p], a1[p], a2[p], a3[p], a4[p], a5[p], a6[p], a7[p])
+    ROWS(a0[q], a1[q], a2[q], a3[q], a4[q], a5[q], a6[q], a7[q])
   }
   _mm512_storeu_ps(c, c00); _mm512_storeu_ps(c + 16, c01); c += ldc;
   _mm512_storeu_ps(c, c10); _mm512_storeu_ps(c + 16, c11); c += ldc;
@@ -46,32 +51,12 @@ static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, 
   _mm512_storeu_ps(c, c70); _mm512_storeu_ps(c + 16, c71);
 }
 
-/* The same tile with A read transposed: row r's p-th value is a[p*lda + r]
- * (A stored [k][m], as for dW = Xᵀ·dY), so no transposed copy is made. */
+static void kernel_8x32(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
+  tile_8x32(a, lda, 1, b, ldb, k, c, ldc);
+}
+
 static void kernel_8x32_at(const float *a, size_t lda, const float *b, size_t ldb, size_t k, float *c, size_t ldc) {
-  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
-  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
-  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
-  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
-  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
-  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
-  __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
-  for (size_t p = 0; p < k; p++) {
-    const __m512 b0 = _mm512_loadu_ps(b + p * ldb);
-    const __m512 b1 = _mm512_loadu_ps(b + p * ldb + 16);
-    __m512 av;
-    const float *ap = a + p * lda;
-    ROWS(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7])
-  }
-  _mm512_storeu_ps(c, c00); _mm512_storeu_ps(c + 16, c01); c += ldc;
-  _mm512_storeu_ps(c, c10); _mm512_storeu_ps(c + 16, c11); c += ldc;
-  _mm512_storeu_ps(c, c20); _mm512_storeu_ps(c + 16, c21); c += ldc;
-  _mm512_storeu_ps(c, c30); _mm512_storeu_ps(c + 16, c31); c += ldc;
-  _mm512_storeu_ps(c, c40); _mm512_storeu_ps(c + 16, c41); c += ldc;
-  _mm512_storeu_ps(c, c50); _mm512_storeu_ps(c + 16, c51); c += ldc;
-  _mm512_storeu_ps(c, c60); _mm512_storeu_ps(c + 16, c61); c += ldc;
-  _mm512_storeu_ps(c, c70); _mm512_storeu_ps(c + 16, c71);
+  tile_8x32(a, 1, lda, b, ldb, k, c, ldc);
 }
 
 #undef ROWS
