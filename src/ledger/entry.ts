@@ -37,6 +37,8 @@ import { SwarmError, isSwarmError } from '../core/errors.ts';
 import { sha256 } from '../core/sha256.ts';
 import { domainSeparated, keyIdOf, publicKeyFromRaw, signBytes, verifyBytes, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from './keys.ts';
 import type { Ed25519KeyPair, PublicKeyInput } from './keys.ts';
+import { ENTRY_KINDS } from './entry-kinds.ts';
+import type { EntryKind } from './entry-kinds.ts';
 import { leafHash } from './merkle.ts';
 import { Validator, element, member } from './validate.ts';
 import type { Path } from './validate.ts';
@@ -47,16 +49,8 @@ export const ENTRY_SIGNING_DOMAIN = 'swarm-ledger-entry-v1\n';
 /** Largest canonical encoding of one entry, in bytes (a bound for hostile input). */
 export const MAX_ENTRY_BYTES = 64 * 1024;
 
-export const ENTRY_KINDS = [
-  'provider-registered',
-  'unit-issued',
-  'result-submitted',
-  'verdict',
-  'credit-granted',
-  'checkpoint-published',
-  'council-decision',
-] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+export { ENTRY_KINDS };
+export type { EntryKind };
 
 export const COUNCIL_ACTIONS = ['release', 'ban', 'unban', 'dispute', 'parameter'] as const;
 export type CouncilAction = (typeof COUNCIL_ACTIONS)[number];

@@ -7,16 +7,8 @@
  */
 export type { Leaderboard, ProviderStatus, ReplicaView, RunSummary, RunUnits, SthJson, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 
-/** src/ledger/entry.ts ENTRY_KINDS (test/web/routes.test.ts keeps the two equal). */
-export const ENTRY_KINDS = [
-  'provider-registered',
-  'unit-issued',
-  'result-submitted',
-  'verdict',
-  'credit-granted',
-  'checkpoint-published',
-  'council-decision',
-] as const;
+/** The ledger's own list (src/ledger/entry-kinds.ts has no imports, so the browser build reads it). */
+export { ENTRY_KINDS } from '../ledger/entry-kinds.ts';
 
 export interface RoundRecord {
   round: number;

@@ -202,8 +202,8 @@ describe('the client side', () => {
     expect([isPagePath('/runs/x'), isPagePath('/api/swarm'), isPagePath('/ledger/v1/get-sth'), isPagePath('/v1/models'), isPagePath('/assets/main.js'), isPagePath('/ledger')]).toEqual([true, false, false, false, false, true]);
   });
 
-  it('knows the ledger entry kinds of src/ledger', () => {
-    expect([...webTypes.ENTRY_KINDS]).toEqual([...ENTRY_KINDS]);
+  it('uses the ledger entry kinds of src/ledger itself, not a copy', () => {
+    expect(webTypes.ENTRY_KINDS).toBe(ENTRY_KINDS);
   });
 
   it('imports no node: module anywhere in src/web (it runs in a browser)', () => {

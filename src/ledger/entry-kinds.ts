@@ -1,0 +1,15 @@
+/**
+ * The kinds of ledger entry (entry.ts gives each its body). In a file of its
+ * own, with no imports, so the dashboard's browser build (src/web) can use
+ * the one list too: entry.ts reaches node:crypto through keys.ts.
+ */
+export const ENTRY_KINDS = [
+  'provider-registered',
+  'unit-issued',
+  'result-submitted',
+  'verdict',
+  'credit-granted',
+  'checkpoint-published',
+  'council-decision',
+] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
