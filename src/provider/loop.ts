@@ -52,6 +52,7 @@ import { checkPolicy, msUntilHours } from './policy.ts';
 import type { ProviderPolicy } from './policy.ts';
 import { MemoryResultSpool } from './spool.ts';
 import type { ResultSpool, SpooledResult } from './spool.ts';
+import type { ProviderStatusLine } from './status.ts';
 import { MAX_BATCH_RESULTS, MAX_BATCH_UNITS } from '../protocol/schemas.ts';
 import type { BatchedResult, FailureReport, ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import type { BlobCache } from './blob-cache.ts';
@@ -78,26 +79,7 @@ export interface UnitRunner {
   ): Promise<{ result: Uint8Array; resultHash: string; metrics: Record<string, number> }>;
 }
 
-export type ProviderState =
-  | 'starting' | 'idle' | 'waiting-for-idle' | 'fetching' | 'running' | 'uploading' | 'resting' | 'backing-off'
-  | 'paused' | 'outside-hours' | 'stopped';
-
-export interface ProviderStatusLine {
-  state: ProviderState;
-  unitId: string | null;
-  kind: UnitKind | null;
-  progress: number;
-  /** results the tracker acknowledged (this process; spooled ones from before a restart included) */
-  completed: number;
-  failed: number;
-  /** results this process computed (each is spooled, then reported) */
-  computed: number;
-  /** spooled results the tracker refused for good, or unreadable spool files: dropped with a log line */
-  dropped: number;
-  credit: number | null;
-  reputation: number | null;
-  message?: string;
-}
+export type { ProviderState, ProviderStatusLine } from './status.ts';
 
 export interface ProviderLoopOptions {
   client: TrackerClient;

@@ -17,6 +17,7 @@ import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { formatHours } from '../../provider/policy.ts';
 import type { HoursWindow, ProviderPolicy } from '../../provider/policy.ts';
+import type { ProviderStatusLine } from '../../provider/status.ts';
 import { ApiError } from '../api.ts';
 import { ErrorLine, Loading, Stat } from '../components.ts';
 import { fmtCredit, fmtInt, short } from '../format.ts';
@@ -26,19 +27,7 @@ interface UiStatus {
   provider: { name: string; team?: string; id: string; tracker: string; idleProbe: boolean };
   paused: boolean;
   policy: ProviderPolicy;
-  status: {
-    state: string;
-    unitId: string | null;
-    kind: string | null;
-    progress: number;
-    completed: number;
-    failed: number;
-    computed: number;
-    dropped: number;
-    credit: number | null;
-    reputation: number | null;
-    message?: string;
-  };
+  status: ProviderStatusLine;
 }
 
 const TOKEN = new URLSearchParams(location.search).get('token') ?? '';
