@@ -96,40 +96,43 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
 
-/** CPU time (ms) of every process named postgres on this machine, from /proc (Linux); null where /proc cannot tell. */
-function postgresCpuMs(): number | null {
+/**
+ * A process's name and CPU time (user + system, ms) from /proc/PID/stat
+ * (proc(5): comm in parentheses; utime and stime, fields 14 and 15, in
+ * clock ticks of USER_HZ = 100 on Linux); null when it cannot be read (not
+ * Linux, or the process is gone).
+ */
+function procStat(pid: number | string): { comm: string; cpuMs: number } | null {
+  let stat: string;
   try {
-    const ticksPerSecond = 100; // USER_HZ on Linux (proc(5): utime, stime "in clock ticks")
-    let ticks = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(open + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat
-    }
-    return (ticks / ticksPerSecond) * 1000;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), cpuMs: ((Number(fields[11]) + Number(fields[12])) / 100) * 1000 };
 }
 
-/** CPU time (ms) of process `pid` from /proc/PID/stat (Linux; 0 where it cannot be read). */
-function processCpuMs(pid: number): number {
+/** CPU time (ms) of every process named postgres on this machine; null where /proc cannot tell. */
+function postgresCpuMs(): number | null {
+  let pids: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000;
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return 0;
+    return null;
   }
+  let ms = 0;
+  for (const pid of pids) {
+    const st = procStat(pid);
+    if (st?.comm === 'postgres') ms += st.cpuMs;
+  }
+  return ms;
+}
+
+/** CPU time (ms) of process `pid` (0 where it cannot be read). */
+function processCpuMs(pid: number): number {
+  return procStat(pid)?.cpuMs ?? 0;
 }
 
 /** One more `swarm tracker` on the same database and home (so the same tracker key), as its own process. */
