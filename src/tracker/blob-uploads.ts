@@ -7,7 +7,6 @@
 import { SwarmError } from '../core/errors.ts';
 import type { TrackerContext } from './context.ts';
 import { checkBlobBytes } from './storage/blobs.ts';
-import type { Queryable } from './storage/db.ts';
 
 export interface StoredUpload {
   sha256: string;
@@ -18,12 +17,11 @@ export interface StoredUpload {
 /**
  * In one statement: the uploader's right to store, the blob row and its
  * bytes (ON CONFLICT: a second upload of the same bytes is a no-op), and the
- * units released. The bytes are checked first (checkBlobBytes). `q` may be
- * an open transaction (the scheduler stores inlined results in its own).
+ * units released. The bytes are checked first (checkBlobBytes).
  */
-export async function storeUpload(ctx: TrackerContext, keyId: string, bytes: Uint8Array, expectedSha256: string, maxBytes: number, q: Queryable = ctx.db): Promise<StoredUpload> {
+export async function storeUpload(ctx: TrackerContext, keyId: string, bytes: Uint8Array, expectedSha256: string, maxBytes: number): Promise<StoredUpload> {
   const sha = checkBlobBytes(bytes, expectedSha256, maxBytes);
-  const rows = await q.query<{ allowed: boolean; created: string }>(
+  const rows = await ctx.db.query<{ allowed: boolean; created: string }>(
     `WITH ok AS (SELECT ($5::boolean OR EXISTS (SELECT 1 FROM providers WHERE key_id = $6)) AS v),
           b AS (INSERT INTO blobs (sha256, size, created_at) SELECT $1, $2, $3 WHERE (SELECT v FROM ok)
                 ON CONFLICT (sha256) DO NOTHING RETURNING sha256),

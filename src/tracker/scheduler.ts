@@ -87,6 +87,12 @@ const SYBIL_GUARD_SQL = `CASE WHEN (SELECT (pr.record->>'total')::int FROM provi
                 AND EXISTS (SELECT 1 FROM providers p WHERE ${freshProviderSql('$2', '$5')} AND (p.record->>'total')::int >= $7::int)
                ELSE false END`;
 
+/** The writes recording `provider`'s failure report on the unit in `row` (locked by the caller): its replica ends in error. */
+function failureStatements(row: UnitRow, provider: string, report: FailureReport, now: number): Statement[] {
+  const r = replicaOf(row.wu, provider);
+  return unitStatements(row, failReplica(expire(row.wu, now), r.id, `${report.code}: ${report.message}`.slice(0, 200)), now);
+}
+
 /** Whether a replica for `provider` would complete `wu`'s quorum: its other live replicas (leased, or returned and not invalid) plus one reach the target. */
 function completesQuorum(wu: WorkUnitState, provider: string, now: number): boolean {
   const others = wu.replicas.filter((r) => r.provider !== provider
@@ -278,16 +284,8 @@ export class Scheduler {
   async reportFailure(provider: string, report: FailureReport): Promise<void> {
     const now = this.ctx.now();
     await this.ctx.db.transaction(async (tx) => {
-      await write(tx, await this.failureIn(tx, provider, report, now));
+      await write(tx, failureStatements(await lockUnit(tx, report.unitId), provider, report, now));
     });
-  }
-
-  /** The writes recording `report` inside `tx` (the unit locked). */
-  private async failureIn(tx: Queryable, provider: string, report: FailureReport, now: number): Promise<Statement[]> {
-    const row = await lockUnit(tx, report.unitId);
-    const r = replicaOf(row.wu, provider);
-    const wu = failReplica(expire(row.wu, now), r.id, `${report.code}: ${report.message}`.slice(0, 200));
-    return unitStatements(row, wu, now);
   }
 
   /**
@@ -432,9 +430,7 @@ export class Scheduler {
       }
       for (const f of failures) {
         try {
-          const row = rowOf(f.unitId);
-          const r = replicaOf(row.wu, provider);
-          statements.push(...unitStatements(row, failReplica(expire(row.wu, now), r.id, `${f.code}: ${f.message}`.slice(0, 200)), now));
+          statements.push(...failureStatements(rowOf(f.unitId), provider, f, now));
           failureOutcomes.push({ unitId: f.unitId, ok: true });
         } catch (e) {
           failureOutcomes.push(refused(f.unitId, e));
