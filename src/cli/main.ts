@@ -17,6 +17,7 @@ import { registerRun } from './run.ts';
 import { registerTracker } from './tracker.ts';
 import { registerWitness } from './witness.ts';
 import { registerWhoami } from './whoami.ts';
+import { registerCouncil } from './council.ts';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerWitness(program);
   registerAudit(program);
   registerWhoami(program);
+  registerCouncil(program);
   describeListDefaults(program);
   return program;
 }

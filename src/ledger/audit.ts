@@ -28,10 +28,18 @@
  *                               per such verdict
  *         checkpoint-published  every aggregated {unit, result} backed by an
  *                               earlier valid verdict of that run/unit/result
+ *         council entries       council-book.ts (issue 20): the genesis
+ *                               council once; proposals by members at the
+ *                               council's threshold; votes self-signed (like a
+ *                               registration) by current members before the
+ *                               expiry, once each; an enacted decision has
+ *                               enough approvals of earlier votes by members
+ *                               who still are; every credit-adjusted entry is
+ *                               backed by an enacted decision
  *
- * Not checked here: council approvals (their members' keys are not in the log),
- * what a checkpoint's bytes are (that is `swarm audit --replay`), and whether a
- * quorum was large enough for the run's policy (the policy is not in the log).
+ * Not checked here: what a checkpoint's bytes are (that is `swarm audit
+ * --replay`), and whether a quorum was large enough for the run's policy
+ * (the policy is not in the log).
  */
 import type { KeyObject } from 'node:crypto';
 import { base64Decode, bytesEqual } from '../core/encoding.ts';
@@ -40,6 +48,7 @@ import { decodeEntry, ENTRY_KINDS, entrySigningBytes, registeredPublicKey } from
 import type { EntryKind, LedgerEntry } from './entry.ts';
 import { keyIdOf, publicKeyFromRaw, verifyBytes } from './keys.ts';
 import type { PublicKeyInput } from './keys.ts';
+import { CouncilBook, COUNCIL_AUDIT_REASONS } from './council-book.ts';
 import { leafHash, rootHash } from './merkle.ts';
 import { isTreeHeadSignatureValid } from './tree-head.ts';
 import type { SignedTreeHead } from './tree-head.ts';
@@ -56,6 +65,7 @@ export const AUDIT_REASONS = [
   'credit-without-verdict',
   'duplicate-credit',
   'checkpoint-without-verdict',
+  ...COUNCIL_AUDIT_REASONS,
 ] as const;
 export type AuditReason = (typeof AUDIT_REASONS)[number];
 
@@ -115,6 +125,8 @@ class Bookkeeping {
   readonly validResults = new Set<string>();
   /** run/unit/provider/result already credited */
   readonly credited = new Set<string>();
+  /** the council: members, proposals, votes, decisions (council-book.ts) */
+  readonly council = new CouncilBook();
 }
 
 type Check = { reason: AuditReason; message: string } | undefined;
@@ -136,6 +148,12 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
     if (!signatureHolds(e, key)) return { reason: 'bad-signature', message: 'the registration is not signed by the key it registers' };
     book.providers.set(keyIdOf(key), key);
     return undefined;
+  }
+  if (e.kind === 'council-vote') {
+    // self-signed, like a registration: the body carries the member's key
+    const key = publicKeyFromRaw(registeredPublicKey(e));
+    if (!signatureHolds(e, key)) return { reason: 'bad-signature', message: 'the vote is not signed by the key it carries' };
+    return book.council.vote(e, key);
   }
   if (e.kind === 'result-submitted') {
     const key = book.providers.get(e.actor);
@@ -202,8 +220,16 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
       }
       return undefined;
     }
+    case 'council-formed':
+      return book.council.form(e);
+    case 'council-proposal':
+      return book.council.propose(e);
+    case 'council-decision':
+      return book.council.enact(e);
+    case 'credit-adjusted':
+      return book.council.adjustCredit(e);
     default:
-      return undefined; // council-decision: tracker-signed; approvals need the council's keys
+      return undefined;
   }
 }
 

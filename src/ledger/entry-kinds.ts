@@ -11,5 +11,11 @@ export const ENTRY_KINDS = [
   'credit-granted',
   'checkpoint-published',
   'council-decision',
+  // governance (issue 20): the genesis council, proposals, members' votes, and
+  // credit changed by a decision (the decision itself is council-decision)
+  'council-formed',
+  'council-proposal',
+  'council-vote',
+  'credit-adjusted',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];

@@ -52,8 +52,29 @@ export const MAX_ENTRY_BYTES = 64 * 1024;
 export { ENTRY_KINDS };
 export type { EntryKind };
 
-export const COUNCIL_ACTIONS = ['release', 'ban', 'unban', 'dispute', 'parameter'] as const;
+/**
+ * What a council decision can do (issue 20; council-actions.ts gives each
+ * action's subject and params and checks them).
+ */
+export const COUNCIL_ACTIONS = [
+  'release',
+  'ban',
+  'unban',
+  'dispute',
+  'credit-adjust',
+  'run-parameters',
+  'member-add',
+  'member-remove',
+  'threshold',
+  'cla',
+] as const;
 export type CouncilAction = (typeof COUNCIL_ACTIONS)[number];
+
+export const COUNCIL_VOTES = ['approve', 'reject'] as const;
+export type CouncilVote = (typeof COUNCIL_VOTES)[number];
+
+export const CREDIT_CHANGES = ['grant', 'revoke'] as const;
+export type CreditChange = (typeof CREDIT_CHANGES)[number];
 
 export const VERDICT_OUTCOMES = ['valid', 'invalid'] as const;
 export type VerdictOutcome = (typeof VERDICT_OUTCOMES)[number];
@@ -67,6 +88,7 @@ export const ENTRY_LIMITS = {
   parents: 16,
   aggregated: 1024,
   approvals: 64,
+  members: 64,
 } as const;
 
 /** 64 lower-case hex characters: a SHA-256 digest. */
@@ -154,14 +176,61 @@ export interface CouncilApproval {
   sig: string;
 }
 
-/** An M-of-N council decision; `approvals.length >= threshold` (membership is checked by council.ts). */
+/**
+ * An M-of-N council decision; `approvals.length >= threshold` (membership is
+ * checked by council.ts). As an entry it is the ENACTED record of a proposal:
+ * the proposal's fields and the approvals its members' votes carried.
+ */
 export interface CouncilDecisionBody {
   decision: string;
   action: CouncilAction;
   subject: string;
   params?: { [key: string]: JsonValue };
+  /** approvals needed: the council's threshold when the proposal was opened */
   threshold: number;
+  /** last moment (ms since the epoch) a vote or the enactment may happen; absent in decisions made outside a tracker's proposal flow */
+  expires?: number;
   approvals: CouncilApproval[];
+}
+
+/** The genesis council (issue 20): who may vote, and how many approvals a decision needs; tracker-signed, once, before any other council entry. */
+export interface CouncilFormedBody {
+  /** member key ids, distinct */
+  members: KeyId[];
+  /** 1 <= threshold <= members.length */
+  threshold: number;
+}
+
+/** A proposal opened by a member (the request's signer); tracker-signed. `expires` is required here. */
+export interface CouncilProposalBody extends CouncilProposal {
+  expires: number;
+  /** the member that proposed it */
+  proposer: KeyId;
+}
+
+/**
+ * A member's vote, signed by the member itself (actor = keyIdOf(publicKey),
+ * as a registration is). An approval also carries the member's council.ts
+ * signature over the proposal, which the enacted decision then lists.
+ */
+export interface CouncilVoteBody {
+  decision: string;
+  vote: CouncilVote;
+  /** base64 of the member's raw 32-byte Ed25519 public key (the entry's signer) */
+  publicKey: string;
+  /** present exactly when vote is approve: council.ts approveCouncilDecision's sig */
+  approval?: string;
+}
+
+/** Credit granted or revoked by an enacted decision (credit-adjust or dispute); tracker-signed. */
+export interface CreditAdjustedBody {
+  provider: KeyId;
+  change: CreditChange;
+  /** positive integer credit units */
+  amount: number;
+  /** the enacted decision that made the change */
+  decision: string;
+  reason?: string;
 }
 
 /** What council members sign: a decision without its approvals (council.ts). */
@@ -175,6 +244,10 @@ export interface EntryBodies {
   'credit-granted': CreditGrantedBody;
   'checkpoint-published': CheckpointPublishedBody;
   'council-decision': CouncilDecisionBody;
+  'council-formed': CouncilFormedBody;
+  'council-proposal': CouncilProposalBody;
+  'council-vote': CouncilVoteBody;
+  'credit-adjusted': CreditAdjustedBody;
 }
 
 /** An entry before signing; a union over kinds, so `kind` narrows `body`. */
@@ -233,7 +306,7 @@ function jsonObject(value: unknown, path: Path): { [key: string]: JsonValue } {
 }
 
 function parseProposal(value: unknown, path: Path): CouncilProposal {
-  const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold'], ['params']);
+  const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold'], ['params', 'expires']);
   const proposal: CouncilProposal = {
     decision: id(o.decision, member(path, 'decision')),
     action: V.literal(o.action, member(path, 'action'), COUNCIL_ACTIONS),
@@ -241,7 +314,19 @@ function parseProposal(value: unknown, path: Path): CouncilProposal {
     threshold: V.uint(o.threshold, member(path, 'threshold'), 1),
   };
   if (o.params !== undefined) proposal.params = jsonObject(o.params, member(path, 'params'));
+  if (o.expires !== undefined) proposal.expires = V.uint(o.expires, member(path, 'expires'));
   return proposal;
+}
+
+/** A base64 raw Ed25519 public key (of a registration or a vote). */
+function publicKeyField(value: unknown, path: Path): string {
+  const raw = V.base64(value, path, ED25519_PUBLIC_KEY_BYTES);
+  try {
+    publicKeyFromRaw(raw);
+  } catch {
+    V.fail(path, 'not an Ed25519 public key');
+  }
+  return value as string;
 }
 
 /**
@@ -257,13 +342,7 @@ type BodyParser<K extends EntryKind> = (value: unknown, path: Path) => EntryBodi
 const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
   'provider-registered': (value, path) => {
     const o = V.object(value, path, ['publicKey'], ['name']);
-    const raw = V.base64(o.publicKey, member(path, 'publicKey'), ED25519_PUBLIC_KEY_BYTES);
-    try {
-      publicKeyFromRaw(raw);
-    } catch {
-      V.fail(member(path, 'publicKey'), 'not an Ed25519 public key');
-    }
-    const body: ProviderRegisteredBody = { publicKey: o.publicKey as string };
+    const body: ProviderRegisteredBody = { publicKey: publicKeyField(o.publicKey, member(path, 'publicKey')) };
     if (o.name !== undefined) body.name = text(o.name, member(path, 'name'), ENTRY_LIMITS.nameLength);
     return body;
   },
@@ -340,7 +419,7 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
     };
   },
   'council-decision': (value, path) => {
-    const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold', 'approvals'], ['params']);
+    const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold', 'approvals'], ['params', 'expires']);
     const { approvals: _approvals, ...rest } = o;
     const proposal = parseProposal(rest, path);
     const apPath = member(path, 'approvals');
@@ -358,6 +437,50 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
     if (approvals.length < proposal.threshold) V.fail(apPath, `fewer approvals than the threshold ${proposal.threshold}`);
     return { ...proposal, approvals };
   },
+  'council-formed': (value, path) => {
+    const o = V.object(value, path, ['members', 'threshold']);
+    const mPath = member(path, 'members');
+    const members = V.array(o.members, mPath, ENTRY_LIMITS.members).map((k, i) => V.hex64(k, element(mPath, i)));
+    if (members.length === 0) V.fail(mPath, 'a council has at least one member');
+    distinct(members, mPath);
+    const threshold = V.uint(o.threshold, member(path, 'threshold'), 1);
+    if (threshold > members.length) V.fail(member(path, 'threshold'), `more than the ${members.length} members`);
+    return { members, threshold };
+  },
+  'council-proposal': (value, path) => {
+    const o = V.object(value, path, ['decision', 'action', 'subject', 'threshold', 'expires', 'proposer'], ['params']);
+    const { proposer, ...rest } = o;
+    const proposal = parseProposal(rest, path);
+    return { ...proposal, expires: proposal.expires!, proposer: V.hex64(proposer, member(path, 'proposer')) };
+  },
+  'council-vote': (value, path) => {
+    const o = V.object(value, path, ['decision', 'vote', 'publicKey'], ['approval']);
+    const body: CouncilVoteBody = {
+      decision: id(o.decision, member(path, 'decision')),
+      vote: V.literal(o.vote, member(path, 'vote'), COUNCIL_VOTES),
+      publicKey: publicKeyField(o.publicKey, member(path, 'publicKey')),
+    };
+    // One meaning per entry: an approval carries the member's signature of the proposal, a rejection has none.
+    if (body.vote === 'approve') {
+      if (o.approval === undefined) V.fail(member(path, 'approval'), 'an approval carries its signature of the proposal');
+      V.base64(o.approval, member(path, 'approval'), ED25519_SIGNATURE_BYTES);
+      body.approval = o.approval as string;
+    } else if (o.approval !== undefined) {
+      V.fail(member(path, 'approval'), 'a rejection carries no approval');
+    }
+    return body;
+  },
+  'credit-adjusted': (value, path) => {
+    const o = V.object(value, path, ['provider', 'change', 'amount', 'decision'], ['reason']);
+    const body: CreditAdjustedBody = {
+      provider: V.hex64(o.provider, member(path, 'provider')),
+      change: V.literal(o.change, member(path, 'change'), CREDIT_CHANGES),
+      amount: V.uint(o.amount, member(path, 'amount'), 1),
+      decision: id(o.decision, member(path, 'decision')),
+    };
+    if (o.reason !== undefined) body.reason = text(o.reason, member(path, 'reason'), ENTRY_LIMITS.reasonLength);
+    return body;
+  },
 };
 
 function parseBody<K extends EntryKind>(kind: K, value: unknown, path: Path): EntryBodies[K] {
@@ -371,11 +494,11 @@ function parseEnvelope(value: unknown, withSig: boolean): LedgerEntry | Unsigned
   const time = V.uint(o.time, member('$', 'time'));
   const actor = V.hex64(o.actor, member('$', 'actor'));
   const body = parseBody(kind, o.body, member('$', 'body'));
-  if (kind === 'provider-registered') {
-    // Self-registration: the entry is signed by the key it registers, which
-    // proves the registrant holds that key.
-    const registered = keyIdOf(publicKeyRawOf(body as ProviderRegisteredBody));
-    if (actor !== registered) V.fail(member('$', 'actor'), 'a provider registers its own key (actor must be its key id)');
+  if (kind === 'provider-registered' || kind === 'council-vote') {
+    // Self-signed: a registration (or a member's vote) is signed by the key
+    // it carries, which proves the signer holds that key.
+    const carried = keyIdOf(publicKeyRawOf(body as ProviderRegisteredBody | CouncilVoteBody));
+    if (actor !== carried) V.fail(member('$', 'actor'), `a ${kind} entry is signed by the key it carries (actor must be its key id)`);
   }
   const entry: Record<string, unknown> = { v: ENTRY_VERSION, kind };
   if (o.seq !== undefined) entry.seq = V.uint(o.seq, member('$', 'seq'));
@@ -492,12 +615,12 @@ export function isEntrySignatureValid(entry: LedgerEntry, publicKey: PublicKeyIn
   }
 }
 
-function publicKeyRawOf(body: ProviderRegisteredBody): Uint8Array {
+function publicKeyRawOf(body: ProviderRegisteredBody | CouncilVoteBody): Uint8Array {
   return V.base64(body.publicKey, '$["body"]["publicKey"]', ED25519_PUBLIC_KEY_BYTES);
 }
 
-/** The raw public key a provider-registered entry registers (its own signing key). */
-export function registeredPublicKey(entry: LedgerEntry<'provider-registered'>): Uint8Array {
-  if (entry.kind !== 'provider-registered') V.fail(member('$', 'kind'), 'not a provider-registered entry');
+/** The raw public key a provider-registered (or council-vote) entry carries: its own signing key. */
+export function registeredPublicKey(entry: LedgerEntry<'provider-registered' | 'council-vote'>): Uint8Array {
+  if (entry.kind !== 'provider-registered' && entry.kind !== 'council-vote') V.fail(member('$', 'kind'), 'not a provider-registered or council-vote entry');
   return publicKeyRawOf(entry.body);
 }

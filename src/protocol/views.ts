@@ -94,6 +94,9 @@ export interface ProviderStatus {
   valid: number;
   invalid: number;
   reputation: number;
+  /** banned by a council decision (issue 20): its id, else null */
+  banned: boolean;
+  bannedBy: string | null;
 }
 
 export interface TeamStanding {

@@ -32,6 +32,7 @@ import { signRequest } from '../protocol/signing.ts';
 import { solvePow } from '../protocol/pow.ts';
 import { TrackerInfoSchema } from '../protocol/schemas.ts';
 import type { TrackerInfo } from '../protocol/schemas.ts';
+import type { ProviderStatus } from '../protocol/views.ts';
 
 export interface TrackerClientOptions {
   /** e.g. http://127.0.0.1:7070 (no trailing path) */
@@ -240,7 +241,7 @@ export class TrackerClient {
     return (await res.json()) as T;
   }
 
-  async providerStatus(id = this.key.keyId): Promise<{ credit: number; reputation: number; valid: number; invalid: number; rac: number }> {
+  async providerStatus(id = this.key.keyId): Promise<ProviderStatus> {
     return this.getJson(`/api/providers/${id}`);
   }
 }

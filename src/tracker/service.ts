@@ -10,6 +10,7 @@
  *   unit-queue.ts   creating, cancelling and reading units
  *   sweeper.ts      expired leases
  *   blob-uploads.ts content-addressed uploads
+ *   council.ts      the Steering Council: proposals, votes, decisions and their effects
  * This class only delegates; it holds no logic of its own, but for one
  * ordering rule: a provider's waiting registration is logged before its
  * first work request is served (registry.ts recordRegistration, issue 25).
@@ -21,6 +22,7 @@ import type { CreateUnitsRequest, FailureReport, ParamsPatch, RegisterProviderRe
 import { storeUpload } from './blob-uploads.ts';
 import type { StoredUpload } from './blob-uploads.ts';
 import { TrackerContext } from './context.ts';
+import { Council } from './council.ts';
 import type { TrackerServiceOptions } from './context.ts';
 import { ProviderRegistry } from './registry.ts';
 import { Scheduler } from './scheduler.ts';
@@ -43,6 +45,7 @@ export class TrackerService {
   readonly registry: ProviderRegistry;
   readonly standings: Standings;
   readonly units: UnitQueue;
+  readonly council: Council;
 
   constructor(options: TrackerServiceOptions) {
     this.ctx = new TrackerContext(options);
@@ -50,6 +53,7 @@ export class TrackerService {
     this.registry = new ProviderRegistry(this.ctx);
     this.standings = new Standings(this.ctx);
     this.units = new UnitQueue(this.ctx);
+    this.council = new Council(this.ctx);
   }
 
   get db(): Db { return this.ctx.db; }

@@ -26,9 +26,11 @@ export interface ProviderRow {
   rac: number;
   rac_time: string;
   record: ProviderRecord;
+  /** the council decision that banned it (issue 20), or null */
+  banned_by: string | null;
 }
 
-export const PROVIDER_COLUMNS = 'key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record';
+export const PROVIDER_COLUMNS = 'key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record, banned_by';
 
 export async function providerRow(q: Queryable, keyId: string): Promise<ProviderRow> {
   const rows = await q.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE key_id = $1`, [keyId]);
@@ -50,6 +52,8 @@ export function statusOf(p: ProviderRow, now: number): ProviderStatus {
     valid,
     invalid,
     reputation: reputation({ valid, invalid }),
+    banned: p.banned_by !== null,
+    bannedBy: p.banned_by,
   };
 }
 

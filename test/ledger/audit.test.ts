@@ -31,6 +31,10 @@ describe('auditLog', () => {
       'credit-granted': 4,
       'checkpoint-published': 1,
       'council-decision': 0,
+      'council-formed': 0,
+      'council-proposal': 0,
+      'council-vote': 0,
+      'credit-adjusted': 0,
     });
   });
 

@@ -33,6 +33,7 @@ const H = (s: string): string => sha256Hex(s);
 /** One valid draft per kind, and who signs it. */
 function samples(): { draft: EntryDraft; signer: typeof tracker }[] {
   const proposal = { decision: 'd-1', action: 'ban' as const, subject: bob.keyId, params: { note: 'spam', days: 30 }, threshold: 2 };
+  const added = { decision: 'd-2', action: 'member-add' as const, subject: alice.keyId, threshold: 2, expires: 1_000 };
   return [
     { signer: alice, draft: { kind: 'provider-registered', time: 1, body: { publicKey: base64Encode(alice.publicKeyRaw), name: 'alice' } } },
     {
@@ -72,6 +73,15 @@ function samples(): { draft: EntryDraft; signer: typeof tracker }[] {
         body: { ...proposal, approvals: [approveCouncilDecision(proposal, council[0]!), approveCouncilDecision(proposal, council[2]!)] },
       },
     },
+    // governance (issue 20)
+    { signer: tracker, draft: { kind: 'council-formed', time: 9, body: { members: council.map((k) => k.keyId), threshold: 2 } } },
+    { signer: tracker, draft: { kind: 'council-proposal', time: 10, body: { ...added, proposer: council[0]!.keyId } } },
+    {
+      // a vote is signed by the member itself, who carries its key
+      signer: council[1]!,
+      draft: { kind: 'council-vote', time: 11, body: { decision: 'd-2', vote: 'approve', publicKey: base64Encode(council[1]!.publicKeyRaw), approval: approveCouncilDecision(added, council[1]!).sig } },
+    },
+    { signer: tracker, draft: { kind: 'credit-adjusted', time: 12, body: { provider: alice.keyId, change: 'revoke', amount: 3, decision: 'd-1', reason: 'a dispute found the result wrong' } } },
   ];
 }
 
@@ -274,6 +284,18 @@ describe('malformed entries (LEDGER_BAD_ENTRY with a path)', () => {
     ['name too long', 'provider-registered', (e) => (e.body.name = 'n'.repeat(65)), '$["body"]["name"]'],
     ['subject with control char', 'council-decision', (e) => (e.body.subject = 'x\u0007'), '$["body"]["subject"]'],
     ['oversize', 'council-decision', (e) => (e.body.params = { blob: 'x'.repeat(MAX_ENTRY_BYTES) }), '$'],
+    ['no members', 'council-formed', (e) => (e.body.members = []), '$["body"]["members"]'],
+    ['duplicate member', 'council-formed', (e) => (e.body.members[2] = e.body.members[0]), '$["body"]["members"][2]'],
+    ['threshold above members', 'council-formed', (e) => (e.body.threshold = 4), '$["body"]["threshold"]'],
+    ['proposal without expiry', 'council-proposal', (e) => delete e.body.expires, '$["body"]["expires"]'],
+    ['proposal without proposer', 'council-proposal', (e) => delete e.body.proposer, '$["body"]["proposer"]'],
+    ['approval without its signature', 'council-vote', (e) => delete e.body.approval, '$["body"]["approval"]'],
+    ['rejection with a signature', 'council-vote', (e) => (e.body.vote = 'reject'), '$["body"]["approval"]'],
+    ['unknown vote', 'council-vote', (e) => (e.body.vote = 'abstain'), '$["body"]["vote"]'],
+    ['vote carrying another key than its signer', 'council-vote', (e) => (e.body.publicKey = base64Encode(bob.publicKeyRaw)), '$["actor"]'],
+    ['zero adjustment', 'credit-adjusted', (e) => (e.body.amount = 0), '$["body"]["amount"]'],
+    ['unknown change', 'credit-adjusted', (e) => (e.body.change = 'steal'), '$["body"]["change"]'],
+    ['adjustment without decision', 'credit-adjusted', (e) => delete e.body.decision, '$["body"]["decision"]'],
   ];
 
   it.each(cases)('%s', (_name, kind, mutate, path) => {

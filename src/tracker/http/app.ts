@@ -53,6 +53,13 @@
  *   GET  /api/blobs/:sha256                 download; HTTP Range (RFC 9110 §14)
  *   HEAD /api/blobs/:sha256                 size
  *   GET  /api/leaderboard                   providers and teams by credit
+ *   GET  /api/council                       members and threshold (issue 20, council.ts)
+ *   GET  /api/council/proposals             proposals, newest first (?status=open|enacted|rejected|expired)
+ *   POST /api/council/proposals   signed    a member opens a proposal (protocol/council.ts)
+ *   GET  /api/council/proposals/:id         one proposal, its votes and what a member signs
+ *   POST /api/council/proposals/:id/votes signed  a member's signed council-vote entry
+ *   GET  /api/releases                      models the council released
+ *   GET  /api/releases/:name                one release
  * and, when the tracker runs DiLoCo runs (options.runs, runs/diloco.ts):
  *   POST /api/runs                signed    trainers create a run {id, spec}
  *   GET  /api/runs                          every run and its progress
@@ -84,6 +91,8 @@ import {
   parseWire,
 } from '../../protocol/schemas.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { PROPOSAL_STATUSES, ProposeRequestSchema, VoteRequestSchema } from '../../protocol/council.ts';
+import type { ProposalStatus } from '../../protocol/council.ts';
 import { DEFAULT_REGISTRATION_DIFFICULTY, checkDifficulty, verifyPow } from '../../protocol/pow.ts';
 import type { TrackerService } from '../service.ts';
 import { NO_WORK_RETRY_MS } from '../service.ts';
@@ -144,7 +153,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
  * (registration itself), 'known' (a registered provider or a trainer: the
  * service refuses anyone else on these routes), 'trainer'.
  */
-type Access = 'anyone' | 'known' | 'trainer';
+type Access = 'anyone' | 'known' | 'trainer' | 'member';
 
 interface SignedRoute {
   maxBytes: number;
@@ -155,6 +164,7 @@ interface SignedRoute {
 
 /** The same refusals the service and the run manager give, made before the body is read. */
 function notAllowed(access: Access, keyId: string): SwarmError {
+  if (access === 'member') return new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${keyId} is not a member of this tracker's council`, { keyId });
   if (access === 'trainer') {
     return new SwarmError('TRACKER_FORBIDDEN', `only trainers may do this: key ${keyId} is not one; start the tracker with --trainer ${keyId} (\`swarm whoami\` prints your key id)`, { keyId });
   }
@@ -211,6 +221,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     refuseDeclaredOversize(c.req.raw, route.maxBytes);
     if (route.access === 'trainer' && !svc.isTrainer(head.keyId)) throw notAllowed('trainer', head.keyId);
     if (route.access === 'known' && !(await svc.isKnownKey(head.keyId))) throw notAllowed('known', head.keyId);
+    if (route.access === 'member' && !(await svc.council.isMember(head.keyId))) throw notAllowed('member', head.keyId);
     await refuseLiveNonce(head, o.nonces);
     return head;
   }
@@ -352,6 +363,28 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
     const all = await getBlob(svc.db, sha);
     return new Response(all.bytes, { status: 200, headers: { ...headers, 'content-length': String(all.size) } });
   });
+
+  // ---- the council (issue 20) -------------------------------------------------
+  const MEMBER_ROUTE: SignedRoute = { maxBytes: MAX_JSON_BODY_BYTES, access: 'member', limit: 'work' };
+  app.get('/api/council', async (c) => c.json(await svc.council.view()));
+  app.get('/api/council/proposals', async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && !(PROPOSAL_STATUSES as readonly string[]).includes(status)) {
+      throw new SwarmError('TRACKER_BAD_REQUEST', `status must be one of ${PROPOSAL_STATUSES.join(', ')}`, { param: 'status' });
+    }
+    return c.json({ proposals: await svc.council.list(status as ProposalStatus | undefined) });
+  });
+  app.post('/api/council/proposals', async (c) => {
+    const { who, json } = await signedJson(c, MEMBER_ROUTE);
+    return c.json(await svc.council.propose(who.keyId, parseWire(ProposeRequestSchema, json)), 201);
+  });
+  app.get('/api/council/proposals/:id', async (c) => c.json(await svc.council.show(c.req.param('id'))));
+  app.post('/api/council/proposals/:id/votes', async (c) => {
+    const { who, json } = await signedJson(c, MEMBER_ROUTE);
+    return c.json(await svc.council.vote(c.req.param('id'), who, parseWire(VoteRequestSchema, json).entry));
+  });
+  app.get('/api/releases', async (c) => c.json({ releases: await svc.council.releases() }));
+  app.get('/api/releases/:name', async (c) => c.json(await svc.council.release(c.req.param('name'))));
 
   const runs = o.runs;
   if (runs !== undefined) {

@@ -115,6 +115,8 @@ export interface Replica {
   errorReason?: string;
   /** earlier leases of this replica that ran out before it was reissued to the same provider (header) */
   timeouts?: number;
+  /** thrown away because the council banned its provider (discardProvider): counts as neither error nor issued result */
+  discarded?: boolean;
 }
 
 export interface WorkUnitState {
@@ -206,13 +208,15 @@ function counts(state: WorkUnitState): { inProgress: number; success: number; er
   let errors = 0;
   let reissued = 0;
   for (const r of state.replicas) {
+    if (r.discarded === true) continue; // the unit is not to blame for a banned provider (discardProvider)
     if (r.state === 'in-progress') inProgress++;
     else if (r.state === 'returned') success++;
     else errors++;
     reissued += r.timeouts ?? 0;
   }
   // a reissued lease that ran out was an issued result and an error (NO_REPLY), as BOINC would count it
-  return { inProgress, success, errors: errors + reissued, total: state.replicas.length + reissued };
+  const kept = state.replicas.filter((r) => r.discarded !== true).length;
+  return { inProgress, success, errors: errors + reissued, total: kept + reissued };
 }
 
 /** Replicas still needed to reach the current target (transitioner rule), ignoring limits. */
@@ -404,6 +408,27 @@ export function failReplica(state: WorkUnitState, replicaId: string, reason: str
 }
 
 export { failReplica as fail };
+
+/**
+ * The council banned `provider` (issue 20): its replicas of this open unit
+ * that are not yet judged — in progress, timed out, or returned without a
+ * quorum — are thrown away (state error, `discarded`), so the transitioner
+ * issues others in their place; a discarded replica counts as neither an
+ * error nor an issued result (the unit is not to blame). Replicas already
+ * judged, and units no longer open, are left as they are: a ban does not
+ * rewrite verdicts (a dispute decision does). Settles.
+ */
+export function discardProvider(state: WorkUnitState, provider: string, reason: string): WorkUnitState {
+  if (state.status !== 'open') return state;
+  const s = copy(state);
+  for (const r of s.replicas) {
+    if (r.provider !== provider || r.state === 'error') continue;
+    r.state = 'error';
+    r.discarded = true;
+    r.errorReason = String(reason).slice(0, MAX_ID);
+  }
+  return settle(s);
+}
 
 /**
  * Raises min_quorum / target_nresults (adaptive replication escalating an

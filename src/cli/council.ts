@@ -1,0 +1,201 @@
+/**
+ * `swarm council propose|vote|list|show|members` (issue 20): a council
+ * member governs a tracker with its own identity ($SWARM_HOME/identity.key;
+ * `swarm whoami` prints the key id the tracker names with --council).
+ * Proposals and votes are signed requests; a vote is a council-vote ledger
+ * entry the member signs itself (protocol/entries.ts councilVoteEntry), so
+ * the log proves who voted for what. Every command takes --json.
+ *
+ *   swarm council propose release --checkpoint SHA --name NAME [--run ID]
+ *   swarm council propose ban --target KEYID --reason TEXT
+ *   swarm council propose unban --target KEYID [--reason TEXT]
+ *   swarm council propose credit-adjust --target KEYID --grant N|--revoke N --reason TEXT
+ *   swarm council propose member-add|member-remove --target KEYID
+ *   swarm council propose threshold --threshold M
+ *   swarm council vote ID --approve|--reject
+ *   swarm council list [--status open|enacted|rejected|expired]
+ *   swarm council show ID
+ */
+import type { Command } from 'commander';
+import { systemClock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
+import type { JsonValue } from '../core/canonical-json.ts';
+import { COUNCIL_ACTIONS } from '../ledger/entry.ts';
+import type { CouncilAction, CouncilVote } from '../ledger/entry.ts';
+import { PROPOSAL_STATUSES } from '../protocol/council.ts';
+import type { CouncilView, ProposalStatus, ProposalView, ProposeRequest, ReleaseView } from '../protocol/council.ts';
+import { councilVoteEntry } from '../protocol/entries.ts';
+import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
+import { parseChoice, parsePositiveInt } from './flags.ts';
+import { loadOrCreateIdentity, swarmHome } from './identity.ts';
+
+async function client(tracker: string): Promise<TrackerClient> {
+  const id = await loadOrCreateIdentity(swarmHome());
+  return new TrackerClient({ baseUrl: normaliseTrackerUrl(tracker), key: id.keyPair, clock: systemClock });
+}
+
+/** POST /api/council/proposals. */
+export async function propose(c: TrackerClient, req: ProposeRequest): Promise<ProposalView> {
+  return c.json<ProposalView>('POST', '/api/council/proposals', req);
+}
+
+/** Fetches the proposal as the tracker serves it, signs a vote on exactly that, and sends it. */
+export async function vote(c: TrackerClient, id: string, choice: CouncilVote, clock = systemClock): Promise<ProposalView> {
+  const p = await c.getJson<ProposalView>(`/api/council/proposals/${encodeURIComponent(id)}`);
+  const entry = councilVoteEntry(c.key, clock.now(), p.proposal, choice);
+  return c.json<ProposalView>('POST', `/api/council/proposals/${encodeURIComponent(id)}/votes`, { entry });
+}
+
+interface ProposeFlags {
+  tracker: string;
+  target?: string;
+  reason?: string;
+  checkpoint?: string;
+  name?: string;
+  run?: string;
+  grant?: number;
+  revoke?: number;
+  threshold?: number;
+  expiresHours?: number;
+  json?: boolean;
+}
+
+/** The request a `propose` command line means; CLI_BAD_FLAG naming the missing flag. */
+export function proposalFromFlags(action: CouncilAction, o: ProposeFlags): ProposeRequest {
+  const need = (value: string | number | undefined, flag: string): string | number => {
+    if (value === undefined) throw new SwarmError('CLI_BAD_FLAG', `a ${action} proposal needs ${flag}`, { flag });
+    return value;
+  };
+  let subject: string;
+  let params: Record<string, JsonValue> = {};
+  switch (action) {
+    case 'release':
+      subject = String(need(o.name, '--name NAME'));
+      params = { checkpoint: String(need(o.checkpoint, '--checkpoint SHA256')), ...(o.run === undefined ? {} : { run: o.run }) };
+      break;
+    case 'ban':
+      subject = String(need(o.target, '--target KEYID'));
+      params = { reason: String(need(o.reason, '--reason TEXT')) };
+      break;
+    case 'unban':
+      subject = String(need(o.target, '--target KEYID'));
+      params = o.reason === undefined ? {} : { reason: o.reason };
+      break;
+    case 'credit-adjust': {
+      subject = String(need(o.target, '--target KEYID'));
+      if ((o.grant === undefined) === (o.revoke === undefined)) throw new SwarmError('CLI_BAD_FLAG', 'a credit-adjust proposal needs exactly one of --grant N and --revoke N', { flag: '--grant' });
+      params = { change: o.grant === undefined ? 'revoke' : 'grant', amount: (o.grant ?? o.revoke)!, reason: String(need(o.reason, '--reason TEXT')) };
+      break;
+    }
+    case 'member-add':
+    case 'member-remove':
+      subject = String(need(o.target, '--target KEYID'));
+      break;
+    case 'threshold':
+      subject = 'council';
+      params = { threshold: Number(need(o.threshold, '--threshold M')) };
+      break;
+    default:
+      throw new SwarmError('CLI_BAD_FLAG', `"${action}" proposals are not carried out by trackers yet (dispute, run-parameters and cla come later)`, { action });
+  }
+  return {
+    action,
+    subject,
+    ...(Object.keys(params).length === 0 ? {} : { params }),
+    ...(o.expiresHours === undefined ? {} : { expiresInMs: o.expiresHours * 3_600_000 }),
+  };
+}
+
+/** One proposal for people. */
+export function proposalLines(p: ProposalView): string[] {
+  const params = Object.keys(p.params).length === 0 ? '' : ` ${JSON.stringify(p.params)}`;
+  return [
+    `${p.id}  ${p.action} ${p.subject}${params}`,
+    `  status ${p.status}${p.decidedAt === null ? '' : ` at ${new Date(p.decidedAt).toISOString()}`}; approvals ${p.approvals} of ${p.threshold} needed, rejections ${p.rejections}`,
+    `  proposed by ${p.proposer.slice(0, 16)}… at ${new Date(p.openedAt).toISOString()}; expires ${new Date(p.expires).toISOString()}`,
+    ...p.votes.map((v) => `  ${v.vote === 'approve' ? 'approved' : 'rejected'} by ${v.member.slice(0, 16)}… at ${new Date(v.at).toISOString()}`),
+  ];
+}
+
+const out = (json: boolean | undefined, value: unknown, lines: () => string[]): void => {
+  process.stdout.write(json === true ? `${JSON.stringify(value)}\n` : `${lines().join('\n')}\n`);
+};
+
+export function registerCouncil(program: Command): void {
+  const council = program
+    .command('council')
+    .summary('govern a tracker as a member of its Steering Council: propose, vote, list')
+    .description(
+      'A tracker\'s council (started with `swarm tracker --council KEYID ... --council-threshold M`) decides releases, bans, credit adjustments and its own membership by M-of-N signed votes, each a ledger entry that `swarm audit` checks.\n' +
+        'Your identity is $SWARM_HOME/identity.key (`swarm whoami` prints its key id).',
+    );
+  const tracker = (c: Command): Command => c.requiredOption('--tracker <url>', 'the tracker, e.g. http://127.0.0.1:7070').option('--json', 'print one JSON object');
+
+  tracker(
+    council
+      .command('propose')
+      .argument('<action>', `what to decide: ${COUNCIL_ACTIONS.filter((a) => !['dispute', 'run-parameters', 'cla'].includes(a)).join(', ')}`)
+      .description('open a proposal; members then vote on it (`swarm council vote ID --approve`)')
+      .option('--target <keyId>', 'the identity a ban, unban, credit-adjust or member-add/remove is about')
+      .option('--reason <text>', 'why (ban, unban, credit-adjust)')
+      .option('--checkpoint <sha256>', 'release: the checkpoint (a round\'s global state, as `swarm run show` lists it)')
+      .option('--name <name>', 'release: the model version\'s name, e.g. sovereign-nano-v1 (lower-case letters, digits, . and -)')
+      .option('--run <id>', 'release: the run that published the checkpoint (default: found by the tracker)')
+      .option('--grant <n>', 'credit-adjust: credit to add', parsePositiveInt('--grant'))
+      .option('--revoke <n>', 'credit-adjust: credit to take back', parsePositiveInt('--revoke'))
+      .option('--threshold <m>', 'threshold: approvals a decision will need', parsePositiveInt('--threshold', 64))
+      .option('--expires-hours <h>', 'how long the proposal stays open (default 168, a week)', parsePositiveInt('--expires-hours', 2160)),
+  ).action(async (action: string, o: ProposeFlags) => {
+    if (!(COUNCIL_ACTIONS as readonly string[]).includes(action)) throw new SwarmError('CLI_BAD_FLAG', `"${action}" is not an action; one of ${COUNCIL_ACTIONS.join(', ')}`, { action });
+    const a = action as CouncilAction;
+    const p = await propose(await client(o.tracker), proposalFromFlags(a, o));
+    out(o.json, p, () => [...proposalLines(p), `members vote with: swarm council vote ${p.id} --approve --tracker ${o.tracker}`]);
+  });
+
+  tracker(
+    council
+      .command('vote')
+      .argument('<id>', 'the proposal, e.g. proposal-3')
+      .description('approve or reject a proposal; the vote is a ledger entry signed by your identity')
+      .option('--approve', 'vote for it')
+      .option('--reject', 'vote against it'),
+  ).action(async (id: string, o: { tracker: string; approve?: boolean; reject?: boolean; json?: boolean }) => {
+    if (o.approve === o.reject) throw new SwarmError('CLI_BAD_FLAG', 'give exactly one of --approve and --reject', { flag: '--approve' });
+    const p = await vote(await client(o.tracker), id, o.approve === true ? 'approve' : 'reject');
+    out(o.json, p, () => proposalLines(p));
+  });
+
+  tracker(
+    council
+      .command('list')
+      .description('the tracker\'s proposals, newest first')
+      .option('--status <status>', `only ${PROPOSAL_STATUSES.join(', ')}`, parseChoice('--status', PROPOSAL_STATUSES)),
+  ).action(async (o: { tracker: string; status?: ProposalStatus; json?: boolean }) => {
+    const c = await client(o.tracker);
+    const q = o.status === undefined ? '' : `?status=${o.status}`;
+    const { proposals } = await c.getJson<{ proposals: ProposalView[] }>(`/api/council/proposals${q}`);
+    out(o.json, { proposals }, () => (proposals.length === 0 ? ['no proposals'] : proposals.flatMap(proposalLines)));
+  });
+
+  tracker(council.command('show').argument('<id>', 'the proposal').description('one proposal, its votes and status')).action(
+    async (id: string, o: { tracker: string; json?: boolean }) => {
+      const p = await (await client(o.tracker)).getJson<ProposalView>(`/api/council/proposals/${encodeURIComponent(id)}`);
+      out(o.json, p, () => proposalLines(p));
+    },
+  );
+
+  tracker(council.command('members').description('the council\'s members, threshold and released models')).action(async (o: { tracker: string; json?: boolean }) => {
+    const c = await client(o.tracker);
+    const view = await c.getJson<CouncilView>('/api/council');
+    const { releases } = await c.getJson<{ releases: ReleaseView[] }>('/api/releases');
+    out(o.json, { ...view, releases }, () =>
+      !view.formed
+        ? ['this tracker has no council (start it with --council KEYID)']
+        : [
+            `threshold ${view.threshold} of ${view.members.length}`,
+            ...view.members.map((m) => `  ${m}`),
+            ...(releases.length === 0 ? [] : ['released models:', ...releases.map((r) => `  ${r.name}  checkpoint ${r.checkpoint.slice(0, 16)}…  (${r.decision})`)]),
+          ],
+    );
+  });
+}

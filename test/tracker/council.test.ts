@@ -1,0 +1,239 @@
+/**
+ * The Steering Council through the tracker's HTTP API (issue 20): a 2-of-3
+ * council proposes and votes with signed requests and self-signed vote
+ * entries; decisions take effect only at the threshold; bad votes and bad
+ * proposals change nothing; a ban stops a provider on its next request and
+ * sends its unit to another; and the resulting log passes `swarm audit`'s
+ * checks (ledger/audit.ts).
+ *
+ * One tracker for the whole file (a fresh PGlite costs seconds): the tests
+ * run in order and each leaves the council as it found it (2 of A, B, C),
+ * but the last, which removes C; credit is compared before and after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { utf8Encode } from '../../src/core/encoding.ts';
+import { isSwarmError } from '../../src/core/errors.ts';
+import { auditLog } from '../../src/ledger/audit.ts';
+import { approveCouncilDecision } from '../../src/ledger/council.ts';
+import { createEntry, decodeEntry } from '../../src/ledger/entry.ts';
+import type { LedgerEntry } from '../../src/ledger/entry.ts';
+import { leafHash, rootHash } from '../../src/ledger/merkle.ts';
+import { signTreeHead } from '../../src/ledger/tree-head.ts';
+import type { ProposalView } from '../../src/protocol/council.ts';
+import { councilVoteEntry } from '../../src/protocol/entries.ts';
+import type { TrackerClient } from '../../src/provider/client.ts';
+import { propose, vote } from '../../src/cli/council.ts';
+import { keyOf, nanoEvalUnit, startHarness } from './harness.ts';
+import type { Harness } from './harness.ts';
+
+const [A, B, C] = [keyOf(31), keyOf(32), keyOf(33)];
+const OUTSIDER = keyOf(34);
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isSwarmError(e)) return e.code;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function log(h: Harness): Promise<LedgerEntry[]> {
+  const rows = await h.db.query<{ leaf_input: Uint8Array }>('SELECT leaf_input FROM ledger_entries ORDER BY seq');
+  return rows.map((r) => decodeEntry(new Uint8Array(r.leaf_input)));
+}
+
+async function audit(h: Harness): Promise<ReturnType<typeof auditLog>> {
+  const leaves = (await h.db.query<{ leaf_input: Uint8Array }>('SELECT leaf_input FROM ledger_entries ORDER BY seq')).map((r) => new Uint8Array(r.leaf_input));
+  const head = signTreeHead({ treeSize: leaves.length, timestamp: h.clock.now(), rootHash: rootHash(leaves.map(leafHash)) }, h.trackerKey);
+  return auditLog({ leafInputs: leaves, head, trackerKey: h.trackerKey.publicKeyRaw });
+}
+
+describe('council through the tracker (2 of 3)', () => {
+  let h: Harness;
+  let a: TrackerClient;
+  let b: TrackerClient;
+  let c: TrackerClient;
+  let outsider: TrackerClient;
+  let p1: TrackerClient;
+
+  beforeAll(async () => {
+    h = await startHarness({ suite: 'council' });
+    await h.service.council.form([A.keyId, B.keyId, C.keyId], 2);
+    [a, b, c, outsider] = [A, B, C, OUTSIDER].map((k) => h.client(k)) as [TrackerClient, TrackerClient, TrackerClient, TrackerClient];
+    p1 = h.client(keyOf(41));
+    await p1.register('p1', { threads: 1, memoryBytes: 2 ** 30 });
+  }, 60_000);
+  afterAll(async () => h.close());
+  const credit = async (): Promise<number> => (await p1.providerStatus()).credit;
+
+  it('one approval does not enact; the second does, and the log holds the proposal, both votes and the decision', async () => {
+    const size = (await log(h)).length;
+    const p = await propose(a, { action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 7, reason: 'ran the tracker benchmark' } });
+    expect(p).toMatchObject({ id: 'proposal-1', status: 'open', threshold: 2, approvals: 0 });
+    expect((await vote(a, p.id, 'approve', h.clock)).status).toBe('open');
+    expect(await credit()).toBe(0);
+    const done = await vote(b, p.id, 'approve', h.clock);
+    expect(done).toMatchObject({ status: 'enacted', approvals: 2 });
+    expect(await credit()).toBe(7);
+    const kinds = (await log(h)).slice(size).map((e) => e.kind);
+    expect(kinds).toEqual(['council-proposal', 'council-vote', 'council-vote', 'council-decision', 'credit-adjusted']);
+    const decision = (await log(h)).find((e) => e.kind === 'council-decision' && e.body.decision === p.id)!;
+    expect(decision.kind === 'council-decision' && decision.body.approvals.map((x) => x.key).sort()).toEqual([A.keyId, B.keyId].sort());
+    // a third vote on an enacted proposal is refused
+    expect(await codeOf(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
+    const report = await audit(h);
+    expect(report.firstBad).toBeUndefined();
+    expect(report.counts['council-formed']).toBe(1);
+    expect(report.counts['credit-adjusted']).toBe(1);
+  });
+
+  it('two rejections of three reject a 2-of-3 proposal', async () => {
+    const p = await propose(a, { action: 'ban', subject: p1.key.keyId, params: { reason: 'test' } });
+    expect((await vote(b, p.id, 'reject', h.clock)).status).toBe('open');
+    expect((await vote(c, p.id, 'reject', h.clock)).status).toBe('rejected');
+    expect((await p1.providerStatus()).banned).toBe(false);
+    expect(await codeOf(vote(a, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
+  });
+
+  it('forged, replayed, duplicate, outsider and late votes do not count, and nothing of them is logged', async () => {
+    const p = await propose(a, { action: 'member-add', subject: OUTSIDER.keyId });
+    const size = (await log(h)).length;
+    // an outsider: refused before its body is read
+    expect(await codeOf(vote(outsider, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
+    // a vote entry signed by another member than the request's signer
+    const byB = councilVoteEntry(B, h.clock.now(), p.proposal, 'approve');
+    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: byB }))).toBe('COUNCIL_BAD_VOTE');
+    // a forged entry signature (the body changed after signing)
+    const rejection = councilVoteEntry(A, h.clock.now(), p.proposal, 'reject');
+    const approveBody = councilVoteEntry(A, h.clock.now(), p.proposal, 'approve').body;
+    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: { ...rejection, body: approveBody } }))).toBe('LEDGER_BAD_SIGNATURE');
+    // an approval that signs another proposal (a different subject)
+    const wrongApproval = approveCouncilDecision({ ...p.proposal, subject: C.keyId }, A).sig;
+    const badApproval = createEntry({ kind: 'council-vote', time: h.clock.now(), body: { ...approveBody, approval: wrongApproval } }, A);
+    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: badApproval }))).toBe('COUNCIL_BAD_APPROVAL');
+    // a vote entry made far from the tracker's clock
+    const stale = councilVoteEntry(A, h.clock.now() - 3_600_000, p.proposal, 'approve');
+    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: stale }))).toBe('COUNCIL_BAD_VOTE');
+    expect((await log(h)).length).toBe(size);
+    // one good vote; the same entry again (a replay in a fresh request) is a duplicate
+    const good = councilVoteEntry(A, h.clock.now(), p.proposal, 'approve');
+    expect((await a.json<ProposalView>('POST', `/api/council/proposals/${p.id}/votes`, { entry: good })).approvals).toBe(1);
+    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: good }))).toBe('COUNCIL_DUPLICATE_VOTE');
+    expect(await codeOf(vote(a, p.id, 'reject', h.clock))).toBe('COUNCIL_DUPLICATE_VOTE');
+    expect((await log(h)).length).toBe(size + 1);
+    expect((await h.service.council.show(p.id)).status).toBe('open');
+    // after the expiry (a week by default) no vote counts, and the proposal reads as expired
+    h.clock.advance(7 * 24 * 3_600_000 + 1);
+    expect(await codeOf(vote(b, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_EXPIRED');
+    expect((await h.service.council.show(p.id)).status).toBe('expired');
+    expect((await h.service.council.view()).members).not.toContain(OUTSIDER.keyId);
+    expect((await audit(h)).ok).toBe(true);
+  });
+
+  it('a threshold change applies to proposals opened after it, not to those already open', async () => {
+    const credit0 = await credit();
+    const before = await propose(a, { action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 2, reason: 'x' } });
+    const t = await propose(a, { action: 'threshold', subject: 'council', params: { threshold: 3 } });
+    await vote(a, t.id, 'approve', h.clock);
+    expect((await vote(b, t.id, 'approve', h.clock)).status).toBe('enacted');
+    expect((await h.service.council.view()).threshold).toBe(3);
+    const after = await propose(a, { action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 3, reason: 'y' } });
+    expect(after.threshold).toBe(3);
+    await vote(a, before.id, 'approve', h.clock);
+    expect((await vote(b, before.id, 'approve', h.clock)).status).toBe('enacted'); // still 2 of 3
+    await vote(a, after.id, 'approve', h.clock);
+    expect((await vote(b, after.id, 'approve', h.clock)).status).toBe('open');
+    expect((await vote(c, after.id, 'approve', h.clock)).status).toBe('enacted');
+    expect(await credit()).toBe(credit0 + 5);
+    // back to 2 of 3, which now takes all three
+    const back = await propose(b, { action: 'threshold', subject: 'council', params: { threshold: 2 } });
+    for (const m of [a, b, c]) await vote(m, back.id, 'approve', h.clock);
+    expect((await h.service.council.view()).threshold).toBe(2);
+    expect((await audit(h)).ok).toBe(true);
+  });
+
+  it('bad proposals are refused with codes before anything is appended', async () => {
+    const size = (await log(h)).length;
+    const bad: Array<[unknown, string]> = [
+      [{ action: 'mint', subject: 'x' }, 'PROTOCOL_INVALID'],
+      [{ action: 'ban', subject: p1.key.keyId }, 'COUNCIL_BAD_PROPOSAL'], // no reason
+      [{ action: 'ban', subject: 'not-a-key', params: { reason: 'x' } }, 'COUNCIL_BAD_PROPOSAL'],
+      [{ action: 'run-parameters', subject: 'run1', params: { replication: 0 } }, 'COUNCIL_BAD_PROPOSAL'],
+      [{ action: 'threshold', subject: 'council', params: { threshold: 4 } }, 'COUNCIL_NOT_APPLICABLE'],
+      [{ action: 'member-remove', subject: OUTSIDER.keyId }, 'COUNCIL_NOT_APPLICABLE'],
+      [{ action: 'ban', subject: OUTSIDER.keyId, params: { reason: 'x' } }, 'COUNCIL_UNKNOWN_IDENTITY'],
+      [{ action: 'release', subject: 'sovereign-nano-v1', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_UNKNOWN_CHECKPOINT'],
+      [{ action: 'release', subject: 'Bad Name', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_BAD_PROPOSAL'],
+      [{ action: 'dispute', subject: 'run1', params: { units: ['u1'], reason: 'x' } }, 'COUNCIL_ACTION_UNSUPPORTED'],
+      [{ action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 1, reason: 'x', extra: 1 } }, 'COUNCIL_BAD_PROPOSAL'],
+      [{ action: 'ban', subject: p1.key.keyId, params: { reason: 'x' }, expiresInMs: 1 }, 'PROTOCOL_INVALID'],
+    ];
+    for (const [req, code] of bad) expect([req, await codeOf(a.json('POST', '/api/council/proposals', req))]).toEqual([req, code]);
+    expect(await codeOf(propose(outsider, { action: 'member-add', subject: OUTSIDER.keyId }))).toBe('COUNCIL_NOT_A_MEMBER');
+    expect(await codeOf(vote(a, 'proposal-99', 'approve', h.clock))).toBe('COUNCIL_UNKNOWN_PROPOSAL');
+    expect((await log(h)).length).toBe(size);
+  });
+
+  it('a ban refuses the provider on its next request, discards its unjudged replica, and the unit goes to another', async () => {
+    const trainer = h.client(h.trainerKey);
+    const u = nanoEvalUnit();
+    for (const blob of u.blobs) await trainer.putBlob(blob);
+    const p2 = h.client(keyOf(42));
+    const p3 = h.client(keyOf(43));
+    for (const [cl, name] of [[p2, 'p2'], [p3, 'p3']] as const) await cl.register(name, { threads: 1, memoryBytes: 2 ** 30 });
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u1', kind: 'eval', spec: u.spec }] });
+    expect((await p1.work()).unit?.unitId).toBe('u1');
+    expect((await p2.work()).unit?.unitId).toBe('u1');
+    await p1.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('wrong'), metrics: {} });
+    const p = await propose(a, { action: 'ban', subject: p1.key.keyId, params: { reason: 'submitted wrong results' } });
+    await vote(a, p.id, 'approve', h.clock);
+    expect((await vote(b, p.id, 'approve', h.clock)).status).toBe('enacted');
+    expect(await codeOf(p1.work())).toBe('TRACKER_BANNED');
+    expect(await codeOf(p1.schedule({ want: 1 }))).toBe('TRACKER_BANNED');
+    const status = await h.app.request(`/api/providers/${p1.key.keyId}`);
+    expect(await status.json()).toMatchObject({ banned: true, bannedBy: p.id });
+    // p1's reported result was discarded: the unit needs another replica, which p3 gets, and p2 + p3 agree
+    expect((await p3.work()).unit?.unitId).toBe('u1');
+    await p2.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('right'), metrics: {} });
+    expect((await p3.submit({ unitId: 'u1', runId: 'run1', result: utf8Encode('right'), metrics: {} })).unitStatus).toBe('valid');
+    const entries = await log(h);
+    const discarded = entries.find((e) => e.kind === 'verdict' && e.body.provider === p1.key.keyId);
+    expect(discarded?.kind === 'verdict' && discarded.body.outcome).toBe('invalid');
+    expect(discarded?.kind === 'verdict' && discarded.body.reason).toContain(p.id);
+    // an unban lets it back
+    const un = await propose(a, { action: 'unban', subject: p1.key.keyId });
+    await vote(a, un.id, 'approve', h.clock);
+    await vote(c, un.id, 'approve', h.clock);
+    expect((await p1.work()).unit).toBeNull();
+    expect((await audit(h)).ok).toBe(true);
+  });
+
+  it('the genesis is logged once; another genesis for the same database is refused', async () => {
+    expect(await h.service.council.form([A.keyId, B.keyId, C.keyId], 2)).toEqual({ formed: false });
+    expect(await codeOf(h.service.council.form([A.keyId], 1))).toBe('COUNCIL_GENESIS_MISMATCH');
+    expect(await codeOf(h.service.council.form([A.keyId, A.keyId], 1))).toBe('COUNCIL_BAD_GENESIS');
+    expect(await codeOf(h.service.council.form([A.keyId], 2))).toBe('COUNCIL_BAD_GENESIS');
+    expect((await log(h)).filter((e) => e.kind === 'council-formed')).toHaveLength(1);
+  });
+
+  it('a removed member\'s earlier approval stops counting (last: it leaves the council at A and B)', async () => {
+    const before = await credit();
+    const p = await propose(a, { action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 1, reason: 'x' } });
+    await vote(c, p.id, 'approve', h.clock);
+    // remove c (A and B approve)
+    const rm = await propose(a, { action: 'member-remove', subject: C.keyId });
+    await vote(a, rm.id, 'approve', h.clock);
+    expect((await vote(b, rm.id, 'approve', h.clock)).status).toBe('enacted');
+    expect((await h.service.council.view()).members).toEqual([A.keyId, B.keyId].sort());
+    // c can no longer vote, and its approval no longer counts: a's alone does not enact
+    expect(await codeOf(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
+    expect((await vote(a, p.id, 'approve', h.clock)).status).toBe('open');
+    expect(await credit()).toBe(before);
+    expect((await vote(b, p.id, 'approve', h.clock)).status).toBe('enacted');
+    expect(await credit()).toBe(before + 1);
+    const report = await audit(h);
+    expect(report.firstBad).toBeUndefined();
+  });
+});
