@@ -14,7 +14,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Seed } from '../core/prng.ts';
 import { createEntry, encodeEntry } from '../ledger/entry.ts';
-import type { EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
+import type { CouncilAction, EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import type { UnitKind } from '../protocol/schemas.ts';
 import type { Statement } from './storage/combine.ts';
@@ -44,6 +44,8 @@ export interface TrackerServiceOptions {
   trainers?: readonly string[];
   /** called after the sequencer appended `count` entries to the log */
   onLedgerAppend?: (count: number) => void;
+  /** called after a council decision was enacted and its effect applied (after commit; issue 20) */
+  onCouncilDecision?: (d: { decision: string; action: CouncilAction; subject: string; params: Record<string, unknown> }) => void;
   /** called after a unit reaches a canonical result (after commit) */
   onUnitValid?: (unit: { id: string; runId: string; round: number; slot: number; canonicalHash: string }) => void;
 }

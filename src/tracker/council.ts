@@ -40,7 +40,7 @@ import { effectProblem, proposalOfBody as proposalOf } from '../ledger/council-b
 import { parseCouncilAction } from '../ledger/council-actions.ts';
 import type { ParsedCouncilAction } from '../ledger/council-actions.ts';
 import { councilDecisionBytes, verifyCouncilDecision } from '../ledger/council.ts';
-import { parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
+import { entryLeafHash, parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
 import type { CouncilDecisionBody, CouncilProposal, CouncilProposalBody, CouncilVote, KeyId, LedgerEntry } from '../ledger/entry.ts';
 import { publicKeyFromRaw, verifyBytes } from '../ledger/keys.ts';
 import type { PublicKeyInput } from '../ledger/keys.ts';
@@ -152,9 +152,9 @@ export class Council {
       const entry = this.ctx.sign('council-proposal', body, now);
       await tx.query('UPDATE council SET proposals = $1 WHERE id = 1', [n]);
       await tx.query(
-        `INSERT INTO council_proposals (id, n, action, subject, body, proposer, opened_at, expires_at, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')`,
-        [decision, n, body.action, body.subject, JSON.stringify(entry.body), proposer, now, body.expires],
+        `INSERT INTO council_proposals (id, n, action, subject, body, proposer, opened_at, expires_at, status, proposal_leaf)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)`,
+        [decision, n, body.action, body.subject, JSON.stringify(entry.body), proposer, now, body.expires, entryLeafHash(entry)],
       );
       return { id: decision, appended: await this.ctx.append(tx, [entry], now) };
     });
@@ -179,7 +179,7 @@ export class Council {
     if (Math.abs(entry.time - now) > MAX_VOTE_SKEW_MS) {
       throw new SwarmError('COUNCIL_BAD_VOTE', `the vote's time is more than ${MAX_VOTE_SKEW_MS / 1000} s from the tracker's clock; check this machine's clock`, { time: entry.time, now });
     }
-    const appended = await this.ctx.db.transaction(async (tx) => {
+    const done = await this.ctx.db.transaction(async (tx) => {
       const council = await this.lockCouncil(tx);
       await this.requireMember(tx, signer.keyId);
       const p = await this.lockProposal(tx, decisionId);
@@ -209,18 +209,24 @@ export class Council {
         const decision: CouncilDecisionBody = { ...proposal, approvals: tally.approvals.map((v) => ({ key: v.member, sig: v.approval! })) };
         const keys = new Map<KeyId, PublicKeyInput>(tally.approvals.map((v) => [v.member, publicKeyFromRaw(v.public_key)]));
         verifyCouncilDecision(decision, keys);
-        entries.push(this.ctx.sign('council-decision', decision, now));
+        const enacted = this.ctx.sign('council-decision', decision, now);
+        entries.push(enacted);
         const effect = await this.applyEffect(tx, decisionId, parsed, now);
         entries.push(...effect.entries);
-        statements.push(...effect.statements, { sql: `UPDATE council_proposals SET status = 'enacted', decided_at = $2 WHERE id = $1`, params: [decisionId, now] });
+        statements.push(...effect.statements, {
+          sql: `UPDATE council_proposals SET status = 'enacted', decided_at = $2, decision_leaf = $3 WHERE id = $1`,
+          params: [decisionId, now, entryLeafHash(enacted)],
+        });
       } else if (tally.members - tally.rejections < p.body.threshold) {
         statements.push({ sql: `UPDATE council_proposals SET status = 'rejected', decided_at = $2 WHERE id = $1`, params: [decisionId, now] });
       }
       if (statements.length > 0) await write(tx, statements);
-      return this.ctx.append(tx, entries, now);
+      return { appended: await this.ctx.append(tx, entries, now), enacted: entries.some((e) => e.kind === 'council-decision') };
     });
-    await this.ctx.committed(appended);
-    return this.show(decisionId);
+    await this.ctx.committed(done.appended);
+    const view = await this.show(decisionId);
+    if (done.enacted) this.ctx.options.onCouncilDecision?.({ decision: view.id, action: view.action, subject: view.subject, params: view.params });
+    return view;
   }
 
   async show(id: string): Promise<ProposalView> {

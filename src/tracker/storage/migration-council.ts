@@ -36,7 +36,12 @@ export const COUNCIL_MIGRATION: Migration = {
        opened_at   bigint NOT NULL,
        expires_at  bigint NOT NULL,
        status      text NOT NULL,
-       decided_at  bigint
+       decided_at  bigint,
+       -- leaf hashes (RFC 6962 §2.1) of the proposal's entry and of its
+       -- enacted decision's: ledger_entries.leaf_hash is unique, so a page can
+       -- link each to its leaf index
+       proposal_leaf bytea NOT NULL,
+       decision_leaf bytea
      )`,
     `CREATE INDEX council_proposals_n_idx ON council_proposals (n)`,
     `CREATE TABLE council_votes (
