@@ -60,6 +60,8 @@ export interface StartTrackerOptions {
   trustProxy?: boolean;
   /** registration proof of work in leading zero bits (protocol/pow.ts; default 16, 0: none) */
   registrationDifficulty?: number;
+  /** the genesis Steering Council (issue 20): member key ids and the approvals a decision needs */
+  council?: { members: readonly string[]; threshold: number };
 }
 
 export interface RunningTracker {
@@ -135,6 +137,15 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   }
   // Entries a crash left in the ledger queue are sequenced before serving.
   await service.flushLedger();
+  // The genesis council is logged once; a different one for this database is refused (council.ts).
+  if (o.council !== undefined) {
+    try {
+      await service.council.form(o.council.members, o.council.threshold);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
   // Stalls are looked for every few seconds and told once per run and round.
   const told = new Set<string>();
   let ticks = 0;
@@ -187,12 +198,16 @@ function parseDifficulty(value: string): number {
   return Number(value);
 }
 
-function collect(value: string, prev: string[]): string[] {
-  if (!/^[0-9a-f]{64}$/.test(value)) {
-    throw new SwarmError('CLI_BAD_FLAG', `--trainer takes a key id (64 lower-case hex characters, as \`swarm whoami\` prints it); refused "${value.slice(0, 80)}"`, { keyId: value.slice(0, 80) });
-  }
-  return [...prev, value];
+/** A repeatable key-id flag: 64 lower-case hex characters each. */
+function collectKey(flag: string): (value: string, prev: string[]) => string[] {
+  return (value, prev) => {
+    if (!/^[0-9a-f]{64}$/.test(value)) {
+      throw new SwarmError('CLI_BAD_FLAG', `${flag} takes a key id (64 lower-case hex characters, as \`swarm whoami\` prints it); refused "${value.slice(0, 80)}"`, { keyId: value.slice(0, 80) });
+    }
+    return [...prev, value];
+  };
 }
+const collect = collectKey('--trainer');
 
 export function registerTracker(program: Command): void {
   program
@@ -206,13 +221,17 @@ export function registerTracker(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--db <url|dir>', 'database: postgres://user@host/db, or a PGlite data directory (default: $SWARM_HOME/tracker/db; $SWARM_HOME is ~/.swarm unless set)')
     .option('--trainer <keyId>', 'key id (as `swarm whoami` prints it) allowed to create runs and units; repeat the flag for several', collect, [])
+    .option('--council <keyId>', 'a member of the genesis Steering Council (as `swarm whoami` prints it); repeat for each member. Logged once: later changes only by council decision (`swarm council`)', collectKey('--council'), [])
+    .option('--council-threshold <m>', 'approvals a council decision needs (default: a majority of the --council members)', parsePositiveInt('--council-threshold', 64))
     .option('--lease-ms <ms>', 'how long a provider may hold a replica before it is issued again, in milliseconds, unless a unit sets its own (default: 120000, two minutes)', parsePositiveInt('--lease-ms', 86_400_000))
     .option('--registration-difficulty <bits>', `proof of work a provider solves to register, in leading zero bits of SHA-256 (0 = none; each bit doubles the work; default ${DEFAULT_REGISTRATION_DIFFICULTY}, tens of milliseconds)`, parseDifficulty)
     .option('--trust-proxy', 'behind a reverse proxy: rate-limit by the last X-Forwarded-For address instead of the socket\'s (without it, every client of a proxy on this host counts as loopback, which the per-address limits exempt)')
     .option('--no-rate-limits', 'turn off the per-address and per-key rate limits (docs/SECURITY.md)')
     .option('--json', 'print the address and key as one JSON line when ready')
-    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; leaseMs?: number; json?: boolean; registrationDifficulty?: number; trustProxy?: boolean; rateLimits: boolean }) => {
+    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; council: string[]; councilThreshold?: number; leaseMs?: number; json?: boolean; registrationDifficulty?: number; trustProxy?: boolean; rateLimits: boolean }) => {
+      if (o.councilThreshold !== undefined && o.council.length === 0) throw new SwarmError('CLI_BAD_FLAG', '--council-threshold needs the members: --council KEYID (repeat for each)', { flag: '--council-threshold' });
       const t = await startTracker({
+        ...(o.council.length === 0 ? {} : { council: { members: o.council, threshold: o.councilThreshold ?? Math.floor(o.council.length / 2) + 1 } }),
         port: o.port,
         host: o.host,
         trainers: o.trainer,

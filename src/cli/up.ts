@@ -24,6 +24,7 @@ import { systemClock } from '../core/clock.ts';
 import { SwarmError } from '../core/errors.ts';
 import { sleep } from '../core/sleep.ts';
 import { createGatewayApp } from '../gateway/app.ts';
+import { ServedModels } from '../gateway/model.ts';
 import type { ServedModel } from '../gateway/model.ts';
 import { modelConstants, paramCount } from '../model/llama.ts';
 import { writeCheckpointDir } from '../model/format/checkpoint-dir.ts';
@@ -36,6 +37,7 @@ import { DILOCO_INNER } from '../train/adamw.ts';
 import { ddpRunBytes } from '../train/diloco/comms.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import { fmtBytes } from './progress.ts';
+import { decodeGlobalState } from '../train/diloco/checkpoint.ts';
 import type { RoundAggregate } from '../train/diloco/checkpoint.ts';
 import { splitFlat, wrapFlatParams } from '../train/unit.ts';
 import { decodeParamsBlob } from '../train/work/params-blob.ts';
@@ -43,7 +45,7 @@ import type { RunView } from '../tracker/runs/diloco.ts';
 import { getBlob, putBlob } from '../tracker/storage/blobs.ts';
 import { createBackend, defaultThreads, kernelsText, nativeFallbackLine } from './engine.ts';
 import { parsePort, parsePositiveInt } from './flags.ts';
-import { swarmHome } from './identity.ts';
+import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { startTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -166,12 +168,23 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   gatewayMount.all('*', (c) => (gateway === null
     ? c.json({ error: { message: 'the swarm is still training; the model is served when the run finishes', type: 'server_error', param: null, code: 'model_not_ready' } }, 503)
     : gateway.fetch(c.req.raw)));
+  // The Steering Council of this swarm (issue 20): one member, this machine's identity (`swarm whoami`).
+  const me = await loadOrCreateIdentity(home);
+  // Models the council releases join the gateway's catalog (served once training is done).
+  const served = new ServedModels();
+  let serveRelease: (r: { decision: string; subject: string; params: Record<string, unknown> }) => Promise<void> = async () => undefined;
   const tracker = await startTracker({
     port: o.port,
     host: o.host,
     home,
     db: o.db ?? join(work, 'db'),
     mount: [{ path: '/v1', app: gatewayMount }],
+    council: { members: [me.keyPair.keyId], threshold: 1 },
+    service: {
+      onCouncilDecision: (d) => {
+        if (d.action === 'release') serveRelease(d).catch((e: unknown) => log(`swarm up: cannot serve release ${d.subject}: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    },
     onRunError: (run, e) => log(`swarm up: run ${run}: ${e instanceof Error ? e.message : String(e)}`),
   });
   // local providers are supervised: one that dies is started again on its state directory (issue 24)
@@ -193,6 +206,8 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   try {
     log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
     log(`swarm up: dashboard at ${tracker.url}/ (the swarm live, the run's loss curve, leaderboard, ledger explorer, chat)`);
+    log(`swarm up: council: one member, your identity ${me.keyPair.keyId.slice(0, 16)}… (threshold 1); release a checkpoint with ` +
+      `npm run -s swarm -- council propose release --checkpoint SHA256 --name NAME --tracker ${tracker.url}, then council vote ID --approve`);
     const fallback = nativeFallbackLine();
     if (fallback !== undefined) log(fallback);
     const kernelText = kernelsText('auto');
@@ -285,6 +300,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     if (o.exitAfterTraining || interrupted) return report;
     const backend = await createBackend('auto', defaultThreads());
     const serveEngine = new Engine(backend);
+    // the run's latest checkpoint, served as a preview: a named version comes only from a council release
     const model: ServedModel = {
       id: `swarm-${o.preset}`,
       config,
@@ -292,8 +308,26 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
       constants: modelConstants(serveEngine, config),
       tokenizer: tok,
       created: Math.floor(systemClock.now() / 1000),
+      preview: true,
     };
-    const app = createGatewayApp([model], { queue: { concurrency: 1, maxWaiting: 16 } });
+    served.add(model);
+    // A released checkpoint of this run is served under its release name, from the state's θ.
+    serveRelease = async (d) => {
+      const checkpoint = String(d.params.checkpoint);
+      const release = await tracker.service.council.release(d.subject);
+      if (release.run !== runId) throw new SwarmError('UP_RELEASE_OTHER_RUN', `it is a checkpoint of run ${release.run ?? '?'}, not of ${runId}`);
+      const state = decodeGlobalState((await getBlob(tracker.db, checkpoint)).bytes, paramCount(config));
+      served.add({
+        id: d.subject, config, params: wrapFlatParams(serveEngine, config, state.theta).params, constants: modelConstants(serveEngine, config),
+        tokenizer: tok, created: Math.floor(release.releasedAt / 1000),
+        release: { checkpoint, decision: d.decision, card: `/api/releases/${d.subject}/card` },
+      });
+      log(`swarm up: the council released ${d.subject} (${d.decision}); serving it at ${tracker.url}/v1 as "${d.subject}"`);
+    };
+    for (const r of await tracker.service.council.releases()) {
+      if (r.run === runId) await serveRelease({ decision: r.decision, subject: r.name, params: { checkpoint: r.checkpoint } });
+    }
+    const app = createGatewayApp(served, { queue: { concurrency: 1, maxWaiting: 16 } });
     // The gateway's routes live under /v1 in its own app: strip nothing, forward whole requests.
     gateway = new Hono().route('/', app);
     log(`swarm up: serving ${model.id} at ${tracker.url}/v1 (OpenAI-compatible). try:\n` +

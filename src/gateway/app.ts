@@ -33,6 +33,7 @@ import { DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE, applyChatTemplate } from './c
 import { errorBody, errorResponse } from './errors.ts';
 import type { DecodeResult, FinishReason } from './generation.ts';
 import { choiceRng, decode, prefill } from './generation.ts';
+import { ServedModels } from './model.ts';
 import type { ServedModel } from './model.ts';
 import type { QueueOptions } from './queue.ts';
 import { RequestQueue } from './queue.ts';
@@ -107,8 +108,8 @@ function stopList(stop: string | string[] | null | undefined): string[] {
   return typeof stop === 'string' ? [stop] : stop;
 }
 
-export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOptions = {}): Hono {
-  const byId = new Map(models.map((m) => [m.id, m]));
+export function createGatewayApp(models: readonly ServedModel[] | ServedModels, opts: GatewayOptions = {}): Hono {
+  const catalog = models instanceof ServedModels ? models : new ServedModels(models);
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const queue = opts.queue instanceof RequestQueue ? opts.queue : new RequestQueue(opts.queue ?? { concurrency: 1, maxWaiting: 16 });
   const now = opts.now ?? Date.now;
@@ -133,14 +134,18 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
   };
 
   const findModel = (id: string): ServedModel => {
-    const m = byId.get(id);
+    const m = catalog.get(id);
     if (m === undefined) {
       throw new SwarmError('GATEWAY_UNKNOWN_MODEL', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
     }
     return m;
   };
 
-  const modelObject = (m: ServedModel) => ({ id: m.id, object: 'model', created: m.created ?? 0, owned_by: m.ownedBy ?? 'sovereign-swarm' });
+  const modelObject = (m: ServedModel) => ({
+    id: m.id, object: 'model', created: m.created ?? 0, owned_by: m.ownedBy ?? 'sovereign-swarm',
+    ...(m.release === undefined ? {} : { release: m.release }),
+    ...(m.preview === true ? { preview: true } : {}),
+  });
 
   // shared parameters of both endpoints, with OpenAI's defaults (temperature 1, top_p 1, n 1)
   const common = (r: ChatRequest | CompletionRequest, maxTokens: number | null | undefined) => ({
@@ -169,7 +174,7 @@ export function createGatewayApp(models: readonly ServedModel[], opts: GatewayOp
   app.onError((err) => errorResponse(err));
   app.notFound((c) => errorResponse(new SwarmError('GATEWAY_NOT_FOUND', `Unknown request URL: ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
-  app.get('/v1/models', () => Response.json({ object: 'list', data: models.map(modelObject) }));
+  app.get('/v1/models', () => Response.json({ object: 'list', data: catalog.list().map(modelObject) }));
   app.get('/v1/models/:id{.+}', (c) => Response.json(modelObject(findModel(c.req.param('id')))));
 
   app.post('/v1/chat/completions', async (c) => {

@@ -1,5 +1,6 @@
 /** The `swarm` binary end to end, as a separate process: help, bad flags, determinism of its outputs. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,23 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function swarm(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * One HTTP exchange on a fresh connection (no keep-alive: the server closes
+ * idle sockets after 5 s, and a pooled one reused at that moment fails).
+ */
+function request(url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(url, { method: data === undefined ? 'GET' : 'POST', agent: false, headers: data === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (b: Buffer) => (text += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
 }
 
 function lastJson(out: string): Record<string, unknown> {
@@ -104,20 +122,68 @@ describe('swarm CLI', () => {
     expect(nd.err).toContain('DATA_NOT_FOUND');
   });
 
-  it('up --exit-after-training: tracker, provider processes, a verified DiLoCo run, the final report and the checkpoint the server would load', () => {
+  it('up: tracker, provider processes, a verified DiLoCo run, the report and checkpoint; then the council (this identity) releases it and the gateway serves it by name', async () => {
     const out = join(tmp, 'up');
-    const r = spawnSync(process.execPath, [BIN, 'up', '--preset', 'nano', '--rounds', '2', '--inner-steps', '3', '--port', '0', '--exit-after-training', '--json', '--out', out], {
-      encoding: 'utf8', timeout: 240_000, env: { ...process.env, CI: 'true', SWARM_HOME: join(tmp, 'up-home') },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const j = lastJson(r.stdout);
-    expect(j).toMatchObject({ rounds: 2, unitsRejected: 0 });
-    expect(j.unitsVerified as number).toBeGreaterThanOrEqual(2 * 2 * 2); // 2 rounds × 2 slots, each by 2 new identities
-    expect(j.evalLoss as number).toBeLessThan(5.5); // from ln(256) ≈ 5.55 at initialisation
-    expect(j.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(j.ddpBytesEquivalent as number).toBeGreaterThan(j.bytesMoved as number);
-    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
-  }, 240_000); // the spawned run's own limit: a loaded machine takes over a minute
+    const home = join(tmp, 'up-home');
+    const env = { ...process.env, CI: 'true', SWARM_HOME: home };
+    const child = spawn(process.execPath, [BIN, 'up', '--preset', 'nano', '--rounds', '2', '--inner-steps', '3', '--port', '0', '--json', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      // the report is printed when training ends; the gateway serves right after
+      const models = async (url: string): Promise<{ status: number; data: Array<{ id: string; preview?: boolean; release?: { checkpoint: string; decision: string } }> }> => {
+        const r = await request(`${url}/v1/models`);
+        return { status: r.status, data: r.status === 200 ? (r.json as { data: [] }).data : [] };
+      };
+      for (let t = Date.now(); !stdout.includes('\n'); ) {
+        if (Date.now() - t > 230_000 || child.exitCode !== null) throw new Error(`up printed no report:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const j = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      for (let t = Date.now(); (await models(String(j.url))).status !== 200; ) {
+        if (Date.now() - t > 30_000) throw new Error(`up does not serve:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(j).toMatchObject({ rounds: 2, unitsRejected: 0 });
+      expect(j.unitsVerified as number).toBeGreaterThanOrEqual(2 * 2 * 2); // 2 rounds × 2 slots, each by 2 new identities
+      expect(j.evalLoss as number).toBeLessThan(5.5); // from ln(256) ≈ 5.55 at initialisation
+      expect(j.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(j.ddpBytesEquivalent as number).toBeGreaterThan(j.bytesMoved as number);
+      expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+      // the council is this machine's identity (`swarm council members` below)
+      const me = JSON.parse(spawnSync(process.execPath, [BIN, 'whoami', '--json'], { encoding: 'utf8', env }).stdout) as { keyId: string };
+      const url = String(j.url);
+      const council = (...args: string[]) => spawnSync(process.execPath, [BIN, 'council', ...args, '--tracker', url, '--json'], { encoding: 'utf8', env });
+      expect((await models(url)).data).toEqual([expect.objectContaining({ id: 'swarm-nano', preview: true })]);
+      const p = council('propose', 'release', '--checkpoint', String(j.checkpointSha256), '--name', 'sovereign-nano-v1');
+      expect(p.status, p.stderr).toBe(0);
+      const proposal = JSON.parse(p.stdout) as { id: string; status: string };
+      expect(proposal.status).toBe('open');
+      const v = council('vote', proposal.id, '--approve');
+      expect(v.status, v.stderr).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ status: 'enacted', approvals: 1 });
+      // a bad flag is a coded error, not a stack
+      const bad = council('propose', 'ban');
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('CLI_BAD_FLAG');
+      // served as soon as the release's θ is loaded
+      let after = await models(url);
+      for (let t = Date.now(); after.data.length < 2 && Date.now() - t < 20_000; after = await models(url)) await new Promise((r) => setTimeout(r, 100));
+      expect(after.data.map((m) => m.id)).toEqual(['swarm-nano', 'sovereign-nano-v1']);
+      expect(after.data[1]!.release).toMatchObject({ checkpoint: j.checkpointSha256, decision: proposal.id });
+      const done = await request(`${url}/v1/completions`, { model: 'sovereign-nano-v1', prompt: 'The', max_tokens: 4, seed: 1 });
+      expect(done.status).toBe(200);
+      expect((done.json as { model: string }).model).toBe('sovereign-nano-v1');
+      const members = JSON.parse(council('members').stdout) as { members: string[]; threshold: number; releases: Array<{ name: string }> };
+      expect(members).toMatchObject({ members: [me.keyId], threshold: 1, releases: [{ name: 'sovereign-nano-v1' }] });
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 300_000); // the spawned run: a loaded machine takes over a minute to train
 
   it('bench matmul --json prints one object per line with the documented fields', () => {
     const r = swarm('bench', 'matmul', '--json', '--sizes', '64', '--threads', '1', '--min-seconds', '0.05', '--no-numpy');
