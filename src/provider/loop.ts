@@ -127,6 +127,8 @@ export class ProviderLoop {
   /** the lease of the last unit taken (ms): bounds the back-off */
   private leaseHintMs: number | null = null;
   private stopping = false;
+  /** the tracker's TRACKER_BANNED refusal, once seen: the loop ends and run() throws it */
+  private banned: SwarmError | null = null;
   /** units leased by the last exchange and not run yet */
   private readonly queue: WorkAssignment[] = [];
   /** failures to report at the next exchange */
@@ -313,12 +315,19 @@ export class ProviderLoop {
           await this.sleep(took * (100 / maxCpu - 1), this.wake.signal);
         }
       } catch (e) {
+        // Banned by the council (issue 20): nothing more will be accepted from this identity; stop and say why.
+        if (isSwarmError(e, 'TRACKER_BANNED')) this.banned = e;
+        if (this.banned !== null) break;
         if (!isTransient(e)) {
           this.set({ failed: this.status.failed + 1, message: isSwarmError(e) ? `${e.code}: ${e.message}` : String(e) });
         }
         this.set({ state: 'backing-off', message: isSwarmError(e) ? `${e.code}: ${e.message}` : String(e) });
         await this.sleep(this.backoff(attempt++), this.wake.signal);
       }
+    }
+    if (this.banned !== null) {
+      this.set({ state: 'stopped', unitId: null, kind: null, message: `${this.banned.code}: ${this.banned.message}` });
+      throw this.banned;
     }
     this.set({ state: 'stopped', unitId: null, kind: null });
     return { ...this.status };
@@ -470,7 +479,13 @@ export class ProviderLoop {
     this.leaseHintMs = leaseMs;
     // Heartbeat at a third of the lease so two lost beats still leave time.
     const beat = setInterval(() => {
-      c.heartbeat(unit.unitId, this.status.progress).catch(() => undefined);
+      c.heartbeat(unit.unitId, this.status.progress).catch((e: unknown) => {
+        // a ban stops the unit in hand at once (its result would be refused)
+        if (isSwarmError(e, 'TRACKER_BANNED')) {
+          this.banned = e;
+          this.stop({ now: true });
+        }
+      });
     }, Math.max(250, Math.floor(leaseMs / 3)));
     const started = this.o.clock.now();
     this.set({ state: 'running' });
