@@ -10,7 +10,7 @@ import { PluginKind, declareValuePlugin } from '@stryker-mutator/api/plugin';
 const MESSAGE_ARGS = new Map([
   ['SwarmError', [1, 2]], // new SwarmError(code, message, details)
   ['raise', [1, 2]], // work-unit.ts raise(code, message, details)
-  ['fail', [1, 2]], // fail(code, message, details)
+  ['fail', [1, 2]], // fail(code, message, details); validate.ts this.fail(path, message)
   ['badArgument', [0, 1]], // signing.ts badArgument(message, details)
   ['badHeader', [1]], // signing.ts badHeader(name, why)
   ['badKey', [0, 1]], // keys.ts badKey(message, details, cause)
@@ -26,7 +26,12 @@ const MESSAGE_ARGS = new Map([
   ['checkFinite', [1]], // diloco/outer.ts, used by aggregate.ts
 ]);
 
-const calleeName = (node) => (node?.type === 'Identifier' ? node.name : undefined);
+/** `f(...)`, or a method of the same class, `this.f(...)` (validate.ts's `this.fail(path, message)`) */
+const calleeName = (node) => {
+  if (node?.type === 'Identifier') return node.name;
+  if (node?.type === 'MemberExpression' && node.object.type === 'ThisExpression' && !node.computed && node.property.type === 'Identifier') return node.property.name;
+  return undefined;
+};
 
 export const strykerPlugins = [
   declareValuePlugin(PluginKind.Ignore, 'error-messages', {

@@ -85,7 +85,9 @@ export const RunIdSchema = z
  */
 export const JsonObject = z
   .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be a JSON object')
-  .refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, `must nest at most ${MAX_JSON_DEPTH} levels`)
+  // abort: the __proto__ walk below recurses, so it must only see a value
+  // whose depth is bounded (a 20 kB body of nested brackets overflowed the stack)
+  .refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, { message: `must nest at most ${MAX_JSON_DEPTH} levels`, abort: true })
   .refine((v) => !hasProtoKey(v), 'must not have a "__proto__" member');
 
 function jsonDepth(v: unknown, d = 0): number {

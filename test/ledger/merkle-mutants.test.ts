@@ -30,6 +30,14 @@ describe('tree sizes against the leaves given', () => {
     expect(inclusionProof(leaves, 0, 5)).toHaveLength(3);
     expect(consistencyProof(leaves, 2, 5).length).toBeGreaterThan(0);
   });
+
+  it('is refused even when the proof needs no node beyond the leaves given', () => {
+    expect(() => consistencyProof(leaves, 6, 6)).toThrow(code('LEDGER_OUT_OF_RANGE'));
+    expect(() => consistencyProof(leaves, 0, 6)).toThrow(code('LEDGER_OUT_OF_RANGE'));
+    expect(() => inclusionProof([], 0, 1)).toThrow(code('LEDGER_OUT_OF_RANGE'));
+    expect(() => inclusionProof(leaves, 0, -1)).toThrow(code('LEDGER_OUT_OF_RANGE'));
+    expect(() => consistencyProof(leaves, 0, -1)).toThrow(code('LEDGER_OUT_OF_RANGE'));
+  });
 });
 
 describe('consistency with the empty tree or with itself', () => {

@@ -17,6 +17,16 @@ describe('protocol version', () => {
     expect(() => wireSchemas(2)).toThrow(expect.objectContaining({ code: 'PROTOCOL_UNSUPPORTED_VERSION' }));
   });
 
+  it('header text of up to six digits is a version number, whatever follows a digit otherwise is not', () => {
+    // well-formed but unknown: the digits are read as a number (not refused as bad text)
+    for (const v of ['10', '20', '999999']) {
+      expect(() => checkProtocolVersion(v)).toThrow(expect.objectContaining({ code: 'PROTOCOL_UNSUPPORTED_VERSION', details: expect.objectContaining({ version: Number(v) }) }));
+    }
+    for (const v of ['1x', '1 ', '1-', '2a', '1e3', '1_0']) {
+      expect(() => checkProtocolVersion(v)).toThrow(expect.objectContaining({ code: 'PROTOCOL_BAD_HEADER' }));
+    }
+  });
+
   it('PROTOCOL_BAD_HEADER for text that is not a version', () => {
     for (const v of ['', '01', '1.0', ' 1', 'v1', '-1', '1234567', null, undefined, {}]) {
       expect(() => checkProtocolVersion(v)).toThrow(expect.objectContaining({ code: 'PROTOCOL_BAD_HEADER' }));
