@@ -28,7 +28,7 @@ import { isPagePath } from '../web/paths.ts';
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../build/web/', import.meta.url));
 
 /** The client-side routes that answer index.html. */
-export const PAGE_PATHS = ['/', '/runs/:id', '/leaderboard', '/providers/:id', '/ledger', '/ledger/entry/:index', '/chat'] as const;
+export const PAGE_PATHS = ['/', '/runs/:id', '/leaderboard', '/providers/:id', '/ledger', '/ledger/entry/:index', '/chat', '/releases', '/releases/:name'] as const;
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -10,7 +10,8 @@
  *   GET  /api/council/proposals/:id                 ProposalView
  *   POST /api/council/proposals/:id/votes  signed   VoteRequest → ProposalView
  *   GET  /api/releases                              { releases: ReleaseView[] }
- *   GET  /api/releases/:name                        ReleaseView (with its model card)
+ *   GET  /api/releases/:name                        ReleaseView
+ *   GET  /api/releases/:name/card                   ModelCard (views.ts; tracker/model-card.ts, http/dashboard-api.ts)
  */
 import { z } from 'zod';
 import { COUNCIL_ACTIONS } from '../ledger/entry.ts';
@@ -64,10 +65,5 @@ export interface ProposalView {
   proposal: CouncilProposal;
 }
 
-export interface ReleaseView {
-  name: string;
-  checkpoint: string;
-  run: string | null;
-  decision: string;
-  releasedAt: number;
-}
+/** A released model (views.ts, where the dashboard reads it too) */
+export type { ReleaseView } from './views.ts';

@@ -111,3 +111,121 @@ export interface Leaderboard {
   providers: ProviderStatus[];
   teams: TeamStanding[];
 }
+
+/** A model the council released (GET /api/releases, /api/releases/:name; issue 20) */
+export interface ReleaseView {
+  name: string;
+  checkpoint: string;
+  run: string | null;
+  decision: string;
+  releasedAt: number;
+}
+
+/** One contributor of a released checkpoint: the verified work it did on the run before the checkpoint was published. */
+export interface ModelCardContributor {
+  provider: string;
+  name: string | null;
+  /** its valid replicas: one credit-granted entry each */
+  validReplicas: number;
+  /** credit those entries granted (FLOPs of verified work) */
+  credit: number;
+  /** credit / the total over all contributors (the shares sum to 1) */
+  share: number;
+}
+
+/** A council member's signature on the release decision (ledger/council.ts), as the decision entry lists it. */
+export interface ModelCardApproval {
+  key: string;
+  /** base64 Ed25519 signature over the proposal (council.ts councilDecisionBytes) */
+  sig: string;
+}
+
+/**
+ * GET /api/releases/:name/card: a released model's card, generated from the
+ * ledger and the run it came from (src/tracker/model-card.ts). `*Index`
+ * fields are leaf indices of ledger entries (GET /api/ledger/entries/:index),
+ * null when the entry is not (yet) in the log.
+ */
+export interface ModelCard {
+  name: string;
+  /** the released checkpoint: the run's global state blob (θ and outer momentum) after `round` */
+  checkpoint: string;
+  /** where to download it */
+  blob: string;
+  releasedAt: number;
+  run: {
+    id: string;
+    label: string;
+    /** the checkpoint is θ_round: the state after `round` outer rounds (the checkpoint-published entry's round) */
+    round: number;
+    roundsPlanned: number;
+    /** when the round that made it closed */
+    closedAt: number;
+    /** slots aggregated into it and those dropped */
+    slots: number[];
+    dropped: number[];
+    status: string;
+  } | null;
+  model: {
+    /** the preset whose shape the config has (vocabulary aside), or null */
+    preset: string | null;
+    vocabSize: number;
+    dim: number;
+    hiddenDim: number;
+    nLayers: number;
+    nHeads: number;
+    nKvHeads: number;
+    maxSeqLen: number;
+    tiedEmbeddings: boolean;
+    params: number;
+  } | null;
+  training: {
+    /** K slots, H inner steps per round */
+    slots: number;
+    innerSteps: number;
+    batch: number;
+    seqLen: number;
+    replication: number;
+    innerLr: number;
+    outer: { lr: number; momentum: number };
+    aggregate: string;
+    /** θ_0's params blob */
+    init: string;
+  } | null;
+  data: {
+    /** shard blobs (rounds × slots) of the rounds that made the checkpoint */
+    shardCount: number;
+    /** SHA-256 (hex) of the JSON array of those shard hashes, round by round: one hash for them all */
+    shardsDigest: string;
+    /** the hashes themselves when there are few (at most 16), else null */
+    shards: string[][] | null;
+    /** the evaluation windows' shard blob, or null */
+    eval: string | null;
+    /** the run spec names no tokenizer: its shards are token ids already (vocabulary size in `model`) */
+    tokenizer: string | null;
+  } | null;
+  eval: {
+    /** eval loss of θ_round (nats per token), null if it was not scored */
+    loss: number | null;
+    /** mean last inner loss of the round's units */
+    trainLoss: number | null;
+    /** the corpus's entropy floor, when the run recorded one */
+    entropyFloor: number | null;
+  } | null;
+  contributors: ModelCardContributor[];
+  /** total credit of the contributors, and the ledger range it was read from (the run's entries before the checkpoint's) */
+  work: { credit: number; validReplicas: number; fromIndex: number; toIndex: number } | null;
+  council: {
+    decision: string;
+    proposer: string;
+    threshold: number;
+    openedAt: number;
+    enactedAt: number | null;
+    approvals: ModelCardApproval[];
+  };
+  ledger: {
+    proposalIndex: number | null;
+    decisionIndex: number | null;
+    checkpointIndex: number | null;
+  };
+}

@@ -23,7 +23,7 @@
 import type { Clock } from '../core/clock.ts';
 import { base64Encode } from '../core/encoding.ts';
 import type { RunSummary, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
-import type { Db } from './storage/db.ts';
+import type { Db, Queryable } from './storage/db.ts';
 
 /** Width of one counting bucket. */
 export const BUCKET_MS = 10_000;
@@ -52,6 +52,20 @@ interface LedgerRow extends Record<string, unknown> {
   kind: string | null;
   outcome: string | null;
   unit: string | null;
+}
+
+/** First seq whose created_at >= t (created_at grows with seq), in O(log size) primary-key lookups. */
+export async function firstSeqSince(db: Queryable, t: number, size: number): Promise<number> {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const rows = await db.query<{ created_at: string }>('SELECT created_at FROM ledger_entries WHERE seq = $1', [mid]);
+    const at = rows.length === 0 ? Number.POSITIVE_INFINITY : Number(rows[0]!.created_at);
+    if (at >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 export class SwarmStats {
@@ -98,24 +112,10 @@ export class SwarmStats {
     return b;
   }
 
-  /** First seq whose created_at >= t (created_at grows with seq), in O(log size) primary-key lookups. */
-  private async firstSeqSince(t: number, size: number): Promise<number> {
-    let lo = 0;
-    let hi = size;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const rows = await this.db.query<{ created_at: string }>('SELECT created_at FROM ledger_entries WHERE seq = $1', [mid]);
-      const at = rows.length === 0 ? Number.POSITIVE_INFINITY : Number(rows[0]!.created_at);
-      if (at >= t) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
   /** Counts the ledger entries appended since the last refresh into their buckets. */
   private async readLedger(now: number, size: number): Promise<void> {
     // The first refresh reads the log's last HISTORY_MS, so the rates are whole at once.
-    this.cursor ??= await this.firstSeqSince(now - HISTORY_MS, size);
+    this.cursor ??= await firstSeqSince(this.db, now - HISTORY_MS, size);
     for (let page = 0; page < MAX_PAGES_PER_REFRESH && this.cursor < size; page++) {
       // The entry is canonical JSON (src/ledger/entry.ts), so PostgreSQL can read its kind.
       const rows: LedgerRow[] = await this.db.query<LedgerRow>(

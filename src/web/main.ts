@@ -11,6 +11,7 @@ import type { VNode } from 'preact';
 import { NotFound } from './components.ts';
 import { ChatPage } from './pages/chat.ts';
 import { LeaderboardPage, ProviderPage } from './pages/leaderboard.ts';
+import { ReleasePage, ReleasesPage } from './pages/release.ts';
 import { EntryPage, LedgerPage } from './pages/ledger.ts';
 import { RunPage } from './pages/run.ts';
 import { SwarmPage } from './pages/swarm.ts';
@@ -21,12 +22,13 @@ import type { Route } from './routes.ts';
 const NAV: Array<{ href: string; label: string; pages: Route['page'][] }> = [
   { href: '/', label: 'Swarm', pages: ['swarm', 'run'] },
   { href: '/leaderboard', label: 'Leaderboard', pages: ['leaderboard', 'provider'] },
+  { href: '/releases', label: 'Releases', pages: ['releases', 'release'] },
   { href: '/ledger', label: 'Ledger', pages: ['ledger', 'entry'] },
   { href: '/chat', label: 'Chat', pages: ['chat'] },
 ];
 
 const TITLES: Record<Route['page'], string> = {
-  swarm: 'Swarm', run: 'Run', leaderboard: 'Leaderboard', provider: 'Provider', ledger: 'Ledger', entry: 'Ledger entry', chat: 'Chat', 'not-found': 'Not found',
+  swarm: 'Swarm', run: 'Run', leaderboard: 'Leaderboard', provider: 'Provider', ledger: 'Ledger', entry: 'Ledger entry', chat: 'Chat', releases: 'Releases', release: 'Release', 'not-found': 'Not found',
 };
 
 function page(r: Route, search: string): VNode {
@@ -38,6 +40,8 @@ function page(r: Route, search: string): VNode {
     case 'ledger': return html`<${LedgerPage} search=${search} />`;
     case 'entry': return html`<${EntryPage} key=${r.index} index=${r.index} />`;
     case 'chat': return html`<${ChatPage} />`;
+    case 'releases': return html`<${ReleasesPage} />`;
+    case 'release': return html`<${ReleasePage} key=${r.name} name=${r.name} />`;
     case 'not-found': return html`<${NotFound} what="page" id=${r.path} />`;
   }
 }

@@ -10,6 +10,8 @@ export type Route =
   | { page: 'ledger' }
   | { page: 'entry'; index: number }
   | { page: 'chat' }
+  | { page: 'releases' }
+  | { page: 'release'; name: string }
   | { page: 'not-found'; path: string };
 
 function decode(s: string): string | undefined {
@@ -29,10 +31,11 @@ export function matchRoute(pathname: string): Route {
   if (parts.length === 1 && a === 'leaderboard') return { page: 'leaderboard' };
   if (parts.length === 1 && a === 'ledger') return { page: 'ledger' };
   if (parts.length === 1 && a === 'chat') return { page: 'chat' };
-  if (parts.length === 2 && (a === 'runs' || a === 'providers')) {
+  if (parts.length === 1 && a === 'releases') return { page: 'releases' };
+  if (parts.length === 2 && (a === 'runs' || a === 'providers' || a === 'releases')) {
     const id = decode(b!);
     if (id === undefined || id === '') return notFound;
-    return a === 'runs' ? { page: 'run', id } : { page: 'provider', id };
+    return a === 'runs' ? { page: 'run', id } : a === 'providers' ? { page: 'provider', id } : { page: 'release', name: id };
   }
   if (parts.length === 3 && a === 'ledger' && b === 'entry' && /^(0|[1-9][0-9]{0,15})$/.test(c!)) return { page: 'entry', index: Number(c) };
   return notFound;

@@ -5,7 +5,7 @@
  * use are listed, and every value is treated as untrusted text when shown.
  * The read API's views live in src/protocol/views.ts (shared with the tracker).
  */
-export type { Leaderboard, ProviderStatus, ReplicaView, RunSummary, RunUnits, SthJson, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
+export type { Leaderboard, ModelCard, ModelCardContributor, ProviderStatus, ReleaseView, ReplicaView, RunSummary, RunUnits, SthJson, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 
 /** The ledger's own list (src/ledger/entry-kinds.ts has no imports, so the browser build reads it). */
 export { ENTRY_KINDS } from '../ledger/entry-kinds.ts';

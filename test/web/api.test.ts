@@ -198,7 +198,9 @@ describe('the client side', () => {
     expect(matchRoute('/ledger')).toEqual({ page: 'ledger' });
     expect(matchRoute('/ledger/entry/12')).toEqual({ page: 'entry', index: 12 });
     expect(matchRoute('/chat')).toEqual({ page: 'chat' });
-    for (const p of ['/ledger/entry/012', '/ledger/entry/x', '/runs/%E0%A4%A', '/runs/a/b', '/nope']) expect(matchRoute(p)).toEqual({ page: 'not-found', path: p });
+    expect(matchRoute('/releases')).toEqual({ page: 'releases' });
+    expect(matchRoute('/releases/sovereign-nano-v1')).toEqual({ page: 'release', name: 'sovereign-nano-v1' });
+    for (const p of ['/ledger/entry/012', '/ledger/entry/x', '/runs/%E0%A4%A', '/runs/a/b', '/releases/a/card', '/nope']) expect(matchRoute(p)).toEqual({ page: 'not-found', path: p });
     expect([isPagePath('/runs/x'), isPagePath('/api/swarm'), isPagePath('/ledger/v1/get-sth'), isPagePath('/v1/models'), isPagePath('/assets/main.js'), isPagePath('/ledger')]).toEqual([true, false, false, false, false, true]);
   });
 

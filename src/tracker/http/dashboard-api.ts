@@ -11,6 +11,8 @@
  *   GET /api/ledger/entries[?kind=&identity=&before=&limit=]
  *                                               ledger entries newest first, canonical JSON and leaf bytes
  *   GET /api/ledger/entries/:index              one entry
+ *   GET /api/releases/:name/card                a released model's card, generated from the ledger
+ *                                               (model-card.ts; COUNCIL_UNKNOWN_RELEASE for an unknown name)
  *
  * Read-only; bad parameters are TRACKER_BAD_REQUEST, unknown things
  * TRACKER_NOT_FOUND / LEDGER_NOT_FOUND, written by the app's one error
@@ -21,6 +23,7 @@ import type { Clock } from '../../core/clock.ts';
 import { SwarmError } from '../../core/errors.ts';
 import { ENTRY_KINDS } from '../../ledger/entry.ts';
 import { ledgerEntries, ledgerEntry, providerReplicas, runUnits } from '../explore.ts';
+import { modelCard } from '../model-card.ts';
 import { SwarmStats } from '../stats.ts';
 import type { Db } from '../storage/db.ts';
 
@@ -77,4 +80,6 @@ export function registerDashboardApi(app: Hono, deps: DashboardApiDeps): void {
     if (!/^(0|[1-9][0-9]{0,15})$/.test(v) || !Number.isSafeInteger(Number(v))) throw new SwarmError('TRACKER_BAD_REQUEST', 'an entry index is a non-negative decimal integer');
     return c.json(await ledgerEntry(deps.db, Number(v)));
   });
+
+  app.get('/api/releases/:name/card', async (c) => c.json(await modelCard(deps.db, c.req.param('name'))));
 }
