@@ -15,7 +15,8 @@ import { DilocoRuns } from '../../src/tracker/runs/diloco.ts';
 import { TrackerService } from '../../src/tracker/service.ts';
 import type { TrackerServiceOptions } from '../../src/tracker/service.ts';
 import { migrate } from '../../src/tracker/storage/migrations.ts';
-import { openPglite, openPostgres } from '../../src/tracker/storage/db.ts';
+import { openPostgres } from '../../src/tracker/storage/db.ts';
+import { T0, templatePglite } from '../pglite-template.ts';
 import { freshDatabase } from './ledger/backends.ts';
 import type { Db } from '../../src/tracker/storage/db.ts';
 import { paramCount } from '../../src/model/llama.ts';
@@ -25,7 +26,7 @@ import { Prng } from '../../src/core/prng.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import type { Hono } from 'hono';
 
-export const T0 = 1_700_000_000_000;
+export { T0 };
 
 /**
  * The harness's registration difficulty: low, so tests stay fast, but not 0,
@@ -51,7 +52,7 @@ export interface Harness {
 
 /** PGlite in memory, or a fresh PostgreSQL database of its own per suite (no races with other files). */
 export async function freshDb(kind: 'pglite' | 'postgres', suite: string): Promise<Db> {
-  if (kind === 'pglite') return openPglite();
+  if (kind === 'pglite') return templatePglite();
   return openPostgres(await freshDatabase(`swarm_test_${suite}`));
 }
 

@@ -36,6 +36,8 @@ export interface Queryable {
 export interface Db extends Queryable {
   readonly driver: 'pglite' | 'postgres';
   close(): Promise<void>;
+  /** PGlite only: the data directory as a tarball (PGlite dumpDataDir), which openPglite's `template` loads */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 // ---------------------------------------------------------------------------
@@ -123,12 +125,14 @@ function txQueryable(raw: RawQuery): Queryable {
  * cross-process locking, so two handles (or two processes) on one directory
  * are not supported. Several trackers sharing a database need PostgreSQL.
  */
-export async function openPglite(dataDir?: string): Promise<Db> {
+export async function openPglite(dataDir?: string, o: { template?: Blob } = {}): Promise<Db> {
   const { PGlite, types } = await import('@electric-sql/pglite');
   let pg: InstanceType<typeof PGlite>;
   try {
     // int8 as string, like node-postgres, so callers see one representation.
-    pg = await PGlite.create(dataDir, { parsers: { [types.INT8]: (v: string) => v } });
+    // `template`: a data directory dumped by PGlite's dumpDataDir, loaded
+    // instead of running initdb (tests start from a migrated template).
+    pg = await PGlite.create(dataDir, { parsers: { [types.INT8]: (v: string) => v }, ...(o.template === undefined ? {} : { loadDataDir: o.template }) });
   } catch (e) {
     throw new SwarmError('STORAGE_UNAVAILABLE', 'the database is unavailable', { driverMessage: String(e) }, { cause: e });
   }
@@ -149,6 +153,9 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     },
     async close(): Promise<void> {
       if (!pg.closed) await pg.close();
+    },
+    async dumpDataDir(): Promise<Blob> {
+      return pg.dumpDataDir('none');
     },
   };
 }
