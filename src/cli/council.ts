@@ -10,12 +10,15 @@
  *   swarm council propose ban --target KEYID --reason TEXT
  *   swarm council propose unban --target KEYID [--reason TEXT]
  *   swarm council propose credit-adjust --target KEYID --grant N|--revoke N --reason TEXT
+ *   swarm council propose dispute --run ID --unit UNIT [--unit UNIT ...] --reason TEXT
  *   swarm council propose member-add|member-remove --target KEYID
  *   swarm council propose threshold --threshold M
+ *   swarm council propose cla --cla-file FILE | --sha256 HEX --cla-version ID
  *   swarm council vote ID --approve|--reject
  *   swarm council list [--status open|enacted|rejected|expired]
  *   swarm council show ID
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { systemClock } from '../core/clock.ts';
 import { SwarmError } from '../core/errors.ts';
@@ -25,6 +28,7 @@ import type { CouncilAction, CouncilVote } from '../ledger/entry.ts';
 import { PROPOSAL_STATUSES } from '../protocol/council.ts';
 import type { CouncilView, ProposalStatus, ProposalView, ProposeRequest, ReleaseView } from '../protocol/council.ts';
 import { councilVoteEntry } from '../protocol/entries.ts';
+import { isClaVersion, parseClaDocument } from '../protocol/cla.ts';
 import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { parseChoice, parsePositiveInt } from './flags.ts';
 import { loadOrCreateIdentity, swarmHome } from './identity.ts';
@@ -56,6 +60,10 @@ interface ProposeFlags {
   grant?: number;
   revoke?: number;
   threshold?: number;
+  claFile?: string;
+  sha256?: string;
+  claVersion?: string;
+  unit?: string[];
   expiresHours?: number;
   json?: boolean;
 }
@@ -87,6 +95,11 @@ export function proposalFromFlags(action: CouncilAction, o: ProposeFlags): Propo
       params = { change: o.grant === undefined ? 'revoke' : 'grant', amount: (o.grant ?? o.revoke)!, reason: String(need(o.reason, '--reason TEXT')) };
       break;
     }
+    case 'dispute':
+      subject = String(need(o.run, '--run ID'));
+      if (o.unit === undefined || o.unit.length === 0) throw new SwarmError('CLI_BAD_FLAG', 'a dispute proposal needs --unit UNIT (repeat for several)', { flag: '--unit' });
+      params = { units: o.unit, reason: String(need(o.reason, '--reason TEXT')) };
+      break;
     case 'member-add':
     case 'member-remove':
       subject = String(need(o.target, '--target KEYID'));
@@ -95,8 +108,27 @@ export function proposalFromFlags(action: CouncilAction, o: ProposeFlags): Propo
       subject = 'council';
       params = { threshold: Number(need(o.threshold, '--threshold M')) };
       break;
+    case 'cla': {
+      // a new contributor licence version: its id and the SHA-256 of its text's bytes (CLA.md states its version)
+      if ((o.claFile === undefined) === (o.sha256 === undefined)) {
+        throw new SwarmError('CLI_BAD_FLAG', 'a cla proposal needs --cla-file FILE (the text; its "Version:" line names the version) or --sha256 HEX with --cla-version ID', { flag: '--cla-file' });
+      }
+      if (o.claFile !== undefined) {
+        const doc = parseClaDocument(readFileSync(o.claFile));
+        if (o.claVersion !== undefined && o.claVersion !== doc.version) {
+          throw new SwarmError('CLI_BAD_FLAG', `--cla-version ${o.claVersion} differs from the version ${doc.version} that ${o.claFile} states`, { flag: '--cla-version' });
+        }
+        subject = doc.version;
+        params = { sha256: doc.sha256 };
+      } else {
+        subject = String(need(o.claVersion, '--cla-version ID'));
+        if (!isClaVersion(subject)) throw new SwarmError('CLI_BAD_FLAG', '--cla-version takes an id such as cla-v2 (letters, digits and . _ : / -)', { flag: '--cla-version' });
+        params = { sha256: o.sha256! };
+      }
+      break;
+    }
     default:
-      throw new SwarmError('CLI_BAD_FLAG', `"${action}" proposals are not carried out by trackers yet (dispute, run-parameters and cla come later)`, { action });
+      throw new SwarmError('CLI_BAD_FLAG', `"${action}" proposals are not carried out by trackers yet (run-parameters comes later)`, { action });
   }
   return {
     action,
@@ -134,22 +166,33 @@ export function registerCouncil(program: Command): void {
   tracker(
     council
       .command('propose')
-      .argument('<action>', `what to decide: ${COUNCIL_ACTIONS.filter((a) => !['dispute', 'run-parameters', 'cla'].includes(a)).join(', ')}`)
+      .argument('<action>', `what to decide: ${COUNCIL_ACTIONS.filter((a) => a !== 'run-parameters').join(', ')}`)
       .description('open a proposal; members then vote on it (`swarm council vote ID --approve`)')
       .option('--target <keyId>', 'the identity a ban, unban, credit-adjust or member-add/remove is about')
-      .option('--reason <text>', 'why (ban, unban, credit-adjust)')
+      .option('--reason <text>', 'why (ban, unban, credit-adjust, dispute)')
       .option('--checkpoint <sha256>', 'release: the checkpoint (a round\'s global state, as `swarm run show` lists it)')
       .option('--name <name>', 'release: the model version\'s name, e.g. sovereign-nano-v1 (lower-case letters, digits, . and -)')
-      .option('--run <id>', 'release: the run that published the checkpoint (default: found by the tracker)')
+      .option('--run <id>', 'release: the run that published the checkpoint (default: found by the tracker); dispute: the run of the units')
+      .option('--unit <id>', 'dispute: a unit whose accepted result to re-execute and re-judge; repeat for several', (v: string, prev: string[] = []) => [...prev, v])
       .option('--grant <n>', 'credit-adjust: credit to add', parsePositiveInt('--grant'))
       .option('--revoke <n>', 'credit-adjust: credit to take back', parsePositiveInt('--revoke'))
       .option('--threshold <m>', 'threshold: approvals a decision will need', parsePositiveInt('--threshold', 64))
+      .option('--cla-file <file>', 'cla: the new contributor licence text (e.g. CLA.md); its "Version:" line names the version, its SHA-256 identifies it')
+      .option('--sha256 <hex>', 'cla: the SHA-256 of the new text\'s bytes (with --cla-version, instead of --cla-file)')
+      .option('--cla-version <id>', 'cla: the new version\'s id, e.g. cla-v2 (with --sha256; with --cla-file it must match the file)')
       .option('--expires-hours <h>', 'how long the proposal stays open (default 168, a week)', parsePositiveInt('--expires-hours', 2160)),
   ).action(async (action: string, o: ProposeFlags) => {
     if (!(COUNCIL_ACTIONS as readonly string[]).includes(action)) throw new SwarmError('CLI_BAD_FLAG', `"${action}" is not an action; one of ${COUNCIL_ACTIONS.join(', ')}`, { action });
     const a = action as CouncilAction;
-    const p = await propose(await client(o.tracker), proposalFromFlags(a, o));
-    out(o.json, p, () => [...proposalLines(p), `members vote with: swarm council vote ${p.id} --approve --tracker ${o.tracker}`]);
+    const c = await client(o.tracker);
+    const p = await propose(c, proposalFromFlags(a, o));
+    // the text of a new CLA, stored as a content-addressed blob, is what GET /api/cla serves once the version is current (best effort)
+    const stored = a === 'cla' && o.claFile !== undefined ? await c.putBlob(readFileSync(o.claFile)).then(() => true, () => false) : undefined;
+    out(o.json, p, () => [
+      ...proposalLines(p),
+      ...(stored === false ? [`the tracker did not store the text (only registered providers and trainers upload blobs); it will serve the version's hash only`] : []),
+      `members vote with: swarm council vote ${p.id} --approve --tracker ${o.tracker}`,
+    ]);
   });
 
   tracker(

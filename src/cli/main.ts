@@ -18,6 +18,7 @@ import { registerTracker } from './tracker.ts';
 import { registerWitness } from './witness.ts';
 import { registerWhoami } from './whoami.ts';
 import { registerCouncil } from './council.ts';
+import { registerCla } from './cla.ts';
 
 export const VERSION = '0.1.0';
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerWhoami(program);
   registerCouncil(program);
+  registerCla(program);
   describeListDefaults(program);
   return program;
 }

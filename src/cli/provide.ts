@@ -1,6 +1,8 @@
 /**
  * `swarm provide --tracker URL`: lend this machine's cycles to a swarm
- * (issue 5). Registers this identity ($SWARM_HOME/identity.key), then pulls
+ * (issue 5). Registers this identity ($SWARM_HOME/identity.key), signs the
+ * tracker's contributor licence with it when told to (--accept-cla; without
+ * it, a tracker that requires one refuses work and this stops saying so), then pulls
  * work units, runs them in the sandbox, and uploads the results, obeying
  * --threads, --max-cpu, --idle-only and --hours. Ctrl-C once finishes the
  * unit in hand and exits; twice gives it back to the tracker at once.
@@ -23,6 +25,7 @@ import { DiskResultSpool } from '../provider/disk-spool.ts';
 import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { idleProbe } from '../provider/idle.ts';
 import { ProviderLoop } from '../provider/loop.ts';
+import { acceptCla } from '../provider/cla.ts';
 import { formatHours, parseHours } from '../provider/policy.ts';
 import type { HoursWindow } from '../provider/policy.ts';
 import type { ProviderLoopOptions, ProviderStatusLine, UnitRunner } from '../provider/loop.ts';
@@ -65,6 +68,8 @@ export interface ProvideOptions {
   home?: string;
   /** tensor engine in the sandbox (default auto: native if built, else wasm) */
   backend?: BackendName;
+  /** sign the tracker's current contributor licence agreement after registering (--accept-cla) */
+  acceptCla?: boolean;
   /** tests: a cheating provider's result transform */
   tamper?: ProviderLoopOptions['tamper'];
   onStatus?: (s: ProviderStatusLine) => void;
@@ -132,6 +137,14 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
     ...(o.units === undefined ? {} : { maxUnits: o.units }),
     ...(o.batch === undefined ? {} : { maxBatch: o.batch }),
     ...(o.tamper === undefined ? {} : { tamper: o.tamper }),
+    ...(o.acceptCla === true ? {
+      afterRegister: async () => {
+        const signed = await acceptCla(client, systemClock);
+        log(signed === null
+          ? 'this tracker asks for no contributor licence agreement'
+          : `accepted the contributor licence agreement ${signed.view.version} (sha256 ${signed.view.sha256}) with identity ${identity.keyPair.keyId}${signed.signature.created ? '' : ' (signed before)'}`);
+      },
+    } : {}),
     onStatus,
   });
   let presses = 0;
@@ -217,6 +230,7 @@ export function registerProvide(program: Command): void {
     .option('--units <n>', 'stop after this many units (default: keep going until Ctrl-C)', parsePositiveInt('--units'))
     .option('--batch <n>', `units one request may lease when units take under 2 s each (quick independent units; default 1: a DiLoCo round's slots should go to different providers)`, parsePositiveInt('--batch', MAX_BATCH_UNITS))
     .option('--json', 'print the status as one JSON object per line on stdout')
+    .option('--accept-cla', 'sign the tracker\'s contributor licence agreement with this identity after registering (read it first: `swarm cla show --tracker URL`); a tracker that requires one refuses work without it')
     .option('--ui-port <n>', `port of the local page on 127.0.0.1: status, pause/resume, policy (default: ${DEFAULT_UI_PORT}, or any free port when that one is taken)`, parseUiPort)
     .option('--no-ui', 'do not serve the local page')
     .option('--install', 'write a systemd user unit that starts this provider, with these flags, at login (Linux)')

@@ -1,6 +1,7 @@
 /**
  * `swarm tracker [--port N] [--host ADDR] [--db URL|DIR] [--trainer KEYID…]
- * [--registration-difficulty BITS] [--trust-proxy] [--no-rate-limits]`:
+ * [--registration-difficulty BITS] [--trust-proxy] [--no-rate-limits]
+ * [--council KEYID… --council-threshold M] [--cla FILE]`:
  * the coordinator (DESIGN.md, Processes). Storage is embedded PGlite under
  * $SWARM_HOME/tracker/db by default, PostgreSQL with --db postgres://…
  * (several trackers may share one). The tracker's own identity lives apart
@@ -8,6 +9,7 @@
  *
  * startTracker() is also what `swarm up` embeds.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Clock } from '../core/clock.ts';
@@ -18,6 +20,8 @@ import { utf8Encode } from '../core/encoding.ts';
 import { privateKeySeed } from '../ledger/keys.ts';
 import type { Ed25519KeyPair } from '../ledger/keys.ts';
 import { MemoryNonceStore } from '../protocol/nonce-store.ts';
+import { parseClaDocument } from '../protocol/cla.ts';
+import type { ClaDocument } from '../protocol/cla.ts';
 import { createTrackerApp } from '../tracker/http/app.ts';
 import { forwardedSource } from '../tracker/http/rate-limit.ts';
 import type { TrackerRateLimits } from '../tracker/http/rate-limit.ts';
@@ -34,6 +38,10 @@ import { loadOrCreateIdentity, swarmHome } from './identity.ts';
 import { parsePort, parsePositiveInt } from './flags.ts';
 import { listen } from './serve.ts';
 import { createDashboardApp } from './dashboard.ts';
+import { createBackend, defaultThreads } from './engine.ts';
+import { canonicalReexecutor } from '../tracker/reexecute.ts';
+import type { UnitReexecutor } from '../tracker/reexecute.ts';
+import { Engine } from '../tensor/tensor.ts';
 import type { Hono } from 'hono';
 
 export interface StartTrackerOptions {
@@ -62,6 +70,8 @@ export interface StartTrackerOptions {
   registrationDifficulty?: number;
   /** the genesis Steering Council (issue 20): member key ids and the approvals a decision needs */
   council?: { members: readonly string[]; threshold: number };
+  /** the contributor licence agreement identities must sign before their work counts (issue 20; default: none) */
+  cla?: ClaDocument;
 }
 
 export interface RunningTracker {
@@ -96,11 +106,14 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   let pending = 0;
   // The spot-check seed must be secret from providers: derive it from the tracker's private key.
   const spotCheckSeed = sha256Parts([utf8Encode('swarm-spot-check-seed\n'), privateKeySeed(key.privateKey)]).slice(0, 16);
+  // A council dispute re-executes units on this machine's fastest engine (same bits as ref), made when first needed.
+  let reexecutor: Promise<UnitReexecutor> | undefined;
   const service = new TrackerService({
     db,
     clock,
     key,
     spotCheckSeed,
+    reexecute: async (spec, getBlob) => (await (reexecutor ??= createBackend('auto', defaultThreads()).then((b) => canonicalReexecutor(new Engine(b)))))(spec, getBlob),
     ...(o.trainers === undefined ? {} : { trainers: o.trainers }),
     ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
     // Heads are signed in batches (issue 6): once batchSize entries are
@@ -141,6 +154,15 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   if (o.council !== undefined) {
     try {
       await service.council.form(o.council.members, o.council.threshold);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
+  // The CLA the tracker starts with is logged once; later versions only by council decision (cla.ts).
+  if (o.cla !== undefined) {
+    try {
+      await service.cla.start(o.cla);
     } catch (e) {
       await db.close();
       throw e;
@@ -191,6 +213,17 @@ export async function startTracker(o: StartTrackerOptions): Promise<RunningTrack
   };
 }
 
+/** --cla FILE: the document, read and parsed when the flag is (a bad file fails before anything starts). */
+function readClaFile(path: string): ClaDocument {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new SwarmError('CLI_BAD_FLAG', `--cla: cannot read ${path}: ${(e as Error).message}`, { flag: '--cla' });
+  }
+  return parseClaDocument(bytes);
+}
+
 function parseDifficulty(value: string): number {
   if (!/^\d{1,2}$/.test(value) || Number(value) > MAX_REGISTRATION_DIFFICULTY) {
     throw new SwarmError('CLI_BAD_FLAG', `--registration-difficulty takes a number of bits from 0 to ${MAX_REGISTRATION_DIFFICULTY}; refused "${value.slice(0, 80)}"`);
@@ -223,15 +256,17 @@ export function registerTracker(program: Command): void {
     .option('--trainer <keyId>', 'key id (as `swarm whoami` prints it) allowed to create runs and units; repeat the flag for several', collect, [])
     .option('--council <keyId>', 'a member of the genesis Steering Council (as `swarm whoami` prints it); repeat for each member. Logged once: later changes only by council decision (`swarm council`)', collectKey('--council'), [])
     .option('--council-threshold <m>', 'approvals a council decision needs (default: a majority of the --council members)', parsePositiveInt('--council-threshold', 64))
+    .option('--cla <file>', 'a contributor licence agreement (e.g. the repository\'s CLA.md; its "Version:" line names the version) that identities must sign before their work counts (`swarm provide --accept-cla`, `swarm cla sign`). Logged once; a new version only by council decision (default: none required)', readClaFile)
     .option('--lease-ms <ms>', 'how long a provider may hold a replica before it is issued again, in milliseconds, unless a unit sets its own (default: 120000, two minutes)', parsePositiveInt('--lease-ms', 86_400_000))
     .option('--registration-difficulty <bits>', `proof of work a provider solves to register, in leading zero bits of SHA-256 (0 = none; each bit doubles the work; default ${DEFAULT_REGISTRATION_DIFFICULTY}, tens of milliseconds)`, parseDifficulty)
     .option('--trust-proxy', 'behind a reverse proxy: rate-limit by the last X-Forwarded-For address instead of the socket\'s (without it, every client of a proxy on this host counts as loopback, which the per-address limits exempt)')
     .option('--no-rate-limits', 'turn off the per-address and per-key rate limits (docs/SECURITY.md)')
     .option('--json', 'print the address and key as one JSON line when ready')
-    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; council: string[]; councilThreshold?: number; leaseMs?: number; json?: boolean; registrationDifficulty?: number; trustProxy?: boolean; rateLimits: boolean }) => {
+    .action(async (o: { port: number; host: string; db?: string; trainer: string[]; council: string[]; councilThreshold?: number; cla?: ClaDocument; leaseMs?: number; json?: boolean; registrationDifficulty?: number; trustProxy?: boolean; rateLimits: boolean }) => {
       if (o.councilThreshold !== undefined && o.council.length === 0) throw new SwarmError('CLI_BAD_FLAG', '--council-threshold needs the members: --council KEYID (repeat for each)', { flag: '--council-threshold' });
       const t = await startTracker({
         ...(o.council.length === 0 ? {} : { council: { members: o.council, threshold: o.councilThreshold ?? Math.floor(o.council.length / 2) + 1 } }),
+        ...(o.cla === undefined ? {} : { cla: o.cla }),
         port: o.port,
         host: o.host,
         trainers: o.trainer,
@@ -244,6 +279,9 @@ export function registerTracker(program: Command): void {
       });
       const info = { url: t.url, trackerKeyId: t.key.keyId, db: t.db.driver, dbTarget: o.db === undefined ? 'default' : redactDbUrl(o.db) };
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `swarm tracker: listening on ${t.url} (db ${info.db}, key ${t.key.keyId.slice(0, 16)}…)\n`);
+      if (o.cla !== undefined && o.json !== true) {
+        process.stdout.write(`swarm tracker: contributor licence ${o.cla.version} (sha256 ${o.cla.sha256}) required; providers sign it with swarm provide --accept-cla or swarm cla sign --tracker ${t.url}\n`);
+      }
       await new Promise<void>((done) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Supervisor } from './supervisor.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { parseClaDocument } from '../protocol/cla.ts';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,8 @@ import { startTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/swarm.mjs', import.meta.url));
+/** The repository's contributor licence agreement: the version `swarm up`'s tracker requires (issue 20). */
+const CLA_FILE = fileURLToPath(new URL('../../CLA.md', import.meta.url));
 
 /** Per-preset defaults that finish within ~5 minutes on 2 cores with every unit replicated twice. */
 export const UP_DEFAULTS: Record<string, { slots: number; innerSteps: number; rounds: number; batch: number; seqLen: number; lr: number }> = {
@@ -100,7 +103,8 @@ export function aggregateOf(kind: UpFlags['aggregate']): RoundAggregate {
 }
 
 function spawnProvider(url: string, i: number, home: string): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'provide', '--tracker', url, '--threads', '1', '--json', '--no-ui', '--name', `local-${i}`], {
+  // --accept-cla: the person running `swarm up` runs the tracker too, and accepts its CLA for its own local providers (said on screen)
+  const child = spawn(process.execPath, [BIN, 'provide', '--tracker', url, '--threads', '1', '--json', '--no-ui', '--accept-cla', '--name', `local-${i}`], {
     env: { ...process.env, SWARM_HOME: home },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -170,6 +174,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     : gateway.fetch(c.req.raw)));
   // The Steering Council of this swarm (issue 20): one member, this machine's identity (`swarm whoami`).
   const me = await loadOrCreateIdentity(home);
+  const cla = parseClaDocument(readFileSync(CLA_FILE));
   // Models the council releases join the gateway's catalog (served once training is done).
   const served = new ServedModels();
   let serveRelease: (r: { decision: string; subject: string; params: Record<string, unknown> }) => Promise<void> = async () => undefined;
@@ -180,6 +185,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     db: o.db ?? join(work, 'db'),
     mount: [{ path: '/v1', app: gatewayMount }],
     council: { members: [me.keyPair.keyId], threshold: 1 },
+    cla,
     service: {
       onCouncilDecision: (d) => {
         if (d.action === 'release') serveRelease(d).catch((e: unknown) => log(`swarm up: cannot serve release ${d.subject}: ${e instanceof Error ? e.message : String(e)}`));
@@ -208,6 +214,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     log(`swarm up: dashboard at ${tracker.url}/ (the swarm live, the run's loss curve, leaderboard, ledger explorer, chat)`);
     log(`swarm up: council: one member, your identity ${me.keyPair.keyId.slice(0, 16)}… (threshold 1); release a checkpoint with ` +
       `npm run -s swarm -- council propose release --checkpoint SHA256 --name NAME --tracker ${tracker.url}, then council vote ID --approve`);
+    log(`swarm up: contributor licence ${cla.version} (CLA.md, sha256 ${cla.sha256.slice(0, 16)}…): you run this tracker, so its local providers accept it for you (--accept-cla); others join with provide --accept-cla`);
     const fallback = nativeFallbackLine();
     if (fallback !== undefined) log(fallback);
     const kernelText = kernelsText('auto');

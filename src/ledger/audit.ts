@@ -36,6 +36,11 @@
  *                               enough approvals of earlier votes by members
  *                               who still are; every credit-adjusted entry is
  *                               backed by an enacted decision
+ *         CLA entries           cla-book.ts (issue 20): a cla-signed entry is
+ *                               self-signed (like a registration) and names the
+ *                               current cla-published version and hash; a
+ *                               cla-published names an enacted cla decision
+ *                               with that version and hash, or is the first
  *
  * Not checked here: what a checkpoint's bytes are (that is `swarm audit
  * --replay`), and whether a quorum was large enough for the run's policy
@@ -49,6 +54,7 @@ import type { EntryKind, LedgerEntry } from './entry.ts';
 import { keyIdOf, publicKeyFromRaw, verifyBytes } from './keys.ts';
 import type { PublicKeyInput } from './keys.ts';
 import { CouncilBook, COUNCIL_AUDIT_REASONS } from './council-book.ts';
+import { ClaBook, CLA_AUDIT_REASONS } from './cla-book.ts';
 import { leafHash, rootHash } from './merkle.ts';
 import { isTreeHeadSignatureValid } from './tree-head.ts';
 import type { SignedTreeHead } from './tree-head.ts';
@@ -66,6 +72,7 @@ export const AUDIT_REASONS = [
   'duplicate-credit',
   'checkpoint-without-verdict',
   ...COUNCIL_AUDIT_REASONS,
+  ...CLA_AUDIT_REASONS,
 ] as const;
 export type AuditReason = (typeof AUDIT_REASONS)[number];
 
@@ -125,8 +132,14 @@ class Bookkeeping {
   readonly validResults = new Set<string>();
   /** run/unit/provider/result already credited */
   readonly credited = new Set<string>();
+  /** run/unit/provider -> the result credited and the amount (a dispute's corrections are checked against it) */
+  readonly creditOf = new Map<string, { result: string; amount: number }>();
+  /** run/unit -> the amount a valid replica of it was credited */
+  readonly unitCredit = new Map<string, number>();
   /** the council: members, proposals, votes, decisions (council-book.ts) */
   readonly council = new CouncilBook();
+  /** the contributor licence: the current version (cla-book.ts) */
+  readonly cla = new ClaBook();
 }
 
 type Check = { reason: AuditReason; message: string } | undefined;
@@ -154,6 +167,11 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
     const key = publicKeyFromRaw(registeredPublicKey(e));
     if (!signatureHolds(e, key)) return { reason: 'bad-signature', message: 'the vote is not signed by the key it carries' };
     return book.council.vote(e, key);
+  }
+  if (e.kind === 'cla-signed') {
+    // self-signed, like a registration: the body carries the signer's key
+    if (!signatureHolds(e, publicKeyFromRaw(registeredPublicKey(e)))) return { reason: 'bad-signature', message: 'the CLA signature is not signed by the key it carries' };
+    return book.cla.sign(e);
   }
   if (e.kind === 'result-submitted') {
     const key = book.providers.get(e.actor);
@@ -206,6 +224,8 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
         return { reason: 'duplicate-credit', message: `${b.provider}'s result on ${b.run}/${b.unit} was credited before` };
       }
       book.credited.add(key);
+      book.creditOf.set(k3(b.run, b.unit, b.provider), { result: b.result, amount: b.amount });
+      book.unitCredit.set(b.run + SEP + b.unit, b.amount);
       return undefined;
     }
     case 'checkpoint-published': {
@@ -220,6 +240,8 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
       }
       return undefined;
     }
+    case 'cla-published':
+      return book.cla.publish(e, book.council);
     case 'council-formed':
       return book.council.form(e);
     case 'council-proposal':
@@ -227,7 +249,11 @@ function checkEntry(e: LedgerEntry, book: Bookkeeping, tracker: { id: string; ke
     case 'council-decision':
       return book.council.enact(e);
     case 'credit-adjusted':
-      return book.council.adjustCredit(e);
+      return book.council.adjustCredit(e, {
+        credited: (run, unit, provider) => book.creditOf.get(k3(run, unit, provider)),
+        submitted: (run, unit, provider, result) => book.results.has(k4(run, unit, provider, result)),
+        unitCredit: (run, unit) => book.unitCredit.get(run + SEP + unit),
+      });
     default:
       return undefined;
   }

@@ -9,7 +9,10 @@
  *   release         model name (a-z0-9.-)   { checkpoint: sha256 hex, run?: run id }
  *   ban             provider key id         { reason: text }
  *   unban           provider key id         { reason?: text }
- *   dispute         run id                  { units: unit id[] (1..64), reason: text }
+ *   dispute         run id                  { units: unit id[] (1..64), reason: text,
+ *                                             findings?: [{ unit, accepted, recomputed }] }
+ *                   (findings: the tracker's re-execution of each unit, added when it opens
+ *                   the proposal, so members approve the evidence itself)
  *   credit-adjust   provider key id         { change: grant|revoke, amount: 1.., reason: text }
  *   run-parameters  run id                  { replication?: 1..16 } (at least one)
  *   member-add      member key id           {}
@@ -42,7 +45,9 @@ export const MAX_DISPUTED_UNITS = 64;
 export interface ReleaseParams { checkpoint: string; run?: string }
 export interface BanParams { reason: string }
 export interface UnbanParams { reason?: string }
-export interface DisputeParams { units: string[]; reason: string }
+/** A disputed unit: the canonical hash its quorum accepted, and the tracker's re-execution's. */
+export interface DisputeFinding { unit: string; accepted: string; recomputed: string }
+export interface DisputeParams { units: string[]; reason: string; findings?: DisputeFinding[] }
 export interface CreditAdjustParams { change: CreditChange; amount: number; reason: string }
 export interface RunParameters { replication?: number }
 export interface ThresholdParams { threshold: number }
@@ -85,12 +90,24 @@ const RULES: { [A in CouncilAction]: Rule<A> } = {
     return { subject: V.hex64(subject, '$.subject'), params: o.reason === undefined ? {} : { reason: reason(o.reason, member(path, 'reason')) } };
   },
   dispute: (subject, p, path) => {
-    const o = V.object(p, path, ['units', 'reason']);
+    const o = V.object(p, path, ['units', 'reason'], ['findings']);
     const uPath = member(path, 'units');
     const units = V.array(o.units, uPath, MAX_DISPUTED_UNITS).map((u, i) => runId(u, element(uPath, i)));
     if (units.length === 0) V.fail(uPath, 'name at least one unit');
     if (new Set(units).size !== units.length) V.fail(uPath, 'duplicate unit');
-    return { subject: runId(subject, '$.subject'), params: { units, reason: reason(o.reason, member(path, 'reason')) } };
+    const params: DisputeParams = { units, reason: reason(o.reason, member(path, 'reason')) };
+    if (o.findings !== undefined) {
+      const fPath = member(path, 'findings');
+      params.findings = V.array(o.findings, fPath, MAX_DISPUTED_UNITS).map((f, i) => {
+        const at = element(fPath, i);
+        const fo = V.object(f, at, ['unit', 'accepted', 'recomputed']);
+        const unit = runId(fo.unit, member(at, 'unit'));
+        if (unit !== units[i]) V.fail(member(at, 'unit'), 'findings follow the units, one each, in order');
+        return { unit, accepted: V.hex64(fo.accepted, member(at, 'accepted')), recomputed: V.hex64(fo.recomputed, member(at, 'recomputed')) };
+      });
+      if (params.findings.length !== units.length) V.fail(fPath, 'one finding per unit');
+    }
+    return { subject: runId(subject, '$.subject'), params };
   },
   'credit-adjust': (subject, p, path) => {
     const o = V.object(p, path, ['change', 'amount', 'reason']);

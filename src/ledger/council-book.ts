@@ -24,14 +24,19 @@
  *    remove a member without leaving fewer members than the threshold, ban
  *    an unbanned identity, release under an unused name...).
  *  - credit-adjusted: backed by an enacted credit-adjust decision for that
- *    provider, change and amount, used once.
+ *    provider, change and amount, used once; or by an enacted dispute whose
+ *    findings (the tracker's re-execution, in the proposal members signed)
+ *    show the accepted hash of that unit wrong: then it revokes exactly
+ *    what a provider was credited for the wrong hash, or grants a provider
+ *    that submitted the recomputed hash what the unit's credit was, once
+ *    per provider and unit.
  */
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from '../core/canonical-json.ts';
 import { isSwarmError } from '../core/errors.ts';
 import { checkCouncilApprovals, councilDecisionBytes } from './council.ts';
 import { parseCouncilAction } from './council-actions.ts';
-import type { ParsedCouncilAction } from './council-actions.ts';
+import type { DisputeFinding, ParsedCouncilAction } from './council-actions.ts';
 import { ENTRY_LIMITS } from './entry.ts';
 import type { CouncilProposal, CouncilProposalBody, CouncilVote, KeyId, LedgerEntry } from './entry.ts';
 import { base64Decode, bytesEqual } from '../core/encoding.ts';
@@ -75,6 +80,16 @@ export function proposalOfBody(body: CouncilProposalBody): CouncilProposal {
   return proposal;
 }
 
+/** What the auditor knows of credit so far, for dispute corrections (audit.ts keeps it). */
+export interface CreditView {
+  /** the provider's credit on a unit and the result it was for */
+  credited(run: string, unit: string, provider: KeyId): { result: string; amount: number } | undefined;
+  /** whether the provider submitted `result` for the unit */
+  submitted(run: string, unit: string, provider: KeyId, result: string): boolean;
+  /** what a valid replica of the unit was credited (every valid replica gets the same) */
+  unitCredit(run: string, unit: string): number | undefined;
+}
+
 export class CouncilBook {
   formed = false;
   readonly members = new Set<KeyId>();
@@ -86,8 +101,14 @@ export class CouncilBook {
   readonly banned = new Map<KeyId, string>();
   /** release name -> checkpoint and decision */
   readonly releases = new Map<string, { checkpoint: string; decision: string }>();
+  /** enacted `cla` decisions: decision id -> the CLA version it makes current and its text's hash (cla-book.ts checks cla-published entries against it) */
+  readonly claDecisions = new Map<string, { version: string; sha256: string }>();
   /** enacted credit-adjust decisions not yet carried out by a credit-adjusted entry */
   private readonly adjustments = new Map<string, { provider: KeyId; change: string; amount: number }>();
+  /** enacted disputes: run, and the units whose accepted hash the re-execution contradicted */
+  private readonly disputes = new Map<string, { run: string; wrong: Map<string, DisputeFinding> }>();
+  /** dispute corrections made: decision, unit, provider */
+  private readonly corrected = new Set<string>();
 
   form(e: LedgerEntry<'council-formed'>): CouncilCheck {
     if (this.formed) return { reason: 'council-formed-twice', message: 'the council was formed before; membership changes only by decision' };
@@ -111,6 +132,9 @@ export class CouncilBook {
     } catch (err) {
       if (!isSwarmError(err)) throw err;
       return { reason: 'bad-council-params', message: `proposal ${b.decision}: ${err.message}` };
+    }
+    if (action.action === 'dispute' && action.params.findings === undefined) {
+      return { reason: 'bad-council-params', message: `dispute ${b.decision} carries no findings (the tracker's re-execution of its units)` };
     }
     this.proposals.set(b.decision, { proposal: proposalOfBody(b), body: b, action, votes: new Map(), approvals: new Map(), enacted: false });
     return undefined;
@@ -169,13 +193,34 @@ export class CouncilBook {
     return undefined;
   }
 
-  adjustCredit(e: LedgerEntry<'credit-adjusted'>): CouncilCheck {
+  adjustCredit(e: LedgerEntry<'credit-adjusted'>, credits: CreditView): CouncilCheck {
     const b = e.body;
+    const dispute = this.disputes.get(b.decision);
+    if (dispute !== undefined) return this.correct(b, dispute, credits);
     const a = this.adjustments.get(b.decision);
     if (a === undefined || a.provider !== b.provider || a.change !== b.change || a.amount !== b.amount) {
       return { reason: 'adjustment-without-decision', message: `credit ${b.change} of ${b.amount} for ${b.provider}: no enacted decision ${b.decision} made exactly this change (or it was carried out before)` };
     }
     this.adjustments.delete(b.decision);
+    return undefined;
+  }
+
+  /** A credit-adjusted entry naming an enacted dispute (see the header). */
+  private correct(b: LedgerEntry<'credit-adjusted'>['body'], d: { run: string; wrong: Map<string, DisputeFinding> }, credits: CreditView): CouncilCheck {
+    const bad = (why: string): CouncilCheck => ({ reason: 'adjustment-without-decision', message: `credit ${b.change} of ${b.amount} for ${b.provider} under dispute ${b.decision}: ${why}` });
+    if (b.run !== d.run || b.unit === undefined) return bad(`it must name a unit of run ${d.run}`);
+    const f = d.wrong.get(b.unit);
+    if (f === undefined) return bad(`the dispute found no wrong verdict on ${b.unit}`);
+    const once = `${b.decision}\n${b.unit}\n${b.provider}`;
+    if (this.corrected.has(once)) return bad('this provider\'s credit on this unit was corrected before');
+    const had = credits.credited(d.run, b.unit, b.provider);
+    if (b.change === 'revoke') {
+      if (had === undefined || had.result !== f.accepted || had.amount !== b.amount) return bad(`it was not credited ${b.amount} for the wrong hash ${f.accepted}`);
+    } else {
+      if (had !== undefined || !credits.submitted(d.run, b.unit, b.provider, f.recomputed)) return bad(`it did not submit the recomputed hash ${f.recomputed} uncredited`);
+      if (credits.unitCredit(d.run, b.unit) !== b.amount) return bad('the amount is not the unit\'s credit');
+    }
+    this.corrected.add(once);
     return undefined;
   }
 
@@ -209,11 +254,17 @@ export class CouncilBook {
       case 'release':
         this.releases.set(a.subject, { checkpoint: a.params.checkpoint, decision });
         return;
+      case 'cla':
+        this.claDecisions.set(decision, { version: a.subject, sha256: a.params.sha256 });
+        return;
       case 'credit-adjust':
         this.adjustments.set(decision, { provider: a.subject, change: a.params.change, amount: a.params.amount });
         return;
+      case 'dispute':
+        this.disputes.set(decision, { run: a.subject, wrong: new Map((a.params.findings ?? []).filter((f) => f.accepted !== f.recomputed).map((f) => [f.unit, f])) });
+        return;
       default:
-        return; // dispute, run-parameters, cla: effects outside the log's council state
+        return; // run-parameters, cla: effects outside the log's council state
     }
   }
 }

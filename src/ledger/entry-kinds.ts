@@ -17,5 +17,10 @@ export const ENTRY_KINDS = [
   'council-proposal',
   'council-vote',
   'credit-adjusted',
+  // the contributor licence (issue 20): a version made current (at the
+  // tracker's start, or by a council `cla` decision), and an identity's own
+  // signature of a version
+  'cla-published',
+  'cla-signed',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];

@@ -231,10 +231,37 @@ export interface CreditAdjustedBody {
   /** the enacted decision that made the change */
   decision: string;
   reason?: string;
+  /** the unit a dispute re-judged (both or neither) */
+  run?: string;
+  unit?: string;
 }
 
 /** What council members sign: a decision without its approvals (council.ts). */
 export type CouncilProposal = Omit<CouncilDecisionBody, 'approvals'>;
+
+/**
+ * A contributor licence version made current (issue 20; CLA.md): its id and
+ * the SHA-256 of its text's bytes; tracker-signed. The first one a tracker
+ * logs (given at its start) names no decision; every later one names the
+ * enacted `cla` council decision that made it current.
+ */
+export interface ClaPublishedBody {
+  version: string;
+  sha256: HashHex;
+  decision?: string;
+}
+
+/**
+ * An identity's signature of a CLA version, signed by the identity itself
+ * (actor = keyIdOf(publicKey), as a registration is): it names the version
+ * and the hash of the text it agrees to.
+ */
+export interface ClaSignedBody {
+  version: string;
+  sha256: HashHex;
+  /** base64 of the signer's raw 32-byte Ed25519 public key */
+  publicKey: string;
+}
 
 export interface EntryBodies {
   'provider-registered': ProviderRegisteredBody;
@@ -248,6 +275,8 @@ export interface EntryBodies {
   'council-proposal': CouncilProposalBody;
   'council-vote': CouncilVoteBody;
   'credit-adjusted': CreditAdjustedBody;
+  'cla-published': ClaPublishedBody;
+  'cla-signed': ClaSignedBody;
 }
 
 /** An entry before signing; a union over kinds, so `kind` narrows `body`. */
@@ -471,7 +500,7 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
     return body;
   },
   'credit-adjusted': (value, path) => {
-    const o = V.object(value, path, ['provider', 'change', 'amount', 'decision'], ['reason']);
+    const o = V.object(value, path, ['provider', 'change', 'amount', 'decision'], ['reason', 'run', 'unit']);
     const body: CreditAdjustedBody = {
       provider: V.hex64(o.provider, member(path, 'provider')),
       change: V.literal(o.change, member(path, 'change'), CREDIT_CHANGES),
@@ -479,7 +508,26 @@ const BODY_PARSERS: { [K in EntryKind]: BodyParser<K> } = {
       decision: id(o.decision, member(path, 'decision')),
     };
     if (o.reason !== undefined) body.reason = text(o.reason, member(path, 'reason'), ENTRY_LIMITS.reasonLength);
+    if ((o.run === undefined) !== (o.unit === undefined)) V.fail(member(path, o.run === undefined ? 'run' : 'unit'), 'a run and a unit, or neither');
+    if (o.run !== undefined) {
+      body.run = id(o.run, member(path, 'run'));
+      body.unit = id(o.unit, member(path, 'unit'));
+    }
     return body;
+  },
+  'cla-published': (value, path) => {
+    const o = V.object(value, path, ['version', 'sha256'], ['decision']);
+    const body: ClaPublishedBody = { version: id(o.version, member(path, 'version')), sha256: V.hex64(o.sha256, member(path, 'sha256')) };
+    if (o.decision !== undefined) body.decision = id(o.decision, member(path, 'decision'));
+    return body;
+  },
+  'cla-signed': (value, path) => {
+    const o = V.object(value, path, ['version', 'sha256', 'publicKey']);
+    return {
+      version: id(o.version, member(path, 'version')),
+      sha256: V.hex64(o.sha256, member(path, 'sha256')),
+      publicKey: publicKeyField(o.publicKey, member(path, 'publicKey')),
+    };
   },
 };
 
@@ -494,10 +542,10 @@ function parseEnvelope(value: unknown, withSig: boolean): LedgerEntry | Unsigned
   const time = V.uint(o.time, member('$', 'time'));
   const actor = V.hex64(o.actor, member('$', 'actor'));
   const body = parseBody(kind, o.body, member('$', 'body'));
-  if (kind === 'provider-registered' || kind === 'council-vote') {
-    // Self-signed: a registration (or a member's vote) is signed by the key
-    // it carries, which proves the signer holds that key.
-    const carried = keyIdOf(publicKeyRawOf(body as ProviderRegisteredBody | CouncilVoteBody));
+  if (kind === 'provider-registered' || kind === 'council-vote' || kind === 'cla-signed') {
+    // Self-signed: a registration (or a member's vote, or a CLA signature) is
+    // signed by the key it carries, which proves the signer holds that key.
+    const carried = keyIdOf(publicKeyRawOf(body as ProviderRegisteredBody | CouncilVoteBody | ClaSignedBody));
     if (actor !== carried) V.fail(member('$', 'actor'), `a ${kind} entry is signed by the key it carries (actor must be its key id)`);
   }
   const entry: Record<string, unknown> = { v: ENTRY_VERSION, kind };
@@ -615,12 +663,17 @@ export function isEntrySignatureValid(entry: LedgerEntry, publicKey: PublicKeyIn
   }
 }
 
-function publicKeyRawOf(body: ProviderRegisteredBody | CouncilVoteBody): Uint8Array {
+function publicKeyRawOf(body: ProviderRegisteredBody | CouncilVoteBody | ClaSignedBody): Uint8Array {
   return V.base64(body.publicKey, '$["body"]["publicKey"]', ED25519_PUBLIC_KEY_BYTES);
 }
 
-/** The raw public key a provider-registered (or council-vote) entry carries: its own signing key. */
-export function registeredPublicKey(entry: LedgerEntry<'provider-registered' | 'council-vote'>): Uint8Array {
-  if (entry.kind !== 'provider-registered' && entry.kind !== 'council-vote') V.fail(member('$', 'kind'), 'not a provider-registered or council-vote entry');
+/** Kinds signed by the key their body carries (see parseEnvelope). */
+export type SelfSignedKind = 'provider-registered' | 'council-vote' | 'cla-signed';
+
+/** The raw public key a self-signed entry (provider-registered, council-vote, cla-signed) carries: its own signing key. */
+export function registeredPublicKey(entry: LedgerEntry<SelfSignedKind>): Uint8Array {
+  if (entry.kind !== 'provider-registered' && entry.kind !== 'council-vote' && entry.kind !== 'cla-signed') {
+    V.fail(member('$', 'kind'), 'not a self-signed entry (provider-registered, council-vote or cla-signed)');
+  }
   return publicKeyRawOf(entry.body);
 }

@@ -116,6 +116,12 @@ export interface ProviderLoopOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   onStatus?: (s: ProviderStatusLine) => void;
+  /**
+   * Called once registration succeeded, before any work is asked for (retried
+   * like the registration when the tracker is unreachable): `swarm provide
+   * --accept-cla` signs the tracker's contributor licence here (cla.ts).
+   */
+  afterRegister?: () => Promise<void>;
   /** transforms a result before upload: ONLY for tests that play a cheating provider */
   tamper?: (result: Uint8Array, unit: WorkAssignment) => Uint8Array;
 }
@@ -127,7 +133,7 @@ export class ProviderLoop {
   /** the lease of the last unit taken (ms): bounds the back-off */
   private leaseHintMs: number | null = null;
   private stopping = false;
-  /** the tracker's TRACKER_BANNED refusal, once seen: the loop ends and run() throws it */
+  /** the tracker's refusal of this identity (TRACKER_BANNED, TRACKER_CLA_REQUIRED: stopsLoop), once seen: the loop ends and run() throws it */
   private banned: SwarmError | null = null;
   /** units leased by the last exchange and not run yet */
   private readonly queue: WorkAssignment[] = [];
@@ -246,6 +252,7 @@ export class ProviderLoop {
       if (this.stopping) break;
       try {
         await this.o.client.register(this.o.name, { threads: this.o.threads, memoryBytes: this.o.memoryBytes }, this.o.team);
+        await this.o.afterRegister?.();
         break;
       } catch (e) {
         if (!isTransient(e)) throw e;
@@ -315,8 +322,9 @@ export class ProviderLoop {
           await this.sleep(took * (100 / maxCpu - 1), this.wake.signal);
         }
       } catch (e) {
-        // Banned by the council (issue 20): nothing more will be accepted from this identity; stop and say why.
-        if (isSwarmError(e, 'TRACKER_BANNED')) this.banned = e;
+        // Banned by the council, or no signature of the tracker's CLA (issue 20): nothing more will
+        // be accepted from this identity until a person acts; stop and say why.
+        if (stopsLoop(e)) this.banned = this.refusal(e);
         if (this.banned !== null) break;
         if (!isTransient(e)) {
           this.set({ failed: this.status.failed + 1, message: isSwarmError(e) ? `${e.code}: ${e.message}` : String(e) });
@@ -482,7 +490,7 @@ export class ProviderLoop {
       c.heartbeat(unit.unitId, this.status.progress).catch((e: unknown) => {
         // a ban stops the unit in hand at once (its result would be refused)
         if (isSwarmError(e, 'TRACKER_BANNED')) {
-          this.banned = e;
+          this.banned = this.refusal(e);
           this.stop({ now: true });
         }
       });
@@ -524,4 +532,16 @@ export class ProviderLoop {
   private log(line: string): void {
     this.o.onLog?.(line);
   }
+
+  /** The refusal run() ends with: a missing CLA signature also says where to read the text and how to accept it. */
+  private refusal(e: SwarmError): SwarmError {
+    if (e.code !== 'TRACKER_CLA_REQUIRED') return e;
+    const version = typeof e.details?.version === 'string' ? ` ${e.details.version}` : '';
+    return new SwarmError(e.code, `${e.message}. Read the CLA${version} at ${this.o.client.baseUrl}/api/cla (or \`swarm cla show --tracker ${this.o.client.baseUrl}\`), then run swarm provide again with --accept-cla`, e.details);
+  }
+}
+
+/** Refusals of this identity that no retry can change: a council ban, or no signature of the tracker's current CLA. */
+function stopsLoop(e: unknown): e is SwarmError {
+  return isSwarmError(e, 'TRACKER_BANNED') || isSwarmError(e, 'TRACKER_CLA_REQUIRED');
 }

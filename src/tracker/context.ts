@@ -21,6 +21,7 @@ import type { Statement } from './storage/combine.ts';
 import type { Db, Queryable } from './storage/db.ts';
 import { LedgerSequencer, queueLedgerStatement } from './storage/ledger-queue.ts';
 import { inspectUnitSpec } from './unit-inspector.ts';
+import type { UnitReexecutor } from './reexecute.ts';
 import type { UnitInspection, UnitInspector } from './unit-inspector.ts';
 import { DEFAULT_ADAPTIVE_POLICY } from './validation/adaptive.ts';
 import type { AdaptivePolicy } from './validation/adaptive.ts';
@@ -44,6 +45,8 @@ export interface TrackerServiceOptions {
   trainers?: readonly string[];
   /** called after the sequencer appended `count` entries to the log */
   onLedgerAppend?: (count: number) => void;
+  /** recomputes a unit's result for a council dispute (reexecute.ts; default: the ref engine) */
+  reexecute?: UnitReexecutor;
   /** called after a council decision was enacted and its effect applied (after commit; issue 20) */
   onCouncilDecision?: (d: { decision: string; action: CouncilAction; subject: string; params: Record<string, unknown> }) => void;
   /** called after a unit reaches a canonical result (after commit) */

@@ -25,11 +25,22 @@
  * (providers.banned_by; the scheduler refuses a banned key with
  * TRACKER_BANNED, and its unjudged replicas are discarded and reissued:
  * work-unit.ts discardProvider), credit-adjust (a credit-adjusted entry and
- * the provider's credit), member-add / member-remove / threshold. The
- * actions dispute, run-parameters and cla are defined in the log's
- * vocabulary (council-actions.ts) but not carried out by this tracker yet:
- * proposing them is refused with COUNCIL_ACTION_UNSUPPORTED, so nothing is
- * decided that would not take effect.
+ * the provider's credit), member-add / member-remove / threshold, and
+ * dispute: when it is proposed the tracker re-executes each named unit on
+ * the canonical engine (reexecute.ts) and adds what it found to the
+ * proposal (`findings`: the accepted hash and the recomputed one), so the
+ * members approve the evidence itself; when it is enacted, for every unit
+ * whose accepted hash was wrong, each provider credited for the wrong hash
+ * loses that credit (a credit-adjusted revoke entry, a valid result moved
+ * to the invalid count, a strike on its adaptive-replication record) and
+ * each provider that submitted the recomputed hash but was judged invalid
+ * gets the unit's credit (a grant). The unit's history is not rewritten: its
+ * aggregation into a checkpoint stands, and the log says it was disputed.
+ * A cla decision makes a new contributor licence version current (cla.ts).
+ * The action run-parameters is defined in the log's vocabulary
+ * (council-actions.ts) but not carried out by this tracker yet: proposing
+ * it is refused with COUNCIL_ACTION_UNSUPPORTED, so nothing is decided that
+ * would not take effect.
  *
  * Council rows are locked before unit and provider rows (the scheduler
  * never touches the former), so the lock order stays acyclic.
@@ -38,7 +49,7 @@ import { base64Decode } from '../core/encoding.ts';
 import { SwarmError } from '../core/errors.ts';
 import { effectProblem, proposalOfBody as proposalOf } from '../ledger/council-book.ts';
 import { parseCouncilAction } from '../ledger/council-actions.ts';
-import type { ParsedCouncilAction } from '../ledger/council-actions.ts';
+import type { DisputeFinding, ParsedCouncilAction } from '../ledger/council-actions.ts';
 import { councilDecisionBytes, verifyCouncilDecision } from '../ledger/council.ts';
 import { entryLeafHash, parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
 import type { CouncilDecisionBody, CouncilProposal, CouncilProposalBody, CouncilVote, KeyId, LedgerEntry } from '../ledger/entry.ts';
@@ -47,18 +58,24 @@ import type { PublicKeyInput } from '../ledger/keys.ts';
 import { DEFAULT_PROPOSAL_LIFETIME_MS } from '../protocol/council.ts';
 import type { CouncilView, ProposalStatus, ProposalView, ProposeRequest, ReleaseView } from '../protocol/council.ts';
 import type { TrackerContext } from './context.ts';
+import { claDecisionEffect } from './cla.ts';
 import type { Statement } from './storage/combine.ts';
 import type { Queryable } from './storage/db.ts';
 import { UNIT_COLUMNS, unitStatements, write } from './unit-rows.ts';
 import type { UnitRow } from './unit-rows.ts';
 import { discardProvider } from './validation/work-unit.ts';
+import { recordVerdict } from './validation/adaptive.ts';
+import type { ProviderRecord } from './validation/adaptive.ts';
+import { canonicalReexecutor } from './reexecute.ts';
+import type { UnitReexecutor } from './reexecute.ts';
+import { getBlob } from './storage/blobs.ts';
 
 /** How far a vote entry's own time may be from the tracker's clock (the request window's width). */
 export const MAX_VOTE_SKEW_MS = 60_000;
 /** Arbitrary 64-bit advisory-lock key for forming the council ("SWCNCL"). */
 const COUNCIL_LOCK_KEY = 0x5357_434e_434cn;
 /** Actions whose effect this tracker does not carry out yet (see the header). */
-const UNSUPPORTED: ReadonlySet<string> = new Set(['dispute', 'run-parameters', 'cla']);
+const UNSUPPORTED: ReadonlySet<string> = new Set(['run-parameters']);
 
 interface ProposalRow {
   id: string;
@@ -79,6 +96,9 @@ interface VoteRow {
 }
 
 export class Council {
+  /** made on the first dispute, unless the tracker was given one (TrackerServiceOptions.reexecute) */
+  private reexecutor: UnitReexecutor | undefined;
+
   constructor(private readonly ctx: TrackerContext) {}
 
   /**
@@ -130,6 +150,11 @@ export class Council {
     const parsed = parseCouncilAction(req.action, req.subject, req.params as CouncilProposal['params']);
     if (UNSUPPORTED.has(parsed.action)) {
       throw new SwarmError('COUNCIL_ACTION_UNSUPPORTED', `this tracker does not carry out "${parsed.action}" decisions yet, so it opens no proposal for one`, { action: parsed.action });
+    }
+    // a dispute's evidence: re-executing its units takes time, so before the transaction
+    if (parsed.action === 'dispute') {
+      if (!(await this.isMember(proposer))) throw new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${proposer} is not a member of this tracker's council`, { keyId: proposer });
+      parsed.params.findings = await this.reexecute(parsed.subject, parsed.params.units);
     }
     const now = this.ctx.now();
     const { id, appended } = await this.ctx.db.transaction(async (tx) => {
@@ -347,8 +372,13 @@ export class Council {
       }
       case 'unban':
         return { statements: [{ sql: 'UPDATE providers SET banned_by = NULL WHERE key_id = $1', params: [a.subject] }], entries: [] };
+      case 'cla':
+        // a new contributor licence version becomes current (cla.ts); earlier signatures no longer suffice
+        return claDecisionEffect(this.ctx, tx, decision, a.subject, a.params.sha256, now);
       case 'ban':
         return this.ban(tx, decision, a.subject, now);
+      case 'dispute':
+        return this.settleDispute(tx, decision, a.subject, a.params.findings ?? [], now);
       case 'credit-adjust': {
         const sign = a.params.change === 'grant' ? 1 : -1;
         return {
@@ -360,6 +390,64 @@ export class Council {
         // propose() refuses the rest (UNSUPPORTED), so none is ever enacted here
         throw new SwarmError('COUNCIL_ACTION_UNSUPPORTED', `"${a.action}" decisions are not carried out by this tracker`);
     }
+  }
+
+  /**
+   * The tracker's own re-execution of each disputed unit (see the header):
+   * the unit must belong to the run and have a canonical (accepted) result.
+   */
+  private async reexecute(run: string, units: readonly string[]): Promise<DisputeFinding[]> {
+    const rows = await this.ctx.db.query<{ id: string; run_id: string | null; spec: Record<string, unknown>; state: string; canonical_hash: string | null }>(
+      'SELECT id, run_id, spec, state, canonical_hash FROM units WHERE id = ANY($1::text[])',
+      [[...units]],
+    );
+    const run1 = this.ctx.options.reexecute ?? (this.reexecutor ??= canonicalReexecutor());
+    const findings: DisputeFinding[] = [];
+    for (const unit of units) {
+      const row = rows.find((r) => r.id === unit);
+      if (row === undefined || row.run_id !== run) throw new SwarmError('COUNCIL_UNKNOWN_UNIT', `run ${run} has no unit ${unit}`, { run, unit });
+      if (row.state !== 'valid' || row.canonical_hash === null) {
+        throw new SwarmError('COUNCIL_NOT_APPLICABLE', `unit ${unit} has no accepted result to dispute (it is ${row.state})`, { unit });
+      }
+      const recomputed = await run1(row.spec, async (sha) => (await getBlob(this.ctx.db, sha)).bytes);
+      findings.push({ unit, accepted: row.canonical_hash, recomputed });
+    }
+    return findings;
+  }
+
+  /** An enacted dispute's corrections (see the header); provider rows are updated one statement each, in key order. */
+  private async settleDispute(tx: Queryable, decision: string, run: string, findings: readonly DisputeFinding[], now: number): Promise<{ statements: Statement[]; entries: LedgerEntry[] }> {
+    const entries: LedgerEntry[] = [];
+    const statements: Statement[] = [];
+    const reason = `dispute ${decision}: the tracker's re-execution differs from the accepted result`;
+    for (const f of findings) {
+      if (f.accepted === f.recomputed) continue; // the verdict was right
+      const rows = await tx.query<{ id: string; provider: string; result_hash: string; verdict: string; flops: number }>(
+        `SELECT r.id, r.provider, r.result_hash, r.verdict, u.flops FROM replicas r JOIN units u ON u.id = r.unit_id
+          WHERE r.unit_id = $1 AND r.result_hash IS NOT NULL ORDER BY r.provider, r.id`,
+        [f.unit],
+      );
+      for (const r of rows) {
+        const amount = Math.max(1, Math.round(Number(r.flops)));
+        const wronglyValid = r.verdict === 'valid' && r.result_hash === f.accepted;
+        const wronglyInvalid = r.verdict === 'invalid' && r.result_hash === f.recomputed;
+        if (!wronglyValid && !wronglyInvalid) continue;
+        const p = (await tx.query<{ record: ProviderRecord }>('SELECT record FROM providers WHERE key_id = $1 FOR UPDATE', [r.provider]))[0]!;
+        if (wronglyValid) {
+          await tx.query(
+            'UPDATE providers SET credit = credit - $2, valid_count = valid_count - 1, invalid_count = invalid_count + 1, record = $3 WHERE key_id = $1',
+            [r.provider, amount, JSON.stringify(recordVerdict(p.record, 'invalid', this.ctx.policy))],
+          );
+        } else {
+          await tx.query('UPDATE providers SET credit = credit + $2, valid_count = valid_count + 1, invalid_count = invalid_count - 1 WHERE key_id = $1', [r.provider, amount]);
+        }
+        statements.push({ sql: 'UPDATE replicas SET state = $2, verdict = $2 WHERE id = $1', params: [r.id, wronglyValid ? 'invalid' : 'valid'] });
+        entries.push(this.ctx.sign('credit-adjusted', {
+          provider: r.provider, change: wronglyValid ? 'revoke' : 'grant', amount, decision, reason, run, unit: f.unit,
+        }, now));
+      }
+    }
+    return { statements, entries };
   }
 
   /**

@@ -31,6 +31,7 @@ import type { LedgerEntry } from '../ledger/entry.ts';
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_INLINE_RESULT_BYTES } from '../protocol/schemas.ts';
 import type { BatchOutcome, BatchedResult, FailureReport, ParamsPatch, ResultSubmission, SchedulerRequest, SchedulerResponse, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
 import { checkBlobBytes } from './storage/blobs.ts';
+import { claRequiredMessage, missingClaSql } from './cla.ts';
 import type { TrackerContext } from './context.ts';
 import { applyAwards, judgeUnit } from './judge.ts';
 import type { Statement } from './storage/combine.ts';
@@ -204,18 +205,19 @@ export class Scheduler {
     // lease's tolerance: when another transaction holds the provider's row
     // (a submission judging this provider's replica locks it) the update is
     // skipped rather than waited for, and the next request records it.
-    const first = await tx.query<Partial<UnitRow> & { p_record: ProviderRecord; p_banned_by: string | null; maybe_wanted: boolean } & Record<string, unknown>>(
-      `WITH p AS (SELECT record, banned_by FROM providers WHERE key_id = $1),
+    const first = await tx.query<Partial<UnitRow> & { p_record: ProviderRecord; p_banned_by: string | null; p_cla_missing: string | null; maybe_wanted: boolean } & Record<string, unknown>>(
+      `WITH p AS (SELECT record, banned_by, (${missingClaSql('$1')}) AS cla_missing FROM providers WHERE key_id = $1),
             s AS (UPDATE providers SET last_seen = $2
                    WHERE key_id = (SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE SKIP LOCKED)),
             c AS (${candidate(true)})
-       SELECT p.record AS p_record, p.banned_by AS p_banned_by, c.*,
+       SELECT p.record AS p_record, p.banned_by AS p_banned_by, p.cla_missing AS p_cla_missing, c.*,
               EXISTS (SELECT 1 FROM units w WHERE w.state = 'open' AND cardinality(w.missing_inputs) > 0 AND $1 = ANY(w.held_by)) AS maybe_wanted
          FROM p LEFT JOIN c ON true`,
       params(),
     );
     if (first.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
     refuseBanned(first[0]!.p_banned_by);
+    refuseUnsignedCla(first[0]!.p_cla_missing);
     const record = first[0]!.p_record;
     out.maybeWanted = first[0]!.maybe_wanted === true;
     if (count === 0) return out;
@@ -341,6 +343,7 @@ export class Scheduler {
     if (entry.body.run !== row.run_id) throw new SwarmError('TRACKER_BAD_REQUEST', 'the entry names another run');
     if (row.p_public_key === null) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
     refuseBanned(row.p_banned_by);
+    refuseUnsignedCla(row.p_cla_missing);
     verifyEntrySignature(entry, row.p_public_key);
     if (!inline) {
       if (row.b_size === null) throw new SwarmError('TRACKER_RESULT_NOT_UPLOADED', 'upload the result blob (PUT /api/blobs/<sha256>) before submitting it');
@@ -463,10 +466,11 @@ export class Scheduler {
 }
 
 /** A reported unit's row: the unit, the submitter's key ($2) and the size of the blob the result names (`hash`, an SQL expression). */
-type ReportedRow = UnitRow & { p_public_key: Uint8Array | null; p_banned_by: string | null; b_size: string | null };
+type ReportedRow = UnitRow & { p_public_key: Uint8Array | null; p_banned_by: string | null; p_cla_missing: string | null; b_size: string | null };
 const reportedColumns = (hash: string): string => `u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
               (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
               (SELECT p.banned_by FROM providers p WHERE p.key_id = $2) AS p_banned_by,
+              (${missingClaSql('$2')}) AS p_cla_missing,
               (SELECT b.size FROM blobs b WHERE b.sha256 = ${hash}) AS b_size`;
 
 /**
@@ -477,6 +481,15 @@ function refuseBanned(bannedBy: string | null): void {
   if (bannedBy !== null) {
     throw new SwarmError('TRACKER_BANNED', `this identity was banned by the council's decision ${bannedBy}; see GET /api/council/proposals/${bannedBy}`, { decision: bannedBy });
   }
+}
+
+/**
+ * A provider without a signature of the tracker's current contributor
+ * licence (issue 20, cla.ts) gets no lease and no result counts: the code
+ * says how to sign, and `swarm provide` stops on it.
+ */
+function refuseUnsignedCla(missing: string | null): void {
+  if (missing !== null) throw new SwarmError('TRACKER_CLA_REQUIRED', claRequiredMessage(missing), { version: missing });
 }
 
 /** The provider's result-submitted entry, parsed: signed by the submitter (checked with its key later), naming this unit and hash. */

@@ -11,6 +11,7 @@
  *   sweeper.ts      expired leases
  *   blob-uploads.ts content-addressed uploads
  *   council.ts      the Steering Council: proposals, votes, decisions and their effects
+ *   cla.ts          the contributor licence: its current version and who signed it
  * This class only delegates; it holds no logic of its own, but for one
  * ordering rule: a provider's waiting registration is logged before its
  * first work request is served (registry.ts recordRegistration, issue 25).
@@ -23,6 +24,7 @@ import { storeUpload } from './blob-uploads.ts';
 import type { StoredUpload } from './blob-uploads.ts';
 import { TrackerContext } from './context.ts';
 import { Council } from './council.ts';
+import { Cla } from './cla.ts';
 import type { TrackerServiceOptions } from './context.ts';
 import { ProviderRegistry } from './registry.ts';
 import { Scheduler } from './scheduler.ts';
@@ -46,6 +48,7 @@ export class TrackerService {
   readonly standings: Standings;
   readonly units: UnitQueue;
   readonly council: Council;
+  readonly cla: Cla;
 
   constructor(options: TrackerServiceOptions) {
     this.ctx = new TrackerContext(options);
@@ -54,6 +57,7 @@ export class TrackerService {
     this.standings = new Standings(this.ctx);
     this.units = new UnitQueue(this.ctx);
     this.council = new Council(this.ctx);
+    this.cla = new Cla(this.ctx);
   }
 
   get db(): Db { return this.ctx.db; }

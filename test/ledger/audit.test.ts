@@ -35,6 +35,8 @@ describe('auditLog', () => {
       'council-proposal': 0,
       'council-vote': 0,
       'credit-adjusted': 0,
+      'cla-published': 0,
+      'cla-signed': 0,
     });
   });
 

@@ -17,10 +17,11 @@ import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
 import { leafHash, rootHash } from '../../src/ledger/merkle.ts';
 import { signTreeHead } from '../../src/ledger/tree-head.ts';
 import { testKey } from './helpers.ts';
+import { H1, H3, RUN, bob, carol, credit, invalid, register, result, valid } from './log-fixture.ts';
 
 const tracker = testKey(1);
 const [A, B, C, D] = [testKey(20), testKey(21), testKey(22), testKey(23)];
-const alice = testKey(2);
+const alice = testKey(2); // log-fixture's alice
 
 function audit(entries: LedgerEntry[]): AuditReport {
   const leaves = entries.map(encodeEntry);
@@ -232,5 +233,45 @@ describe('audit of council entries', () => {
     const v = log.entries[2]!;
     log.entries[2] = { ...v, time: v.time + 1 } as LedgerEntry;
     expect(firstBad(log)).toEqual({ index: 2, reason: 'bad-signature' });
+  });
+
+  it('a dispute\'s corrections: exactly the credit for the wrong hash revoked, the honest result granted the unit\'s credit, each once', () => {
+    // alice honest (H1), bob and carol agree on H3; the tracker's re-execution gives H1
+    const history = (): Log => {
+      const log = new Log();
+      log.entries.push(register(alice), register(bob), register(carol), result('u1', alice, H1), result('u1', bob, H3), result('u1', carol, H3),
+        valid('u1', bob, H3, 2), valid('u1', carol, H3, 2), invalid('u1', alice, H1), credit('u1', bob, H3), credit('u1', carol, H3));
+      log.form();
+      const d = log.propose('p1', 'dispute', RUN, { units: ['u1'], reason: 'collusion', findings: [{ unit: 'u1', accepted: H3, recomputed: H1 }] });
+      log.vote(d, A);
+      log.vote(d, B);
+      log.enact(d, [A, B]);
+      return log;
+    };
+    const fix = (log: Log, who: Ed25519KeyPair, change: 'grant' | 'revoke', amount = 1000, unit = 'u1'): void => {
+      log.by('credit-adjusted', { provider: who.keyId, change, amount, decision: 'p1', run: RUN, unit });
+    };
+    const ok = history();
+    fix(ok, bob, 'revoke');
+    fix(ok, carol, 'revoke');
+    fix(ok, alice, 'grant');
+    expect(firstBad(ok)).toBeUndefined();
+    const cases: Array<[string, (l: Log) => void]> = [
+      ['revoking the honest one', (l) => fix(l, alice, 'revoke')],
+      ['revoking more than was credited', (l) => fix(l, bob, 'revoke', 5000)],
+      ['revoking twice', (l) => (fix(l, bob, 'revoke'), fix(l, bob, 'revoke'))],
+      ['granting a colluder', (l) => fix(l, bob, 'grant')],
+      ['granting another amount', (l) => fix(l, alice, 'grant', 7)],
+      ['a unit the dispute did not name', (l) => fix(l, bob, 'revoke', 1000, 'u2')],
+    ];
+    for (const [name, spoil] of cases) {
+      const log = history();
+      spoil(log);
+      expect([name, firstBad(log)]).toEqual([name, { index: log.entries.length - 1, reason: 'adjustment-without-decision' }]);
+    }
+    // a dispute in the log without the tracker's findings is malformed
+    const bare = new Log().form();
+    bare.propose('p1', 'dispute', RUN, { units: ['u1'], reason: 'x' });
+    expect(firstBad(bare)).toEqual({ index: 1, reason: 'bad-council-params' });
   });
 });

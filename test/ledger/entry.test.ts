@@ -82,6 +82,9 @@ function samples(): { draft: EntryDraft; signer: typeof tracker }[] {
       draft: { kind: 'council-vote', time: 11, body: { decision: 'd-2', vote: 'approve', publicKey: base64Encode(council[1]!.publicKeyRaw), approval: approveCouncilDecision(added, council[1]!).sig } },
     },
     { signer: tracker, draft: { kind: 'credit-adjusted', time: 12, body: { provider: alice.keyId, change: 'revoke', amount: 3, decision: 'd-1', reason: 'a dispute found the result wrong' } } },
+    // the contributor licence: a version made current by a decision, and a provider's own signature of it
+    { signer: tracker, draft: { kind: 'cla-published', time: 13, body: { version: 'cla-v2', sha256: H('CLA v2'), decision: 'd-3' } } },
+    { signer: alice, draft: { kind: 'cla-signed', time: 14, body: { version: 'cla-v2', sha256: H('CLA v2'), publicKey: base64Encode(alice.publicKeyRaw) } } },
   ];
 }
 
@@ -167,6 +170,17 @@ describe('entries of every kind', () => {
     forged.body.publicKey = base64Encode(bob.publicKeyRaw);
     expect(badPath(() => parseEntry(forged))).toBe('$["actor"]');
     expect(badPath(() => createEntry({ kind: 'provider-registered', time: 1, body: { publicKey: base64Encode(bob.publicKeyRaw) } }, alice))).toBe('$["actor"]');
+  });
+
+  it('a cla-signed entry carries its signer\'s key too, and cannot sign for another', () => {
+    const e = signed.find((x) => x.entry.kind === 'cla-signed')!.entry;
+    if (e.kind !== 'cla-signed') throw new Error('sample');
+    expect(registeredPublicKey(e)).toEqual(alice.publicKeyRaw);
+    verifyEntrySignature(e, registeredPublicKey(e));
+    expect(badPath(() => createEntry({ kind: 'cla-signed', time: 1, body: { version: 'cla-v1', sha256: H('x'), publicKey: base64Encode(bob.publicKeyRaw) } }, alice))).toBe('$["actor"]');
+    // a tracker-signed kind has no carried key
+    const published = signed.find((x) => x.entry.kind === 'cla-published')!.entry;
+    expect(badPath(() => registeredPublicKey(published as never))).toBe('$["kind"]');
   });
 });
 
@@ -296,6 +310,14 @@ describe('malformed entries (LEDGER_BAD_ENTRY with a path)', () => {
     ['zero adjustment', 'credit-adjusted', (e) => (e.body.amount = 0), '$["body"]["amount"]'],
     ['unknown change', 'credit-adjusted', (e) => (e.body.change = 'steal'), '$["body"]["change"]'],
     ['adjustment without decision', 'credit-adjusted', (e) => delete e.body.decision, '$["body"]["decision"]'],
+    ['CLA version with a space', 'cla-published', (e) => (e.body.version = 'cla v2'), '$["body"]["version"]'],
+    ['CLA hash not hex', 'cla-published', (e) => (e.body.sha256 = 'CLA'), '$["body"]["sha256"]'],
+    ['CLA decision empty', 'cla-published', (e) => (e.body.decision = ''), '$["body"]["decision"]'],
+    ['CLA published with an extra member', 'cla-published', (e) => (e.body.text = 'x'), '$["body"]["text"]'],
+    ['CLA signature without a version', 'cla-signed', (e) => delete e.body.version, '$["body"]["version"]'],
+    ['CLA signature without its hash', 'cla-signed', (e) => delete e.body.sha256, '$["body"]["sha256"]'],
+    ['CLA signature naming a decision', 'cla-signed', (e) => (e.body.decision = 'd-3'), '$["body"]["decision"]'],
+    ['CLA signature carrying another key than its signer', 'cla-signed', (e) => (e.body.publicKey = base64Encode(bob.publicKeyRaw)), '$["actor"]'],
   ];
 
   it.each(cases)('%s', (_name, kind, mutate, path) => {

@@ -23,6 +23,10 @@ import type { ProposalView } from '../../src/protocol/council.ts';
 import { councilVoteEntry } from '../../src/protocol/entries.ts';
 import type { TrackerClient } from '../../src/provider/client.ts';
 import { propose, vote } from '../../src/cli/council.ts';
+import { sha256Hex } from '../../src/core/sha256.ts';
+import { createRefBackend } from '../../src/tensor/backend/ref.ts';
+import { Engine } from '../../src/tensor/tensor.ts';
+import { runUnit } from '../../src/train/work/run-unit.ts';
 import { keyOf, nanoEvalUnit, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
@@ -166,7 +170,8 @@ describe('council through the tracker (2 of 3)', () => {
       [{ action: 'ban', subject: OUTSIDER.keyId, params: { reason: 'x' } }, 'COUNCIL_UNKNOWN_IDENTITY'],
       [{ action: 'release', subject: 'sovereign-nano-v1', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_UNKNOWN_CHECKPOINT'],
       [{ action: 'release', subject: 'Bad Name', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_BAD_PROPOSAL'],
-      [{ action: 'dispute', subject: 'run1', params: { units: ['u1'], reason: 'x' } }, 'COUNCIL_ACTION_UNSUPPORTED'],
+      [{ action: 'run-parameters', subject: 'run1', params: { replication: 3 } }, 'COUNCIL_ACTION_UNSUPPORTED'],
+      [{ action: 'dispute', subject: 'run1', params: { units: [], reason: 'x' } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 1, reason: 'x', extra: 1 } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'ban', subject: p1.key.keyId, params: { reason: 'x' }, expiresInMs: 1 }, 'PROTOCOL_INVALID'],
     ];
@@ -216,6 +221,47 @@ describe('council through the tracker (2 of 3)', () => {
     expect(await codeOf(h.service.council.form([A.keyId, A.keyId], 1))).toBe('COUNCIL_BAD_GENESIS');
     expect(await codeOf(h.service.council.form([A.keyId], 2))).toBe('COUNCIL_BAD_GENESIS');
     expect((await log(h)).filter((e) => e.kind === 'council-formed')).toHaveLength(1);
+  });
+
+  it('a dispute over a unit where two colluders agreed on a wrong hash revokes their credit, credits the honest one, and the audit holds', async () => {
+    const trainer = h.client(h.trainerKey);
+    const u = nanoEvalUnit(9);
+    for (const blob of u.blobs) await trainer.putBlob(blob);
+    await trainer.createUnits({ run: 'run1', units: [{ id: 'u2', kind: 'eval', spec: u.spec }] });
+    // the honest result, computed here as any provider would
+    const blobs = new Map(u.blobs.map((b) => [sha256Hex(b), b]));
+    const honest = runUnit(new Engine(createRefBackend()), u.spec, (x) => blobs.get(x)).result;
+    const [good, c1, c2] = [keyOf(44), keyOf(45), keyOf(46)].map((k) => h.client(k)) as [TrackerClient, TrackerClient, TrackerClient];
+    for (const [cl, name] of [[good, 'good'], [c1, 'c1'], [c2, 'c2']] as const) await cl.register(name, { threads: 1, memoryBytes: 2 ** 30 });
+    const wrong = utf8Encode('colluded');
+    expect((await good.work()).unit?.unitId).toBe('u2');
+    expect((await c1.work()).unit?.unitId).toBe('u2');
+    await good.submit({ unitId: 'u2', runId: 'run1', result: honest, metrics: {} });
+    await c1.submit({ unitId: 'u2', runId: 'run1', result: wrong, metrics: {} });
+    expect((await c2.work()).unit?.unitId).toBe('u2'); // no agreement: a third replica
+    expect((await c2.submit({ unitId: 'u2', runId: 'run1', result: wrong, metrics: {} })).unitStatus).toBe('valid');
+    const before = await Promise.all([good, c1, c2].map((x) => x.providerStatus()));
+    expect(before.map((x) => [x.valid, x.invalid])).toEqual([[0, 1], [1, 0], [1, 0]]);
+    const credit = before[1]!.credit;
+    expect(credit).toBeGreaterThan(0);
+    // bad disputes first: an unknown unit, a unit of another run
+    expect(await codeOf(propose(a, { action: 'dispute', subject: 'run1', params: { units: ['nope'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
+    expect(await codeOf(propose(a, { action: 'dispute', subject: 'run2', params: { units: ['u2'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
+    const p = await propose(a, { action: 'dispute', subject: 'run1', params: { units: ['u2'], reason: 'two new identities agreed' } });
+    // the proposal carries the tracker's re-execution: members approve the evidence
+    expect(p.params.findings).toEqual([{ unit: 'u2', accepted: sha256Hex(wrong), recomputed: sha256Hex(honest) }]);
+    await vote(a, p.id, 'approve', h.clock);
+    expect((await vote(c, p.id, 'approve', h.clock)).status).toBe('enacted');
+    const after = await Promise.all([good, c1, c2].map((x) => x.providerStatus()));
+    expect(after.map((x) => [x.valid, x.invalid])).toEqual([[1, 0], [0, 1], [0, 1]]);
+    expect(after.map((x, i) => x.credit - before[i]!.credit)).toEqual([credit, -credit, -credit]);
+    const adjusted = (await log(h)).filter((e) => e.kind === 'credit-adjusted' && e.body.decision === p.id);
+    expect(adjusted.map((e) => e.kind === 'credit-adjusted' && [e.body.provider, e.body.change, e.body.amount, e.body.unit]).sort()).toEqual(
+      [[good.key.keyId, 'grant', credit, 'u2'], [c1.key.keyId, 'revoke', credit, 'u2'], [c2.key.keyId, 'revoke', credit, 'u2']].sort(),
+    );
+    const report = await audit(h);
+    expect(report.firstBad).toBeUndefined();
+    expect(report.ok).toBe(true);
   });
 
   it('a removed member\'s earlier approval stops counting (last: it leaves the council at A and B)', async () => {

@@ -60,6 +60,8 @@
  *   POST /api/council/proposals/:id/votes signed  a member's signed council-vote entry
  *   GET  /api/releases                      models the council released
  *   GET  /api/releases/:name                one release
+ *   GET  /api/cla                           the contributor licence's current version (cla-routes.ts)
+ *   POST /api/cla/signatures      signed    an identity's own cla-signed entry
  * and, when the tracker runs DiLoCo runs (options.runs, runs/diloco.ts):
  *   POST /api/runs                signed    trainers create a run {id, spec}
  *   GET  /api/runs                          every run and its progress
@@ -104,6 +106,7 @@ import { trackerErrorResponse } from './errors.ts';
 import { NO_RATE_LIMITS, TrackerRateLimiter, socketSource, trackerRateLimits } from './rate-limit.ts';
 import type { RouteClass, SourceOf, TrackerRateLimits } from './rate-limit.ts';
 import { registerDashboardApi } from './dashboard-api.ts';
+import { registerClaRoutes } from './cla-routes.ts';
 
 /** A run spec lists every shard's hash: allow more than the other bodies. */
 export const MAX_RUN_BODY_BYTES = 4 * 1024 * 1024;
@@ -385,6 +388,7 @@ export function createTrackerApp(o: TrackerAppOptions): Hono {
   });
   app.get('/api/releases', async (c) => c.json({ releases: await svc.council.releases() }));
   app.get('/api/releases/:name', async (c) => c.json(await svc.council.release(c.req.param('name'))));
+  registerClaRoutes(app, { cla: svc.cla, signedJson: (c) => signedJson(c) });
 
   const runs = o.runs;
   if (runs !== undefined) {

@@ -82,6 +82,7 @@ const EXACT: Record<string, number> = {
   COUNCIL_NOT_APPLICABLE: 409,
   COUNCIL_UNKNOWN_PROPOSAL: 404,
   COUNCIL_UNKNOWN_IDENTITY: 404,
+  COUNCIL_UNKNOWN_UNIT: 404,
   COUNCIL_UNKNOWN_CHECKPOINT: 404,
   COUNCIL_UNKNOWN_RELEASE: 404,
   COUNCIL_PROPOSAL_CLOSED: 409,
@@ -89,6 +90,13 @@ const EXACT: Record<string, number> = {
   COUNCIL_DUPLICATE_VOTE: 409,
   COUNCIL_GENESIS_MISMATCH: 409,
   COUNCIL_BAD_GENESIS: 400,
+  // the contributor licence agreement (issue 20; src/tracker/cla.ts)
+  TRACKER_CLA_REQUIRED: 403,
+  CLA_BAD_ENTRY: 400,
+  CLA_BAD_DOCUMENT: 400,
+  CLA_WRONG_VERSION: 409,
+  CLA_NOT_REQUIRED: 409,
+  CLA_MISMATCH: 409,
 };
 
 /** Status of a coded error: its exact entry, else 400 for validation-like families, else 500. */

@@ -28,6 +28,7 @@ import { LEDGER_QUEUE_MIGRATION } from './ledger-queue.ts';
 import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, REPLICA_WORDS_MIGRATION, RUN_PROGRESS_MIGRATION, WORK_QUEUE_MIGRATION } from './migration-work-queue.ts';
 import { PENDING_REGISTRATION_MIGRATION } from './migration-registration.ts';
 import { COUNCIL_MIGRATION } from './migration-council.ts';
+import { CLA_MIGRATION } from './migration-cla.ts';
 
 /** Arbitrary 64-bit key naming "the swarm schema" in the advisory-lock space. */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49_4752n; // "SWMIGR"
@@ -140,6 +141,7 @@ export const MIGRATIONS: readonly Migration[] = [
   REPLICA_WORDS_MIGRATION,
   PENDING_REGISTRATION_MIGRATION,
   COUNCIL_MIGRATION,
+  CLA_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {
