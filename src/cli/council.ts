@@ -11,6 +11,7 @@
  *   swarm council propose unban --target KEYID [--reason TEXT]
  *   swarm council propose credit-adjust --target KEYID --grant N|--revoke N --reason TEXT
  *   swarm council propose dispute --run ID --unit UNIT [--unit UNIT ...] --reason TEXT
+ *   swarm council propose run-parameters --run ID --replication N
  *   swarm council propose member-add|member-remove --target KEYID
  *   swarm council propose threshold --threshold M
  *   swarm council propose cla --cla-file FILE | --sha256 HEX --cla-version ID
@@ -64,6 +65,7 @@ interface ProposeFlags {
   sha256?: string;
   claVersion?: string;
   unit?: string[];
+  replication?: number;
   expiresHours?: number;
   json?: boolean;
 }
@@ -100,6 +102,10 @@ export function proposalFromFlags(action: CouncilAction, o: ProposeFlags): Propo
       if (o.unit === undefined || o.unit.length === 0) throw new SwarmError('CLI_BAD_FLAG', 'a dispute proposal needs --unit UNIT (repeat for several)', { flag: '--unit' });
       params = { units: o.unit, reason: String(need(o.reason, '--reason TEXT')) };
       break;
+    case 'run-parameters':
+      subject = String(need(o.run, '--run ID'));
+      params = { replication: Number(need(o.replication, '--replication N')) };
+      break;
     case 'member-add':
     case 'member-remove':
       subject = String(need(o.target, '--target KEYID'));
@@ -127,8 +133,6 @@ export function proposalFromFlags(action: CouncilAction, o: ProposeFlags): Propo
       }
       break;
     }
-    default:
-      throw new SwarmError('CLI_BAD_FLAG', `"${action}" proposals are not carried out by trackers yet (run-parameters comes later)`, { action });
   }
   return {
     action,
@@ -166,17 +170,18 @@ export function registerCouncil(program: Command): void {
   tracker(
     council
       .command('propose')
-      .argument('<action>', `what to decide: ${COUNCIL_ACTIONS.filter((a) => a !== 'run-parameters').join(', ')}`)
+      .argument('<action>', `what to decide: ${COUNCIL_ACTIONS.join(', ')}`)
       .description('open a proposal; members then vote on it (`swarm council vote ID --approve`)')
       .option('--target <keyId>', 'the identity a ban, unban, credit-adjust or member-add/remove is about')
       .option('--reason <text>', 'why (ban, unban, credit-adjust, dispute)')
       .option('--checkpoint <sha256>', 'release: the checkpoint (a round\'s global state, as `swarm run show` lists it)')
       .option('--name <name>', 'release: the model version\'s name, e.g. sovereign-nano-v1 (lower-case letters, digits, . and -)')
-      .option('--run <id>', 'release: the run that published the checkpoint (default: found by the tracker); dispute: the run of the units')
+      .option('--run <id>', 'release: the run that published the checkpoint (default: found by the tracker); dispute, run-parameters: the run')
       .option('--unit <id>', 'dispute: a unit whose accepted result to re-execute and re-judge; repeat for several', (v: string, prev: string[] = []) => [...prev, v])
       .option('--grant <n>', 'credit-adjust: credit to add', parsePositiveInt('--grant'))
       .option('--revoke <n>', 'credit-adjust: credit to take back', parsePositiveInt('--revoke'))
       .option('--threshold <m>', 'threshold: approvals a decision will need', parsePositiveInt('--threshold', 64))
+      .option('--replication <n>', 'run-parameters: the run\'s replication (min quorum) from its next round', parsePositiveInt('--replication', 8))
       .option('--cla-file <file>', 'cla: the new contributor licence text (e.g. CLA.md); its "Version:" line names the version, its SHA-256 identifies it')
       .option('--sha256 <hex>', 'cla: the SHA-256 of the new text\'s bytes (with --cla-version, instead of --cla-file)')
       .option('--cla-version <id>', 'cla: the new version\'s id, e.g. cla-v2 (with --sha256; with --cla-file it must match the file)')

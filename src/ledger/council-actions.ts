@@ -14,7 +14,7 @@
  *                   (findings: the tracker's re-execution of each unit, added when it opens
  *                   the proposal, so members approve the evidence itself)
  *   credit-adjust   provider key id         { change: grant|revoke, amount: 1.., reason: text }
- *   run-parameters  run id                  { replication?: 1..16 } (at least one)
+ *   run-parameters  run id                  { replication?: 1..8 } (at least one)
  *   member-add      member key id           {}
  *   member-remove   member key id           {}
  *   threshold       "council"               { threshold: 1..64 }
@@ -37,8 +37,8 @@ const V: Validator = new Validator('COUNCIL_BAD_PROPOSAL');
 export const RELEASE_NAME_RE = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 const TEXT_RE = /^[^\u0000-\u001f\u007f]*$/;
-/** Largest replication a decision may set (a unit's maxTotalResults must still fit it). */
-export const MAX_DECIDED_REPLICATION = 16;
+/** Largest replication a decision may set: a DiLoCo run spec's own bound (tracker/runs/diloco-spec.ts). */
+export const MAX_DECIDED_REPLICATION = 8;
 /** Units one dispute may name. */
 export const MAX_DISPUTED_UNITS = 64;
 
@@ -122,7 +122,7 @@ const RULES: { [A in CouncilAction]: Rule<A> } = {
   },
   'run-parameters': (subject, p, path) => {
     const o = V.object(p, path, [], ['replication']);
-    if (Object.keys(o).length === 0) V.fail(path, 'name at least one parameter (replication)');
+    if (o.replication === undefined) V.fail(path, 'name at least one parameter (replication)');
     const params: RunParameters = {};
     if (o.replication !== undefined) {
       params.replication = V.uint(o.replication, member(path, 'replication'), 1);

@@ -37,10 +37,9 @@
  * gets the unit's credit (a grant). The unit's history is not rewritten: its
  * aggregation into a checkpoint stands, and the log says it was disputed.
  * A cla decision makes a new contributor licence version current (cla.ts).
- * The action run-parameters is defined in the log's vocabulary
- * (council-actions.ts) but not carried out by this tracker yet: proposing
- * it is refused with COUNCIL_ACTION_UNSUPPORTED, so nothing is decided that
- * would not take effect.
+ * A run-parameters decision changes a training run's replication (the
+ * min_quorum of its units) from the next round on: units already issued
+ * keep theirs, so no verdict changes meaning after the fact.
  *
  * Council rows are locked before unit and provider rows (the scheduler
  * never touches the former), so the lock order stays acyclic.
@@ -75,7 +74,6 @@ export const MAX_VOTE_SKEW_MS = 60_000;
 /** Arbitrary 64-bit advisory-lock key for forming the council ("SWCNCL"). */
 const COUNCIL_LOCK_KEY = 0x5357_434e_434cn;
 /** Actions whose effect this tracker does not carry out yet (see the header). */
-const UNSUPPORTED: ReadonlySet<string> = new Set(['run-parameters']);
 
 interface ProposalRow {
   id: string;
@@ -148,9 +146,6 @@ export class Council {
   /** Opens a proposal by `proposer` (a current member); logs council-proposal. */
   async propose(proposer: KeyId, req: ProposeRequest): Promise<ProposalView> {
     const parsed = parseCouncilAction(req.action, req.subject, req.params as CouncilProposal['params']);
-    if (UNSUPPORTED.has(parsed.action)) {
-      throw new SwarmError('COUNCIL_ACTION_UNSUPPORTED', `this tracker does not carry out "${parsed.action}" decisions yet, so it opens no proposal for one`, { action: parsed.action });
-    }
     // a dispute's evidence: re-executing its units takes time, so before the transaction
     if (parsed.action === 'dispute') {
       if (!(await this.isMember(proposer))) throw new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${proposer} is not a member of this tracker's council`, { keyId: proposer });
@@ -330,6 +325,11 @@ export class Council {
       const rows = await tx.query('SELECT 1 FROM providers WHERE key_id = $1', [a.subject]);
       if (rows.length === 0) throw new SwarmError('COUNCIL_UNKNOWN_IDENTITY', `no provider ${a.subject} is registered with this tracker`, { keyId: a.subject });
     }
+    if (a.action === 'run-parameters') {
+      const runs = await tx.query<{ state: string }>('SELECT state FROM runs WHERE id = $1 AND progress IS NOT NULL', [a.subject]);
+      if (runs.length === 0) throw new SwarmError('COUNCIL_UNKNOWN_RUN', `no DiLoCo run ${a.subject} on this tracker`, { run: a.subject });
+      if (runs[0]!.state !== 'training') throw new SwarmError('COUNCIL_NOT_APPLICABLE', `run ${a.subject} is ${runs[0]!.state}: its parameters no longer matter`, { run: a.subject });
+    }
     if (a.action === 'release') {
       const runs = await tx.query<{ id: string }>(
         `SELECT id FROM runs WHERE progress IS NOT NULL
@@ -386,9 +386,9 @@ export class Council {
           entries: [this.ctx.sign('credit-adjusted', { provider: a.subject, change: a.params.change, amount: a.params.amount, decision, reason: a.params.reason }, now)],
         };
       }
-      default:
-        // propose() refuses the rest (UNSUPPORTED), so none is ever enacted here
-        throw new SwarmError('COUNCIL_ACTION_UNSUPPORTED', `"${a.action}" decisions are not carried out by this tracker`);
+      case 'run-parameters':
+        // the next round's units read the run's spec when the round closes (runs/diloco.ts roundUnits)
+        return { statements: [{ sql: `UPDATE runs SET spec = jsonb_set(spec, '{replication}', to_jsonb($2::int)) WHERE id = $1`, params: [a.subject, a.params.replication] }], entries: [] };
     }
   }
 

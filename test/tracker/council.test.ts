@@ -170,7 +170,8 @@ describe('council through the tracker (2 of 3)', () => {
       [{ action: 'ban', subject: OUTSIDER.keyId, params: { reason: 'x' } }, 'COUNCIL_UNKNOWN_IDENTITY'],
       [{ action: 'release', subject: 'sovereign-nano-v1', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_UNKNOWN_CHECKPOINT'],
       [{ action: 'release', subject: 'Bad Name', params: { checkpoint: 'ab'.repeat(32) } }, 'COUNCIL_BAD_PROPOSAL'],
-      [{ action: 'run-parameters', subject: 'run1', params: { replication: 3 } }, 'COUNCIL_ACTION_UNSUPPORTED'],
+      [{ action: 'run-parameters', subject: 'run1', params: { replication: 3 } }, 'COUNCIL_UNKNOWN_RUN'], // units of run1, but no DiLoCo run
+      [{ action: 'run-parameters', subject: 'run1', params: { replication: 9 } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'dispute', subject: 'run1', params: { units: [], reason: 'x' } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 1, reason: 'x', extra: 1 } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'ban', subject: p1.key.keyId, params: { reason: 'x' }, expiresInMs: 1 }, 'PROTOCOL_INVALID'],
