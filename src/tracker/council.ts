@@ -479,7 +479,8 @@ export class Council {
   }
 }
 
-interface ReleaseRow {
+/** A releases row (migration 10). */
+export interface ReleaseRow {
   name: string;
   checkpoint: string;
   run_id: string | null;
@@ -487,7 +488,7 @@ interface ReleaseRow {
   released_at: string;
 }
 
-function releaseView(r: ReleaseRow): ReleaseView {
+export function releaseView(r: ReleaseRow): ReleaseView {
   return { name: r.name, checkpoint: r.checkpoint, run: r.run_id, decision: r.decision, releasedAt: Number(r.released_at) };
 }
 

@@ -38,6 +38,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { paramCount } from '../model/llama.ts';
 import type { ModelCard, ModelCardApproval, ModelCardContributor } from '../protocol/views.ts';
 import type { DilocoRunSpec, RunProgress } from './runs/diloco-spec.ts';
+import type { ReleaseRow } from './council.ts';
 import { firstSeqSince } from './stats.ts';
 import type { Queryable } from './storage/db.ts';
 
@@ -50,13 +51,6 @@ const CHECKPOINT_SCAN = 100_000;
 /** Shard hashes listed one by one up to this many (a digest always). */
 const MAX_LISTED_SHARDS = 16;
 
-interface ReleaseRow {
-  name: string;
-  checkpoint: string;
-  run_id: string | null;
-  decision: string;
-  released_at: string;
-}
 
 interface ProposalRow {
   id: string;

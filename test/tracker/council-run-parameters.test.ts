@@ -6,7 +6,6 @@
  * logged. A real two-round nano run with in-process providers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSwarmError } from '../../src/core/errors.ts';
 import { Prng } from '../../src/core/prng.ts';
 import { propose, vote } from '../../src/cli/council.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
@@ -17,6 +16,7 @@ import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
+import { codeOfAsync } from '../helpers/errors.ts';
 import { keyOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
@@ -25,15 +25,6 @@ const runner: UnitRunner = { run: async (spec, blobs) => runUnit(engine, spec, (
 const RUN = 'params-run';
 const MEMBER = keyOf(78);
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSwarmError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('run-parameters decisions', () => {
   let h: Harness;
@@ -75,11 +66,11 @@ describe('run-parameters decisions', () => {
   it('an unknown run, a replication out of bounds, or a finished run is refused before anything is logged', async () => {
     const member = h.client(MEMBER);
     const size = Number((await h.db.query<{ n: string }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
-    expect(await codeOf(propose(member, { action: 'run-parameters', subject: 'no-such-run', params: { replication: 2 } }))).toBe('COUNCIL_UNKNOWN_RUN');
-    expect(await codeOf(propose(member, { action: 'run-parameters', subject: RUN, params: { replication: 0 } }))).toBe('COUNCIL_BAD_PROPOSAL');
-    expect(await codeOf(propose(member, { action: 'run-parameters', subject: RUN, params: {} }))).toBe('COUNCIL_BAD_PROPOSAL');
+    expect(await codeOfAsync(propose(member, { action: 'run-parameters', subject: 'no-such-run', params: { replication: 2 } }))).toBe('COUNCIL_UNKNOWN_RUN');
+    expect(await codeOfAsync(propose(member, { action: 'run-parameters', subject: RUN, params: { replication: 0 } }))).toBe('COUNCIL_BAD_PROPOSAL');
+    expect(await codeOfAsync(propose(member, { action: 'run-parameters', subject: RUN, params: {} }))).toBe('COUNCIL_BAD_PROPOSAL');
     await h.db.query(`UPDATE runs SET state = 'finished' WHERE id = $1`, [RUN]);
-    expect(await codeOf(propose(member, { action: 'run-parameters', subject: RUN, params: { replication: 2 } }))).toBe('COUNCIL_NOT_APPLICABLE');
+    expect(await codeOfAsync(propose(member, { action: 'run-parameters', subject: RUN, params: { replication: 2 } }))).toBe('COUNCIL_NOT_APPLICABLE');
     expect(Number((await h.db.query<{ n: string }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n)).toBe(size);
   });
 });

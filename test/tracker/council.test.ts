@@ -12,7 +12,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utf8Encode } from '../../src/core/encoding.ts';
-import { isSwarmError } from '../../src/core/errors.ts';
 import { auditLog } from '../../src/ledger/audit.ts';
 import { approveCouncilDecision } from '../../src/ledger/council.ts';
 import { createEntry, decodeEntry } from '../../src/ledger/entry.ts';
@@ -27,21 +26,13 @@ import { sha256Hex } from '../../src/core/sha256.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
+import { codeOfAsync } from '../helpers/errors.ts';
 import { keyOf, nanoEvalUnit, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 const [A, B, C] = [keyOf(31), keyOf(32), keyOf(33)];
 const OUTSIDER = keyOf(34);
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSwarmError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function log(h: Harness): Promise<LedgerEntry[]> {
   const rows = await h.db.query<{ leaf_input: Uint8Array }>('SELECT leaf_input FROM ledger_entries ORDER BY seq');
@@ -86,7 +77,7 @@ describe('council through the tracker (2 of 3)', () => {
     const decision = (await log(h)).find((e) => e.kind === 'council-decision' && e.body.decision === p.id)!;
     expect(decision.kind === 'council-decision' && decision.body.approvals.map((x) => x.key).sort()).toEqual([A.keyId, B.keyId].sort());
     // a third vote on an enacted proposal is refused
-    expect(await codeOf(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
+    expect(await codeOfAsync(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
     const report = await audit(h);
     expect(report.firstBad).toBeUndefined();
     expect(report.counts['council-formed']).toBe(1);
@@ -98,39 +89,39 @@ describe('council through the tracker (2 of 3)', () => {
     expect((await vote(b, p.id, 'reject', h.clock)).status).toBe('open');
     expect((await vote(c, p.id, 'reject', h.clock)).status).toBe('rejected');
     expect((await p1.providerStatus()).banned).toBe(false);
-    expect(await codeOf(vote(a, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
+    expect(await codeOfAsync(vote(a, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_CLOSED');
   });
 
   it('forged, replayed, duplicate, outsider and late votes do not count, and nothing of them is logged', async () => {
     const p = await propose(a, { action: 'member-add', subject: OUTSIDER.keyId });
     const size = (await log(h)).length;
     // an outsider: refused before its body is read
-    expect(await codeOf(vote(outsider, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
+    expect(await codeOfAsync(vote(outsider, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
     // a vote entry signed by another member than the request's signer
     const byB = councilVoteEntry(B, h.clock.now(), p.proposal, 'approve');
-    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: byB }))).toBe('COUNCIL_BAD_VOTE');
+    expect(await codeOfAsync(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: byB }))).toBe('COUNCIL_BAD_VOTE');
     // a forged entry signature (the body changed after signing)
     const rejection = councilVoteEntry(A, h.clock.now(), p.proposal, 'reject');
     const approveBody = councilVoteEntry(A, h.clock.now(), p.proposal, 'approve').body;
-    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: { ...rejection, body: approveBody } }))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(await codeOfAsync(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: { ...rejection, body: approveBody } }))).toBe('LEDGER_BAD_SIGNATURE');
     // an approval that signs another proposal (a different subject)
     const wrongApproval = approveCouncilDecision({ ...p.proposal, subject: C.keyId }, A).sig;
     const badApproval = createEntry({ kind: 'council-vote', time: h.clock.now(), body: { ...approveBody, approval: wrongApproval } }, A);
-    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: badApproval }))).toBe('COUNCIL_BAD_APPROVAL');
+    expect(await codeOfAsync(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: badApproval }))).toBe('COUNCIL_BAD_APPROVAL');
     // a vote entry made far from the tracker's clock
     const stale = councilVoteEntry(A, h.clock.now() - 3_600_000, p.proposal, 'approve');
-    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: stale }))).toBe('COUNCIL_BAD_VOTE');
+    expect(await codeOfAsync(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: stale }))).toBe('COUNCIL_BAD_VOTE');
     expect((await log(h)).length).toBe(size);
     // one good vote; the same entry again (a replay in a fresh request) is a duplicate
     const good = councilVoteEntry(A, h.clock.now(), p.proposal, 'approve');
     expect((await a.json<ProposalView>('POST', `/api/council/proposals/${p.id}/votes`, { entry: good })).approvals).toBe(1);
-    expect(await codeOf(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: good }))).toBe('COUNCIL_DUPLICATE_VOTE');
-    expect(await codeOf(vote(a, p.id, 'reject', h.clock))).toBe('COUNCIL_DUPLICATE_VOTE');
+    expect(await codeOfAsync(a.json('POST', `/api/council/proposals/${p.id}/votes`, { entry: good }))).toBe('COUNCIL_DUPLICATE_VOTE');
+    expect(await codeOfAsync(vote(a, p.id, 'reject', h.clock))).toBe('COUNCIL_DUPLICATE_VOTE');
     expect((await log(h)).length).toBe(size + 1);
     expect((await h.service.council.show(p.id)).status).toBe('open');
     // after the expiry (a week by default) no vote counts, and the proposal reads as expired
     h.clock.advance(7 * 24 * 3_600_000 + 1);
-    expect(await codeOf(vote(b, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_EXPIRED');
+    expect(await codeOfAsync(vote(b, p.id, 'approve', h.clock))).toBe('COUNCIL_PROPOSAL_EXPIRED');
     expect((await h.service.council.show(p.id)).status).toBe('expired');
     expect((await h.service.council.view()).members).not.toContain(OUTSIDER.keyId);
     expect((await audit(h)).ok).toBe(true);
@@ -176,9 +167,9 @@ describe('council through the tracker (2 of 3)', () => {
       [{ action: 'credit-adjust', subject: p1.key.keyId, params: { change: 'grant', amount: 1, reason: 'x', extra: 1 } }, 'COUNCIL_BAD_PROPOSAL'],
       [{ action: 'ban', subject: p1.key.keyId, params: { reason: 'x' }, expiresInMs: 1 }, 'PROTOCOL_INVALID'],
     ];
-    for (const [req, code] of bad) expect([req, await codeOf(a.json('POST', '/api/council/proposals', req))]).toEqual([req, code]);
-    expect(await codeOf(propose(outsider, { action: 'member-add', subject: OUTSIDER.keyId }))).toBe('COUNCIL_NOT_A_MEMBER');
-    expect(await codeOf(vote(a, 'proposal-99', 'approve', h.clock))).toBe('COUNCIL_UNKNOWN_PROPOSAL');
+    for (const [req, code] of bad) expect([req, await codeOfAsync(a.json('POST', '/api/council/proposals', req))]).toEqual([req, code]);
+    expect(await codeOfAsync(propose(outsider, { action: 'member-add', subject: OUTSIDER.keyId }))).toBe('COUNCIL_NOT_A_MEMBER');
+    expect(await codeOfAsync(vote(a, 'proposal-99', 'approve', h.clock))).toBe('COUNCIL_UNKNOWN_PROPOSAL');
     expect((await log(h)).length).toBe(size);
   });
 
@@ -196,8 +187,8 @@ describe('council through the tracker (2 of 3)', () => {
     const p = await propose(a, { action: 'ban', subject: p1.key.keyId, params: { reason: 'submitted wrong results' } });
     await vote(a, p.id, 'approve', h.clock);
     expect((await vote(b, p.id, 'approve', h.clock)).status).toBe('enacted');
-    expect(await codeOf(p1.work())).toBe('TRACKER_BANNED');
-    expect(await codeOf(p1.schedule({ want: 1 }))).toBe('TRACKER_BANNED');
+    expect(await codeOfAsync(p1.work())).toBe('TRACKER_BANNED');
+    expect(await codeOfAsync(p1.schedule({ want: 1 }))).toBe('TRACKER_BANNED');
     const status = await h.app.request(`/api/providers/${p1.key.keyId}`);
     expect(await status.json()).toMatchObject({ banned: true, bannedBy: p.id });
     // p1's reported result was discarded: the unit needs another replica, which p3 gets, and p2 + p3 agree
@@ -218,9 +209,9 @@ describe('council through the tracker (2 of 3)', () => {
 
   it('the genesis is logged once; another genesis for the same database is refused', async () => {
     expect(await h.service.council.form([A.keyId, B.keyId, C.keyId], 2)).toEqual({ formed: false });
-    expect(await codeOf(h.service.council.form([A.keyId], 1))).toBe('COUNCIL_GENESIS_MISMATCH');
-    expect(await codeOf(h.service.council.form([A.keyId, A.keyId], 1))).toBe('COUNCIL_BAD_GENESIS');
-    expect(await codeOf(h.service.council.form([A.keyId], 2))).toBe('COUNCIL_BAD_GENESIS');
+    expect(await codeOfAsync(h.service.council.form([A.keyId], 1))).toBe('COUNCIL_GENESIS_MISMATCH');
+    expect(await codeOfAsync(h.service.council.form([A.keyId, A.keyId], 1))).toBe('COUNCIL_BAD_GENESIS');
+    expect(await codeOfAsync(h.service.council.form([A.keyId], 2))).toBe('COUNCIL_BAD_GENESIS');
     expect((await log(h)).filter((e) => e.kind === 'council-formed')).toHaveLength(1);
   });
 
@@ -246,8 +237,8 @@ describe('council through the tracker (2 of 3)', () => {
     const credit = before[1]!.credit;
     expect(credit).toBeGreaterThan(0);
     // bad disputes first: an unknown unit, a unit of another run
-    expect(await codeOf(propose(a, { action: 'dispute', subject: 'run1', params: { units: ['nope'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
-    expect(await codeOf(propose(a, { action: 'dispute', subject: 'run2', params: { units: ['u2'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
+    expect(await codeOfAsync(propose(a, { action: 'dispute', subject: 'run1', params: { units: ['nope'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
+    expect(await codeOfAsync(propose(a, { action: 'dispute', subject: 'run2', params: { units: ['u2'], reason: 'x' } }))).toBe('COUNCIL_UNKNOWN_UNIT');
     const p = await propose(a, { action: 'dispute', subject: 'run1', params: { units: ['u2'], reason: 'two new identities agreed' } });
     // the proposal carries the tracker's re-execution: members approve the evidence
     expect(p.params.findings).toEqual([{ unit: 'u2', accepted: sha256Hex(wrong), recomputed: sha256Hex(honest) }]);
@@ -275,7 +266,7 @@ describe('council through the tracker (2 of 3)', () => {
     expect((await vote(b, rm.id, 'approve', h.clock)).status).toBe('enacted');
     expect((await h.service.council.view()).members).toEqual([A.keyId, B.keyId].sort());
     // c can no longer vote, and its approval no longer counts: a's alone does not enact
-    expect(await codeOf(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
+    expect(await codeOfAsync(vote(c, p.id, 'approve', h.clock))).toBe('COUNCIL_NOT_A_MEMBER');
     expect((await vote(a, p.id, 'approve', h.clock)).status).toBe('open');
     expect(await credit()).toBe(before);
     expect((await vote(b, p.id, 'approve', h.clock)).status).toBe('enacted');
