@@ -6,9 +6,10 @@
  * sends its unit to another; and the resulting log passes `swarm audit`'s
  * checks (ledger/audit.ts).
  *
- * One tracker for the whole file (a fresh PGlite costs seconds): the tests
- * run in order and each leaves the council as it found it (2 of A, B, C),
- * but the last, which removes C; credit is compared before and after.
+ * One tracker per database kind (a fresh database costs seconds): PGlite,
+ * and PostgreSQL when SWARM_TEST_PG_URL is set (CI sets it). The tests run
+ * in order and each leaves the council as it found it (2 of A, B, C), but
+ * the last, which removes C; credit is compared before and after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utf8Encode } from '../../src/core/encoding.ts';
@@ -28,6 +29,7 @@ import { Engine } from '../../src/tensor/tensor.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
 import { codeOfAsync } from '../helpers/errors.ts';
 import { keyOf, nanoEvalUnit, startHarness } from './harness.ts';
+import { PG_URL } from './ledger/backends.ts';
 import type { Harness } from './harness.ts';
 
 const [A, B, C] = [keyOf(31), keyOf(32), keyOf(33)];
@@ -45,7 +47,10 @@ async function audit(h: Harness): Promise<ReturnType<typeof auditLog>> {
   return auditLog({ leafInputs: leaves, head, trackerKey: h.trackerKey.publicKeyRaw });
 }
 
-describe('council through the tracker (2 of 3)', () => {
+const backends: Array<'pglite' | 'postgres'> = PG_URL === undefined ? ['pglite'] : ['pglite', 'postgres'];
+if (PG_URL === undefined) console.log('council: PostgreSQL run skipped (set SWARM_TEST_PG_URL to run it)');
+
+describe.each(backends)('council through the tracker (2 of 3) on %s', (backend) => {
   let h: Harness;
   let a: TrackerClient;
   let b: TrackerClient;
@@ -54,7 +59,7 @@ describe('council through the tracker (2 of 3)', () => {
   let p1: TrackerClient;
 
   beforeAll(async () => {
-    h = await startHarness({ suite: 'council' });
+    h = await startHarness({ db: backend, suite: 'council' });
     await h.service.council.form([A.keyId, B.keyId, C.keyId], 2);
     [a, b, c, outsider] = [A, B, C, OUTSIDER].map((k) => h.client(k)) as [TrackerClient, TrackerClient, TrackerClient, TrackerClient];
     p1 = h.client(keyOf(41));
