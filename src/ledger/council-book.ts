@@ -29,7 +29,7 @@
  *    show the accepted hash of that unit wrong: then it revokes exactly
  *    what a provider was credited for the wrong hash, or grants a provider
  *    that submitted the recomputed hash what the unit's credit was, once
- *    per provider and unit.
+ *    per provider and unit (whatever number of disputes name the unit).
  */
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from '../core/canonical-json.ts';
@@ -107,7 +107,7 @@ export class CouncilBook {
   private readonly adjustments = new Map<string, { provider: KeyId; change: string; amount: number }>();
   /** enacted disputes: run, and the units whose accepted hash the re-execution contradicted */
   private readonly disputes = new Map<string, { run: string; wrong: Map<string, DisputeFinding> }>();
-  /** dispute corrections made: decision, unit, provider */
+  /** dispute corrections made: run, unit, provider */
   private readonly corrected = new Set<string>();
 
   form(e: LedgerEntry<'council-formed'>): CouncilCheck {
@@ -211,7 +211,8 @@ export class CouncilBook {
     if (b.run !== d.run || b.unit === undefined) return bad(`it must name a unit of run ${d.run}`);
     const f = d.wrong.get(b.unit);
     if (f === undefined) return bad(`the dispute found no wrong verdict on ${b.unit}`);
-    const once = `${b.decision}\n${b.unit}\n${b.provider}`;
+    // once per unit and provider, across disputes: a second dispute of the same unit corrects nothing again
+    const once = `${d.run}\n${b.unit}\n${b.provider}`;
     if (this.corrected.has(once)) return bad('this provider\'s credit on this unit was corrected before');
     const had = credits.credited(d.run, b.unit, b.provider);
     if (b.change === 'revoke') {

@@ -263,6 +263,14 @@ describe('audit of council entries', () => {
       ['granting a colluder', (l) => fix(l, bob, 'grant')],
       ['granting another amount', (l) => fix(l, alice, 'grant', 7)],
       ['a unit the dispute did not name', (l) => fix(l, bob, 'revoke', 1000, 'u2')],
+      ['revoking again under a second dispute of the same unit', (l) => {
+        fix(l, bob, 'revoke');
+        const again = l.propose('p2', 'dispute', RUN, { units: ['u1'], reason: 'again', findings: [{ unit: 'u1', accepted: H3, recomputed: H1 }] });
+        l.vote(again, A);
+        l.vote(again, B);
+        l.enact(again, [A, B]);
+        l.by('credit-adjusted', { provider: bob.keyId, change: 'revoke', amount: 1000, decision: 'p2', run: RUN, unit: 'u1' });
+      }],
     ];
     for (const [name, spoil] of cases) {
       const log = history();
