@@ -325,7 +325,7 @@ export class Scheduler {
     // One read: the unit (locked), the submitter's key and the result blob's size.
     const rows = await tx.query<ReportedRow & Record<string, unknown>>(
       `SELECT ${reportedColumns('$3')}
-         FROM units u WHERE u.id = $1 FOR UPDATE OF u`,
+         FROM units u ${REPORTER_JOIN} WHERE u.id = $1 FOR UPDATE OF u`,
       [sub.unitId, provider, sub.resultHash],
     );
     if (rows.length === 0) throw new SwarmError('TRACKER_NOT_FOUND', 'no such unit', { unit: sub.unitId });
@@ -406,7 +406,7 @@ export class Scheduler {
       const reported = [...results.map((r) => [r.unitId, r.resultHash]), ...failures.map((f) => [f.unitId, null])];
       const rows = reported.length === 0 ? [] : await tx.query<ReportedRow & Record<string, unknown>>(
         `SELECT ${reportedColumns('r.hash')}
-           FROM unnest($1::text[], $3::text[]) AS r(unit_id, hash) JOIN units u ON u.id = r.unit_id
+           FROM unnest($1::text[], $3::text[]) AS r(unit_id, hash) JOIN units u ON u.id = r.unit_id ${REPORTER_JOIN}
           ORDER BY u.id FOR UPDATE OF u`,
         [reported.map((x) => x[0]), provider, reported.map((x) => x[1])],
       );
@@ -465,11 +465,16 @@ export class Scheduler {
 
 }
 
-/** A reported unit's row: the unit, the submitter's key ($2) and the size of the blob the result names (`hash`, an SQL expression). */
+/**
+ * A reported unit's row: the unit, the submitter's ($2) key, ban and CLA
+ * standing, and the size of the blob the result names (`hash`, an SQL
+ * expression). The submitter's row is joined once (REPORTER_JOIN; only the
+ * unit rows are locked), not looked up once per column.
+ */
 type ReportedRow = UnitRow & { p_public_key: Uint8Array | null; p_banned_by: string | null; p_cla_missing: string | null; b_size: string | null };
+const REPORTER_JOIN = 'LEFT JOIN providers p ON p.key_id = $2';
 const reportedColumns = (hash: string): string => `u.id, u.run_id, u.kind, u.spec, u.wu, u.spec_hash, u.flops, u.round, u.slot,
-              (SELECT p.public_key FROM providers p WHERE p.key_id = $2) AS p_public_key,
-              (SELECT p.banned_by FROM providers p WHERE p.key_id = $2) AS p_banned_by,
+              p.public_key AS p_public_key, p.banned_by AS p_banned_by,
               (${missingClaSql('$2')}) AS p_cla_missing,
               (SELECT b.size FROM blobs b WHERE b.sha256 = ${hash}) AS b_size`;
 
