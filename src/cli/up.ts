@@ -177,7 +177,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   const cla = parseClaDocument(readFileSync(CLA_FILE));
   // Models the council releases join the gateway's catalog (served once training is done).
   const served = new ServedModels();
-  let serveRelease: (r: { decision: string; subject: string; params: Record<string, unknown> }) => Promise<void> = async () => undefined;
+  let serveRelease: (name: string) => Promise<void> = async () => undefined;
   const tracker = await startTracker({
     port: o.port,
     host: o.host,
@@ -188,7 +188,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     cla,
     service: {
       onCouncilDecision: (d) => {
-        if (d.action === 'release') serveRelease(d).catch((e: unknown) => log(`swarm up: cannot serve release ${d.subject}: ${e instanceof Error ? e.message : String(e)}`));
+        if (d.action === 'release') serveRelease(d.subject).catch((e: unknown) => log(`swarm up: cannot serve release ${d.subject}: ${e instanceof Error ? e.message : String(e)}`));
       },
     },
     onRunError: (run, e) => log(`swarm up: run ${run}: ${e instanceof Error ? e.message : String(e)}`),
@@ -319,20 +319,19 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
     };
     served.add(model);
     // A released checkpoint of this run is served under its release name, from the state's θ.
-    serveRelease = async (d) => {
-      const checkpoint = String(d.params.checkpoint);
-      const release = await tracker.service.council.release(d.subject);
+    serveRelease = async (name) => {
+      const release = await tracker.service.council.release(name);
       if (release.run !== runId) throw new SwarmError('UP_RELEASE_OTHER_RUN', `it is a checkpoint of run ${release.run ?? '?'}, not of ${runId}`);
-      const state = decodeGlobalState((await getBlob(tracker.db, checkpoint)).bytes, paramCount(config));
+      const state = decodeGlobalState((await getBlob(tracker.db, release.checkpoint)).bytes, paramCount(config));
       served.add({
-        id: d.subject, config, params: wrapFlatParams(serveEngine, config, state.theta).params, constants: modelConstants(serveEngine, config),
+        id: name, config, params: wrapFlatParams(serveEngine, config, state.theta).params, constants: modelConstants(serveEngine, config),
         tokenizer: tok, created: Math.floor(release.releasedAt / 1000),
-        release: { checkpoint, decision: d.decision, card: `/api/releases/${d.subject}/card` },
+        release: { checkpoint: release.checkpoint, decision: release.decision, card: `/api/releases/${name}/card` },
       });
-      log(`swarm up: the council released ${d.subject} (${d.decision}); serving it at ${tracker.url}/v1 as "${d.subject}"`);
+      log(`swarm up: the council released ${name} (${release.decision}); serving it at ${tracker.url}/v1 as "${name}"`);
     };
     for (const r of await tracker.service.council.releases()) {
-      if (r.run === runId) await serveRelease({ decision: r.decision, subject: r.name, params: { checkpoint: r.checkpoint } });
+      if (r.run === runId) await serveRelease(r.name);
     }
     const app = createGatewayApp(served, { queue: { concurrency: 1, maxWaiting: 16 } });
     // The gateway's routes live under /v1 in its own app: strip nothing, forward whole requests.

@@ -6,7 +6,7 @@
  * refuses, and the same rules are what the tracker applies when it writes
  * them (src/tracker/council.ts).
  *
- * The rules (DESIGN.md "Governance"; the tests in test/ledger/council-book.test.ts):
+ * The rules (DESIGN.md "Governance"; the tests in test/ledger/council-audit.test.ts):
  *  - council-formed: once, before any other council entry.
  *  - council-proposal: by a current member; its threshold is the council's
  *    threshold when it is opened (a later threshold decision applies only to
@@ -265,7 +265,7 @@ export class CouncilBook {
         this.disputes.set(decision, { run: a.subject, wrong: new Map((a.params.findings ?? []).filter((f) => f.accepted !== f.recomputed).map((f) => [f.unit, f])) });
         return;
       default:
-        return; // run-parameters, cla: effects outside the log's council state
+        return; // run-parameters: its effect is outside the log's council state
     }
   }
 }

@@ -134,7 +134,7 @@ export class ProviderLoop {
   private leaseHintMs: number | null = null;
   private stopping = false;
   /** the tracker's refusal of this identity (TRACKER_BANNED, TRACKER_CLA_REQUIRED: stopsLoop), once seen: the loop ends and run() throws it */
-  private banned: SwarmError | null = null;
+  private refused: SwarmError | null = null;
   /** units leased by the last exchange and not run yet */
   private readonly queue: WorkAssignment[] = [];
   /** failures to report at the next exchange */
@@ -324,8 +324,8 @@ export class ProviderLoop {
       } catch (e) {
         // Banned by the council, or no signature of the tracker's CLA (issue 20): nothing more will
         // be accepted from this identity until a person acts; stop and say why.
-        if (stopsLoop(e)) this.banned = this.refusal(e);
-        if (this.banned !== null) break;
+        if (stopsLoop(e)) this.refused = this.refusal(e);
+        if (this.refused !== null) break;
         if (!isTransient(e)) {
           this.set({ failed: this.status.failed + 1, message: isSwarmError(e) ? `${e.code}: ${e.message}` : String(e) });
         }
@@ -333,9 +333,9 @@ export class ProviderLoop {
         await this.sleep(this.backoff(attempt++), this.wake.signal);
       }
     }
-    if (this.banned !== null) {
-      this.set({ state: 'stopped', unitId: null, kind: null, message: `${this.banned.code}: ${this.banned.message}` });
-      throw this.banned;
+    if (this.refused !== null) {
+      this.set({ state: 'stopped', unitId: null, kind: null, message: `${this.refused.code}: ${this.refused.message}` });
+      throw this.refused;
     }
     this.set({ state: 'stopped', unitId: null, kind: null });
     return { ...this.status };
@@ -490,7 +490,7 @@ export class ProviderLoop {
       c.heartbeat(unit.unitId, this.status.progress).catch((e: unknown) => {
         // a ban stops the unit in hand at once (its result would be refused)
         if (isSwarmError(e, 'TRACKER_BANNED')) {
-          this.banned = this.refusal(e);
+          this.refused = this.refusal(e);
           this.stop({ now: true });
         }
       });

@@ -73,7 +73,11 @@ import { getBlob } from './storage/blobs.ts';
 export const MAX_VOTE_SKEW_MS = 60_000;
 /** Arbitrary 64-bit advisory-lock key for forming the council ("SWCNCL"). */
 const COUNCIL_LOCK_KEY = 0x5357_434e_434cn;
-/** Actions whose effect this tracker does not carry out yet (see the header). */
+
+/** The refusal of a key that is not a member (here and before a request's body is read: http/app.ts). */
+export function notAMember(keyId: KeyId): SwarmError {
+  return new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${keyId} is not a member of this tracker's council`, { keyId });
+}
 
 interface ProposalRow {
   id: string;
@@ -139,8 +143,8 @@ export class Council {
     return { formed: true, members: m.map((r) => r.key_id), threshold: Number(c[0]!.threshold) };
   }
 
-  async isMember(keyId: string): Promise<boolean> {
-    return (await this.ctx.db.query('SELECT 1 FROM council_members WHERE key_id = $1', [keyId])).length > 0;
+  async isMember(keyId: string, q: Queryable = this.ctx.db): Promise<boolean> {
+    return (await q.query('SELECT 1 FROM council_members WHERE key_id = $1', [keyId])).length > 0;
   }
 
   /** Opens a proposal by `proposer` (a current member); logs council-proposal. */
@@ -148,7 +152,7 @@ export class Council {
     const parsed = parseCouncilAction(req.action, req.subject, req.params as CouncilProposal['params']);
     // a dispute's evidence: re-executing its units takes time, so before the transaction
     if (parsed.action === 'dispute') {
-      if (!(await this.isMember(proposer))) throw new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${proposer} is not a member of this tracker's council`, { keyId: proposer });
+      await this.requireMember(this.ctx.db, proposer);
       parsed.params.findings = await this.reexecute(parsed.subject, parsed.params.units);
     }
     const now = this.ctx.now();
@@ -293,9 +297,19 @@ export class Council {
     return { threshold: Number(rows[0]!.threshold), proposals: Number(rows[0]!.proposals) };
   }
 
-  private async requireMember(tx: Queryable, keyId: KeyId): Promise<void> {
-    const rows = await tx.query('SELECT 1 FROM council_members WHERE key_id = $1', [keyId]);
-    if (rows.length === 0) throw new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${keyId} is not a member of this tracker's council`, { keyId });
+  private async requireMember(q: Queryable, keyId: KeyId): Promise<void> {
+    if (!(await this.isMember(keyId, q))) throw notAMember(keyId);
+  }
+
+  /** The runs that published `checkpoint` (a round's global state in their history), oldest first. */
+  private async runsPublishing(q: Queryable, checkpoint: string): Promise<string[]> {
+    const rows = await q.query<{ id: string }>(
+      `SELECT id FROM runs WHERE progress IS NOT NULL
+          AND progress->'history' @> jsonb_build_array(jsonb_build_object('checkpoint', $1::text))
+        ORDER BY created_at, id`,
+      [checkpoint],
+    );
+    return rows.map((r) => r.id);
   }
 
   private async lockProposal(tx: Queryable, id: string): Promise<ProposalRow> {
@@ -331,14 +345,9 @@ export class Council {
       if (runs[0]!.state !== 'training') throw new SwarmError('COUNCIL_NOT_APPLICABLE', `run ${a.subject} is ${runs[0]!.state}: its parameters no longer matter`, { run: a.subject });
     }
     if (a.action === 'release') {
-      const runs = await tx.query<{ id: string }>(
-        `SELECT id FROM runs WHERE progress IS NOT NULL
-            AND progress->'history' @> jsonb_build_array(jsonb_build_object('checkpoint', $1::text))
-          ORDER BY created_at, id`,
-        [a.params.checkpoint],
-      );
+      const runs = await this.runsPublishing(tx, a.params.checkpoint);
       if (runs.length === 0) throw new SwarmError('COUNCIL_UNKNOWN_CHECKPOINT', `no run of this tracker published checkpoint ${a.params.checkpoint}`, { checkpoint: a.params.checkpoint });
-      if (a.params.run !== undefined && !runs.some((r) => r.id === a.params.run)) {
+      if (a.params.run !== undefined && !runs.includes(a.params.run)) {
         throw new SwarmError('COUNCIL_UNKNOWN_CHECKPOINT', `run ${a.params.run} did not publish checkpoint ${a.params.checkpoint}`, { checkpoint: a.params.checkpoint, run: a.params.run });
       }
     }
@@ -361,10 +370,7 @@ export class Council {
       case 'threshold':
         return { statements: [{ sql: 'UPDATE council SET threshold = $1 WHERE id = 1', params: [a.params.threshold] }], entries: [] };
       case 'release': {
-        const run = a.params.run ?? (await tx.query<{ id: string }>(
-          `SELECT id FROM runs WHERE progress->'history' @> jsonb_build_array(jsonb_build_object('checkpoint', $1::text)) ORDER BY created_at, id LIMIT 1`,
-          [a.params.checkpoint],
-        ))[0]?.id ?? null;
+        const run = a.params.run ?? (await this.runsPublishing(tx, a.params.checkpoint))[0] ?? null;
         return {
           statements: [{ sql: 'INSERT INTO releases (name, checkpoint, run_id, decision, released_at) VALUES ($1, $2, $3, $4, $5)', params: [a.subject, a.params.checkpoint, run, decision, now] }],
           entries: [],

@@ -107,6 +107,7 @@ import { NO_RATE_LIMITS, TrackerRateLimiter, socketSource, trackerRateLimits } f
 import type { RouteClass, SourceOf, TrackerRateLimits } from './rate-limit.ts';
 import { registerDashboardApi } from './dashboard-api.ts';
 import { registerClaRoutes } from './cla-routes.ts';
+import { notAMember } from '../council.ts';
 
 /** A run spec lists every shard's hash: allow more than the other bodies. */
 export const MAX_RUN_BODY_BYTES = 4 * 1024 * 1024;
@@ -167,7 +168,7 @@ interface SignedRoute {
 
 /** The same refusals the service and the run manager give, made before the body is read. */
 function notAllowed(access: Access, keyId: string): SwarmError {
-  if (access === 'member') return new SwarmError('COUNCIL_NOT_A_MEMBER', `key ${keyId} is not a member of this tracker's council`, { keyId });
+  if (access === 'member') return notAMember(keyId);
   if (access === 'trainer') {
     return new SwarmError('TRACKER_FORBIDDEN', `only trainers may do this: key ${keyId} is not one; start the tracker with --trainer ${keyId} (\`swarm whoami\` prints your key id)`, { keyId });
   }
