@@ -8,26 +8,17 @@
 import { describe, expect, it } from 'vitest';
 import { base64Encode } from '../../src/core/encoding.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
-import { auditLog } from '../../src/ledger/audit.ts';
-import type { AuditReport } from '../../src/ledger/audit.ts';
 import { approveCouncilDecision } from '../../src/ledger/council.ts';
-import { createEntry, encodeEntry } from '../../src/ledger/entry.ts';
+import { createEntry } from '../../src/ledger/entry.ts';
 import type { CouncilProposal, EntryBodies, EntryKind, LedgerEntry } from '../../src/ledger/entry.ts';
 import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
-import { leafHash, rootHash } from '../../src/ledger/merkle.ts';
-import { signTreeHead } from '../../src/ledger/tree-head.ts';
 import { testKey } from './helpers.ts';
-import { H1, alice, bob, credit, issue, register, result, tracker, valid } from './log-fixture.ts';
+import { H1, alice, bob, credit, issue, register, result, tracker, valid, auditEntries, firstBadOf } from './log-fixture.ts';
 
 const A = testKey(20);
 const V1 = { version: 'cla-v1', sha256: sha256Hex('CLA text 1') };
 const V2 = { version: 'cla-v2', sha256: sha256Hex('CLA text 2') };
 
-function audit(entries: LedgerEntry[]): AuditReport {
-  const leaves = entries.map(encodeEntry);
-  const head = signTreeHead({ treeSize: leaves.length, timestamp: 99, rootHash: rootHash(leaves.map(leafHash)) }, tracker);
-  return auditLog({ leafInputs: leaves, head, trackerKey: tracker.publicKeyRaw });
-}
 
 class Log {
   readonly entries: LedgerEntry[] = [];
@@ -66,14 +57,11 @@ function signedWork(): Log {
   return new Log().publish(V1).push(register(alice)).sign(alice, V1).push(issue('u1', alice), result('u1', alice, H1), valid('u1', alice, H1), credit('u1', alice, H1));
 }
 
-const firstBad = (log: Log): { index: number; reason: string } | undefined => {
-  const r = audit(log.entries).firstBad;
-  return r === undefined ? undefined : { index: r.index, reason: r.reason };
-};
+const firstBad = (log: Log): { index: number; reason: string } | undefined => firstBadOf(log.entries);
 
 describe('audit of CLA entries', () => {
   it('passes a log where the genesis CLA is signed before the signer\'s result counts, and counts both kinds', () => {
-    const r = audit(signedWork().entries);
+    const r = auditEntries(signedWork().entries);
     expect(r.firstBad).toBeUndefined();
     expect(r.ok).toBe(true);
     expect(r.counts).toMatchObject({ 'cla-published': 1, 'cla-signed': 1, 'result-submitted': 1, 'credit-granted': 1 });
@@ -82,7 +70,7 @@ describe('audit of CLA entries', () => {
   it('a new version by an enacted cla decision passes; signatures must then name it', () => {
     const log = signedWork().decide('proposal-1', V2).publish(V2, 'proposal-1').sign(alice, V2);
     expect(firstBad(log)).toBeUndefined();
-    expect(audit(log.entries).counts).toMatchObject({ 'cla-published': 2, 'cla-signed': 2, 'council-decision': 1 });
+    expect(auditEntries(log.entries).counts).toMatchObject({ 'cla-published': 2, 'cla-signed': 2, 'council-decision': 1 });
     // a signature of the old version after the change names the entry
     log.sign(bob, V1);
     expect(firstBad(log)).toEqual({ index: log.entries.length - 1, reason: 'cla-not-current' });

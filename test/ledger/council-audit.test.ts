@@ -8,26 +8,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { base64Encode } from '../../src/core/encoding.ts';
-import { auditLog } from '../../src/ledger/audit.ts';
-import type { AuditReport } from '../../src/ledger/audit.ts';
 import { approveCouncilDecision } from '../../src/ledger/council.ts';
-import { createEntry, encodeEntry } from '../../src/ledger/entry.ts';
+import { createEntry } from '../../src/ledger/entry.ts';
 import type { CouncilProposal, CouncilProposalBody, EntryBodies, EntryKind, LedgerEntry } from '../../src/ledger/entry.ts';
 import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
-import { leafHash, rootHash } from '../../src/ledger/merkle.ts';
-import { signTreeHead } from '../../src/ledger/tree-head.ts';
 import { testKey } from './helpers.ts';
-import { H1, H3, RUN, bob, carol, credit, invalid, register, result, valid } from './log-fixture.ts';
+import { H1, H3, RUN, bob, carol, credit, invalid, register, result, valid, auditEntries, firstBadOf } from './log-fixture.ts';
 
 const tracker = testKey(1);
 const [A, B, C, D] = [testKey(20), testKey(21), testKey(22), testKey(23)];
 const alice = testKey(2); // log-fixture's alice
 
-function audit(entries: LedgerEntry[]): AuditReport {
-  const leaves = entries.map(encodeEntry);
-  const head = signTreeHead({ treeSize: leaves.length, timestamp: 99, rootHash: rootHash(leaves.map(leafHash)) }, tracker);
-  return auditLog({ leafInputs: leaves, head, trackerKey: tracker.publicKeyRaw });
-}
 
 /** A log under construction: each helper appends one entry at the next time. */
 class Log {
@@ -82,14 +73,11 @@ function history(): Log {
   return log;
 }
 
-const firstBad = (log: Log): { index: number; reason: string } | undefined => {
-  const r = audit(log.entries).firstBad;
-  return r === undefined ? undefined : { index: r.index, reason: r.reason };
-};
+const firstBad = (log: Log): { index: number; reason: string } | undefined => firstBadOf(log.entries);
 
 describe('audit of council entries', () => {
   it('passes a well-kept history and counts it', () => {
-    const r = audit(history().entries);
+    const r = auditEntries(history().entries);
     expect(r.firstBad).toBeUndefined();
     expect(r.ok).toBe(true);
     expect(r.counts).toMatchObject({ 'council-formed': 1, 'council-proposal': 3, 'council-vote': 7, 'council-decision': 3, 'credit-adjusted': 1 });

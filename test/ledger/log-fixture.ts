@@ -11,6 +11,11 @@ import type { Ed25519KeyPair } from '../../src/ledger/keys.ts';
 import { base64Encode } from '../../src/core/encoding.ts';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import { testKey } from './helpers.ts';
+import { auditLog } from '../../src/ledger/audit.ts';
+import type { AuditReport } from '../../src/ledger/audit.ts';
+import { encodeEntry } from '../../src/ledger/entry.ts';
+import { leafHash, rootHash } from '../../src/ledger/merkle.ts';
+import { signTreeHead } from '../../src/ledger/tree-head.ts';
 
 export const tracker = testKey(1);
 export const alice = testKey(2);
@@ -77,4 +82,17 @@ export function realisticLog(): LedgerEntry[] {
       { unit: 'u2', result: H2 },
     ]), // 22
   ];
+}
+
+/** auditLog of `entries` as leaves under a head the fixture's tracker signs over exactly them. */
+export function auditEntries(entries: readonly LedgerEntry[]): AuditReport {
+  const leaves = entries.map(encodeEntry);
+  const head = signTreeHead({ treeSize: leaves.length, timestamp: 99, rootHash: rootHash(leaves.map(leafHash)) }, tracker);
+  return auditLog({ leafInputs: leaves, head, trackerKey: tracker.publicKeyRaw });
+}
+
+/** The audit's first bad entry of `entries`: its leaf index and reason, or undefined. */
+export function firstBadOf(entries: readonly LedgerEntry[]): { index: number; reason: string } | undefined {
+  const r = auditEntries(entries).firstBad;
+  return r === undefined ? undefined : { index: r.index, reason: r.reason };
 }
