@@ -26,12 +26,11 @@ import { parseEntry, verifyEntrySignature } from '../ledger/entry.ts';
 import type { KeyId, LedgerEntry } from '../ledger/entry.ts';
 import { MAX_CLA_TEXT_BYTES } from '../protocol/cla.ts';
 import type { ClaDocument, ClaSignature, ClaView } from '../protocol/cla.ts';
+import { refuseOffClockEntry } from './context.ts';
 import type { TrackerContext } from './context.ts';
 import type { Statement } from './storage/combine.ts';
 import type { Queryable } from './storage/db.ts';
 
-/** How far a signature entry's own time may be from the tracker's clock (the request window's width). */
-export const MAX_CLA_SKEW_MS = 60_000;
 /** Arbitrary 64-bit advisory-lock key for CLA versions and signatures ("SWCLA"). */
 const CLA_LOCK_KEY = 0x5357_434c_41n;
 
@@ -117,9 +116,7 @@ export class Cla {
     }
     verifyEntrySignature(entry, signer.publicKey);
     const now = this.ctx.now();
-    if (Math.abs(entry.time - now) > MAX_CLA_SKEW_MS) {
-      throw new SwarmError('CLA_BAD_ENTRY', `the signature's time is more than ${MAX_CLA_SKEW_MS / 1000} s from the tracker's clock; check this machine's clock`, { time: entry.time, now });
-    }
+    refuseOffClockEntry(entry.time, now, 'CLA_BAD_ENTRY', 'the signature');
     const b = entry.body;
     const done = await this.ctx.db.transaction(async (tx) => {
       await lock(tx);

@@ -12,6 +12,8 @@
  * the caller is answered (committed()).
  */
 import type { Clock } from '../core/clock.ts';
+import { SwarmError } from '../core/errors.ts';
+import { DEFAULT_MAX_SKEW_MS } from '../protocol/signing.ts';
 import type { Seed } from '../core/prng.ts';
 import { createEntry, encodeEntry } from '../ledger/entry.ts';
 import type { CouncilAction, EntryBodies, EntryKind, LedgerEntry } from '../ledger/entry.ts';
@@ -54,6 +56,18 @@ export interface TrackerServiceOptions {
 }
 
 export const DEFAULT_LEASE_MS = 120_000;
+
+/**
+ * A ledger entry a client signs for the tracker to log (a council vote, a
+ * CLA signature) carries its own time; it must lie within the signed
+ * request's window of the tracker's clock (protocol/signing.ts), or it is
+ * refused with `code`, saying `what` it was.
+ */
+export function refuseOffClockEntry(time: number, now: number, code: string, what: string): void {
+  if (Math.abs(time - now) > DEFAULT_MAX_SKEW_MS) {
+    throw new SwarmError(code, `${what}'s time is more than ${DEFAULT_MAX_SKEW_MS / 1000} s from the tracker's clock; check this machine's clock`, { time, now });
+  }
+}
 
 export class TrackerContext {
   readonly db: Db;

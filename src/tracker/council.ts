@@ -56,6 +56,7 @@ import { publicKeyFromRaw, verifyBytes } from '../ledger/keys.ts';
 import type { PublicKeyInput } from '../ledger/keys.ts';
 import { DEFAULT_PROPOSAL_LIFETIME_MS } from '../protocol/council.ts';
 import type { CouncilView, ProposalStatus, ProposalView, ProposeRequest, ReleaseView } from '../protocol/council.ts';
+import { refuseOffClockEntry } from './context.ts';
 import type { TrackerContext } from './context.ts';
 import { claDecisionEffect } from './cla.ts';
 import type { Statement } from './storage/combine.ts';
@@ -69,8 +70,6 @@ import { canonicalReexecutor } from './reexecute.ts';
 import type { UnitReexecutor } from './reexecute.ts';
 import { getBlob } from './storage/blobs.ts';
 
-/** How far a vote entry's own time may be from the tracker's clock (the request window's width). */
-export const MAX_VOTE_SKEW_MS = 60_000;
 /** Arbitrary 64-bit advisory-lock key for forming the council ("SWCNCL"). */
 const COUNCIL_LOCK_KEY = 0x5357_434e_434cn;
 
@@ -200,9 +199,7 @@ export class Council {
     if (entry.body.decision !== decisionId) throw new SwarmError('COUNCIL_BAD_VOTE', `the entry votes on ${entry.body.decision}, not on ${decisionId}`);
     verifyEntrySignature(entry, signer.publicKey);
     const now = this.ctx.now();
-    if (Math.abs(entry.time - now) > MAX_VOTE_SKEW_MS) {
-      throw new SwarmError('COUNCIL_BAD_VOTE', `the vote's time is more than ${MAX_VOTE_SKEW_MS / 1000} s from the tracker's clock; check this machine's clock`, { time: entry.time, now });
-    }
+    refuseOffClockEntry(entry.time, now, 'COUNCIL_BAD_VOTE', 'the vote');
     const done = await this.ctx.db.transaction(async (tx) => {
       const council = await this.lockCouncil(tx);
       await this.requireMember(tx, signer.keyId);
