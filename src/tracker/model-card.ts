@@ -40,6 +40,7 @@ import type { ModelCard, ModelCardApproval, ModelCardContributor } from '../prot
 import type { DilocoRunSpec, RunProgress } from './runs/diloco-spec.ts';
 import type { ReleaseRow } from './council.ts';
 import { firstSeqSince } from './stats.ts';
+import { ledgerSize } from './ledger/store.ts';
 import type { Queryable } from './storage/db.ts';
 
 export type { ModelCard } from '../protocol/views.ts';
@@ -142,11 +143,6 @@ export async function modelCard(db: Queryable, name: string): Promise<ModelCard>
     };
   }
   return card;
-}
-
-async function ledgerSize(db: Queryable): Promise<number> {
-  const [row] = await db.query<{ n: string | null }>('SELECT max(seq) AS n FROM ledger_entries');
-  return row?.n === null || row?.n === undefined ? 0 : Number(row.n) + 1;
 }
 
 /** Leaf index of the entry whose leaf hash is `hash` (UNIQUE), or null before it is sequenced. */

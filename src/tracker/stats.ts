@@ -24,6 +24,7 @@ import type { Clock } from '../core/clock.ts';
 import { base64Encode } from '../core/encoding.ts';
 import type { RunSummary, SwarmBucket, SwarmSnapshot } from '../protocol/views.ts';
 import type { Db, Queryable } from './storage/db.ts';
+import { ledgerSize } from './ledger/store.ts';
 
 /** Width of one counting bucket. */
 export const BUCKET_MS = 10_000;
@@ -147,8 +148,7 @@ export class SwarmStats {
   }
 
   private async refresh(now: number): Promise<SwarmSnapshot> {
-    const [sizeRow] = await this.db.query<{ n: string | null }>('SELECT max(seq) AS n FROM ledger_entries');
-    const size = sizeRow?.n === null || sizeRow?.n === undefined ? 0 : Number(sizeRow.n) + 1;
+    const size = await ledgerSize(this.db);
     await this.readLedger(now, size);
 
     // online: asked for work lately, or holding a live lease (busy providers only heartbeat)

@@ -43,6 +43,13 @@ export interface StoredLeaf {
   leafInput: Uint8Array;
 }
 
+/** Number of committed ledger entries: max(seq) + 1 (the seqs are dense from 0; one index probe). */
+export async function ledgerSize(db: Queryable): Promise<number> {
+  const rows = await db.query<{ m: string | null }>('SELECT max(seq) AS m FROM ledger_entries');
+  const m = rows[0]?.m;
+  return m === null || m === undefined ? 0 : Number(m) + 1;
+}
+
 export class LedgerStore {
   readonly tree = new HashTree();
   private readonly pageSize: number;
@@ -84,11 +91,9 @@ export class LedgerStore {
     return run;
   }
 
-  /** Number of committed entries: max(seq) + 1 (the seqs are dense from 0). */
-  async committedSize(): Promise<number> {
-    const rows = await this.db.query<{ m: string | null }>('SELECT max(seq) AS m FROM ledger_entries');
-    const m = rows[0]?.m;
-    return m === null || m === undefined ? 0 : Number(m) + 1;
+  /** Number of committed entries (ledgerSize). */
+  committedSize(): Promise<number> {
+    return ledgerSize(this.db);
   }
 
   private async catchUp(): Promise<number> {
