@@ -11,7 +11,6 @@ import { sha256Hex } from '../../src/core/sha256.ts';
 import { preset } from '../../src/model/config.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { initGlobalState, outerRound } from '../../src/train/diloco/checkpoint.ts';
@@ -21,9 +20,9 @@ import { runUnit } from '../../src/train/work/run-unit.ts';
 import { deltaRows } from '../../src/train/work/train-result.ts';
 import { encodeUpdateBlob } from '../../src/train/work/update-blob.ts';
 import { keyOf, nanoEvalUnit, startHarness } from '../tracker/harness.ts';
+import { refRunner } from '../helpers/runner.ts';
 
 const engine = new Engine(createRefBackend());
-const runner: UnitRunner = { run: async (spec, blobs) => runUnit(engine, spec, (h) => blobs.get(h)) };
 
 async function oneUnit(good: boolean): Promise<{ patched: number; fetched: string[]; resultHash: string | undefined; expected: string; target: string }> {
   const h = await startHarness({ suite: `patch_${good}` });
@@ -56,7 +55,7 @@ async function oneUnit(good: boolean): Promise<{ patched: number; fetched: strin
     };
     const cache = new MemoryBlobCache();
     await cache.put(sha256Hex(baseBlob), baseBlob); // it ran a unit on θ_r before
-    const loop = new ProviderLoop({ client, runner, cache, clock: h.clock, rng: Prng.fromSeed(1), sleep: async () => undefined, name: 'p', threads: 1, memoryBytes: 1, maxUnits: 1 });
+    const loop = new ProviderLoop({ client, runner: refRunner, cache, clock: h.clock, rng: Prng.fromSeed(1), sleep: async () => undefined, name: 'p', threads: 1, memoryBytes: 1, maxUnits: 1 });
     await loop.run();
     const status = await trainer.getJson<{ canonicalHash: string | null; replicas: Array<{ resultHash?: string }> }>('/api/units/u1');
     const expected = runUnit(engine, spec, (x) => (x === target ? targetBlob : ev.blobs[1]!)).resultHash;

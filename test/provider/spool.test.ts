@@ -16,7 +16,6 @@ import { sha256Hex } from '../../src/core/sha256.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { DiskResultSpool } from '../../src/provider/disk-spool.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { decodeSpoolFile, encodeSpoolFile } from '../../src/provider/spool.ts';
 import type { SpooledResult } from '../../src/provider/spool.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
@@ -24,6 +23,7 @@ import { Engine } from '../../src/tensor/tensor.ts';
 import { runUnit } from '../../src/train/work/run-unit.ts';
 import { codeOf } from '../helpers/errors.ts';
 import { keyOf, nanoEvalUnit, startHarness } from '../tracker/harness.ts';
+import { refRunner } from '../helpers/runner.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'swarm-spool-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -83,7 +83,6 @@ describe('spool file format', () => {
 
 describe('the provider loop and its spool', () => {
   const engine = new Engine(createRefBackend());
-  const runner: UnitRunner = { run: async (spec, blobs) => runUnit(engine, spec, (h) => blobs.get(h)) };
 
   it('a result finished while the tracker is unreachable stays spooled; the next process on the same state directory reports it; stale and repeated entries are handled', async () => {
     const h = await startHarness({ suite: 'provider_spool' });
@@ -97,7 +96,7 @@ describe('the provider loop and its spool', () => {
       const corrupt: string[] = [];
       const make = (client: ReturnType<typeof h.client>, o: { maxUnits?: number; onSleep?: () => void } = {}) => {
         const loop: ProviderLoop = new ProviderLoop({
-          client, runner, cache: new MemoryBlobCache(), spool: new DiskResultSpool(dir, (f, e) => corrupt.push(e.code)), onLog: (l) => logs.push(l),
+          client, runner: refRunner, cache: new MemoryBlobCache(), spool: new DiskResultSpool(dir, (f, e) => corrupt.push(e.code)), onLog: (l) => logs.push(l),
           clock: h.clock, rng: Prng.fromSeed(1), name: 'p', threads: 1, memoryBytes: 1,
           sleep: async () => o.onSleep?.(), ...(o.maxUnits === undefined ? {} : { maxUnits: o.maxUnits }),
         });

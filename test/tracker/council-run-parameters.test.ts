@@ -10,18 +10,16 @@ import { Prng } from '../../src/core/prng.ts';
 import { propose, vote } from '../../src/cli/council.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
-import { runUnit } from '../../src/train/work/run-unit.ts';
 import { codeOfAsync } from '../helpers/errors.ts';
 import { keyOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { refRunner } from '../helpers/runner.ts';
 
 const engine = new Engine(createRefBackend());
-const runner: UnitRunner = { run: async (spec, blobs) => runUnit(engine, spec, (h) => blobs.get(h)) };
 const RUN = 'params-run';
 const MEMBER = keyOf(78);
 
@@ -48,7 +46,7 @@ describe('run-parameters decisions', () => {
     expect((await vote(member, p.id, 'approve', h.clock)).status).toBe('enacted');
     // three providers (a quorum of 2 among new identities needs two per unit), until round 1 is issued
     const loops = [0, 1, 2].map((i) => new ProviderLoop({
-      client: h.client(keyOf(80 + i)), runner, cache: new MemoryBlobCache(), clock: h.clock, rng: Prng.fromSeed(i),
+      client: h.client(keyOf(80 + i)), runner: refRunner, cache: new MemoryBlobCache(), clock: h.clock, rng: Prng.fromSeed(i),
       sleep: () => new Promise((r) => setTimeout(r, 5)), name: `params-p${i}`, threads: 1, memoryBytes: 1,
     }));
     const running = loops.map((l) => l.run());

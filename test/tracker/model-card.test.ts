@@ -17,19 +17,17 @@ import { paramCount } from '../../src/model/llama.ts';
 import type { ModelCard } from '../../src/protocol/views.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
-import { runUnit } from '../../src/train/work/run-unit.ts';
 import type { RunView } from '../../src/tracker/runs/diloco.ts';
 import { propose, vote } from '../../src/cli/council.ts';
 import { keyOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
+import { refRunner } from '../helpers/runner.ts';
 
 const engine = new Engine(createRefBackend());
-const runner: UnitRunner = { run: async (spec, blobs) => runUnit(engine, spec, (h) => blobs.get(h)) };
 const RUN = 'card-run';
 const NAME = 'sovereign-nano-v1';
 const MEMBER = keyOf(77);
@@ -44,7 +42,7 @@ async function train(h: Harness): Promise<RunView> {
   for (const b of plan.blobs) await trainer.putBlob(b);
   await trainer.json('POST', '/api/runs', { id: RUN, spec: plan.spec });
   const loops = [0, 1].map((i) => new ProviderLoop({
-    client: h.client(keyOf(60 + i)), runner, cache: new MemoryBlobCache(), clock: h.clock, rng: Prng.fromSeed(i),
+    client: h.client(keyOf(60 + i)), runner: refRunner, cache: new MemoryBlobCache(), clock: h.clock, rng: Prng.fromSeed(i),
     sleep: () => new Promise((r) => setTimeout(r, 5)), name: `card-p${i}`, threads: 1, memoryBytes: 1,
   }));
   const running = loops.map((l) => l.run());

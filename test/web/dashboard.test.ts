@@ -35,15 +35,15 @@ import { keyPairFromSeed } from '../../src/ledger/keys.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { TrackerClient } from '../../src/provider/client.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
-import { runUnit } from '../../src/train/work/run-unit.ts';
 import { fmtCredit } from '../../src/web/format.ts';
 import { tinyModel } from '../gateway/tiny-model.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
+import { refRunner } from '../helpers/runner.ts';
+import { api } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -58,13 +58,7 @@ interface RunJson {
 }
 
 const engine = new Engine(createRefBackend());
-const runner: UnitRunner = { run: (spec, blobs) => Promise.resolve(runUnit(engine, spec, (h) => blobs.get(h))) };
 
-async function api<T>(t: RunningTracker, path: string): Promise<T> {
-  const res = await fetch(t.url + path);
-  expect(res.status, path).toBe(200);
-  return (await res.json()) as T;
-}
 
 /** A short real run: nano, 2 slots × 2 inner steps × ROUNDS rounds, two providers over HTTP. */
 async function train(t: RunningTracker): Promise<void> {
@@ -81,7 +75,7 @@ async function train(t: RunningTracker): Promise<void> {
     { name: 'honest-2', team: 'plain team' },
   ].map((who, i) => new ProviderLoop({
     client: new TrackerClient({ baseUrl: t.url, key: keyPairFromSeed(new Uint8Array(32).fill(10 + i)), clock: systemClock }),
-    runner,
+    runner: refRunner,
     cache: new MemoryBlobCache(),
     clock: systemClock,
     rng: Prng.fromSeed(i),

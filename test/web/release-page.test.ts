@@ -29,13 +29,13 @@ import type { ModelCard } from '../../src/protocol/views.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import { TrackerClient } from '../../src/provider/client.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
-import type { UnitRunner } from '../../src/provider/loop.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
-import { runUnit } from '../../src/train/work/run-unit.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
+import { refRunner } from '../helpers/runner.ts';
+import { api } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -45,13 +45,7 @@ const TRAINER = keyPairFromSeed(new Uint8Array(32).fill(201));
 const MEMBER = keyPairFromSeed(new Uint8Array(32).fill(90));
 
 const engine = new Engine(createRefBackend());
-const runner: UnitRunner = { run: (spec, blobs) => Promise.resolve(runUnit(engine, spec, (h) => blobs.get(h))) };
 
-async function api<T>(t: RunningTracker, path: string): Promise<T> {
-  const res = await fetch(t.url + path);
-  expect(res.status, path).toBe(200);
-  return (await res.json()) as T;
-}
 
 /** One round of nano (2 slots × 1 inner step) by two providers over HTTP; returns θ_1's hash. */
 async function train(t: RunningTracker): Promise<string> {
@@ -65,7 +59,7 @@ async function train(t: RunningTracker): Promise<string> {
   await trainer.json('POST', '/api/runs', { id: RUN, spec: plan.spec });
   const loops = ['first-provider', 'second-provider'].map((name, i) => new ProviderLoop({
     client: new TrackerClient({ baseUrl: t.url, key: keyPairFromSeed(new Uint8Array(32).fill(20 + i)), clock: systemClock }),
-    runner, cache: new MemoryBlobCache(), clock: systemClock, rng: Prng.fromSeed(i),
+    runner: refRunner, cache: new MemoryBlobCache(), clock: systemClock, rng: Prng.fromSeed(i),
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))), name, threads: 1, memoryBytes: 1,
   }));
   const running = loops.map((l) => l.run());
