@@ -125,6 +125,30 @@ function boundedRecord(max: number) {
     .pipe(z.record(RecordKey, BoundedNumber));
 }
 
+/** Longest `client.engine` a provider may announce (issue 18). */
+export const MAX_CLIENT_ENGINE_LENGTH = 64;
+
+/**
+ * What software a provider runs (issue 18), shown beside it in
+ * /api/providers/:id and /api/leaderboard: `node` (the CLI) or `browser`
+ * (the join page), and its engine, e.g. "node 20.20.2" or "Chromium 150".
+ * Metadata only, said by the provider itself: nothing is trusted or
+ * scheduled by it (quorum rules are the same for every kind). The engine
+ * is printable ASCII — the alphabet of RFC 8941 §3.3.3 strings, which is
+ * what User-Agent Client Hints brands are — so a name shown on the
+ * dashboard carries no control, bidi or invisible characters.
+ */
+export const ClientInfoSchema = z.strictObject({
+  kind: z.enum(['node', 'browser']),
+  engine: z
+    .string()
+    .min(1)
+    .max(MAX_CLIENT_ENGINE_LENGTH)
+    .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII (no control characters)')
+    .refine((s) => s.trim() === s, 'must not start or end with white space'),
+});
+export type ClientInfo = z.infer<typeof ClientInfoSchema>;
+
 // ---- endpoints (version 1) -------------------------------------------------
 
 /** POST /api/providers — a provider announces itself (its key must equal the x-swarm-key signer). */
@@ -146,6 +170,12 @@ export const RegisterProviderRequestSchema = z.strictObject({
     window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     nonce: z.string().regex(/^[0-9a-f]{1,32}$/, 'lower-case hex, at most 32 characters'),
   }).optional(),
+  /**
+   * The provider's client kind and engine (issue 18). Optional, so version 1
+   * still holds (like `pow`): a client older than the field sends none, and
+   * the tracker stores it as unknown (null).
+   */
+  client: ClientInfoSchema.optional(),
 });
 
 /** GET /api/info: the tracker's key, protocol, and what registration costs (issue 25). */

@@ -85,6 +85,17 @@ export interface RunUnits {
   units: RunUnitView[];
 }
 
+/**
+ * The software a provider said it runs at its latest registration (issue
+ * 18; the wire's ClientInfoSchema in schemas.ts, restated here because this
+ * file imports nothing). Self-reported: shown, never trusted.
+ */
+export interface ClientView {
+  kind: 'node' | 'browser';
+  /** e.g. "node 20.20.2", "Chromium 150" */
+  engine: string;
+}
+
 export interface ProviderStatus {
   providerId: string;
   name: string | null;
@@ -97,6 +108,8 @@ export interface ProviderStatus {
   /** banned by a council decision (issue 20): its id, else null */
   banned: boolean;
   bannedBy: string | null;
+  /** null: unknown (a client that did not say, or a registration older than the field) */
+  client: ClientView | null;
 }
 
 export interface TeamStanding {

@@ -96,8 +96,11 @@ export class ProviderRegistry {
    * signer; the provider-registered entry must be signed by that same key,
    * name that key, and carry the same name. The first registration stores
    * the entry to be logged on the first work request (recordRegistration);
-   * later ones update name, team and capabilities, and the waiting entry
-   * (so the one logged carries the current name) if it is still waiting.
+   * later ones update name, team, capabilities and client, and the waiting
+   * entry (so the one logged carries the current name) if it is still
+   * waiting. The client (kind and engine, issue 18) is what this
+   * registration says: none makes it unknown again (NULL), since the key
+   * may now run an older client than the one that said it before.
    */
   async registerProvider(signer: { keyId: string; publicKey: Uint8Array }, req: RegisterProviderRequest): Promise<{ providerId: string; created: boolean }> {
     const entry = parseEntry(req.entry);
@@ -109,21 +112,24 @@ export class ProviderRegistry {
     verifyEntrySignature(entry, pk);
     const now = this.ctx.now();
     const encoded = encodeEntry(entry);
+    const clientKind = req.client?.kind ?? null;
+    const clientEngine = req.client?.engine ?? null;
     const created = await this.ctx.db.transaction(async (tx) => {
       const existing = await tx.query('SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE', [signer.keyId]);
       if (existing.length > 0) {
         await tx.query(
           `UPDATE providers SET name = $2, team = $3, threads = $4, memory_bytes = $5, last_seen = $6,
-                  registration = CASE WHEN registration IS NULL THEN NULL ELSE $7::bytea END
+                  registration = CASE WHEN registration IS NULL THEN NULL ELSE $7::bytea END,
+                  client_kind = $8, client_engine = $9
             WHERE key_id = $1`,
-          [signer.keyId, req.name, req.team ?? null, req.capabilities.threads, req.capabilities.memoryBytes, now, encoded],
+          [signer.keyId, req.name, req.team ?? null, req.capabilities.threads, req.capabilities.memoryBytes, now, encoded, clientKind, clientEngine],
         );
         return false;
       }
       await tx.query(
-        `INSERT INTO providers (key_id, public_key, name, team, created_at, threads, memory_bytes, last_seen, record, registration)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8, $9)`,
-        [signer.keyId, signer.publicKey, req.name, req.team ?? null, now, req.capabilities.threads, req.capabilities.memoryBytes, JSON.stringify(newProviderRecord(signer.keyId)), encoded],
+        `INSERT INTO providers (key_id, public_key, name, team, created_at, threads, memory_bytes, last_seen, record, registration, client_kind, client_engine)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $5, $8, $9, $10, $11)`,
+        [signer.keyId, signer.publicKey, req.name, req.team ?? null, now, req.capabilities.threads, req.capabilities.memoryBytes, JSON.stringify(newProviderRecord(signer.keyId)), encoded, clientKind, clientEngine],
       );
       return true;
     });

@@ -32,14 +32,23 @@ export interface ProviderRow {
 
 export const PROVIDER_COLUMNS = 'key_id, public_key, name, team, valid_count, invalid_count, credit, rac, rac_time, record, banned_by';
 
-export async function providerRow(q: Queryable, keyId: string): Promise<ProviderRow> {
-  const rows = await q.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE key_id = $1`, [keyId]);
+/** A providers row as the API shows it: the credit columns and the client (migration 12), which only the standings read. */
+export interface StatusRow extends ProviderRow {
+  client_kind: 'node' | 'browser' | null;
+  client_engine: string | null;
+}
+
+/** PROVIDER_COLUMNS and the client; not in PROVIDER_COLUMNS, so what the judge locks and reads stays free of it. */
+const STATUS_COLUMNS = `${PROVIDER_COLUMNS}, client_kind, client_engine`;
+
+export async function providerRow(q: Queryable, keyId: string): Promise<StatusRow> {
+  const rows = await q.query<StatusRow & Record<string, unknown>>(`SELECT ${STATUS_COLUMNS} FROM providers WHERE key_id = $1`, [keyId]);
   if (rows.length === 0) throw new SwarmError('TRACKER_UNKNOWN_PROVIDER', 'this key is not a registered provider; register first (POST /api/providers)');
   return rows[0]!;
 }
 
 /** A row as the API shows it, RAC decayed to `now`. */
-export function statusOf(p: ProviderRow, now: number): ProviderStatus {
+export function statusOf(p: StatusRow, now: number): ProviderStatus {
   const valid = Number(p.valid_count);
   const invalid = Number(p.invalid_count);
   const racTime = Number(p.rac_time);
@@ -54,6 +63,8 @@ export function statusOf(p: ProviderRow, now: number): ProviderStatus {
     reputation: reputation({ valid, invalid }),
     banned: p.banned_by !== null,
     bannedBy: p.banned_by,
+    // the migration's CHECK keeps kind and engine both set or both NULL
+    client: p.client_kind === null || p.client_engine === null ? null : { kind: p.client_kind, engine: p.client_engine },
   };
 }
 
@@ -73,12 +84,12 @@ export class Standings {
    */
   async leaderboard(limit = 100): Promise<{ providers: ProviderStatus[]; teams: TeamStanding[] }> {
     const now = this.ctx.now();
-    const rows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(
-      `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE valid_count > 0 ORDER BY credit DESC, key_id LIMIT $1`,
+    const rows = await this.ctx.db.query<StatusRow & Record<string, unknown>>(
+      `SELECT ${STATUS_COLUMNS} FROM providers WHERE valid_count > 0 ORDER BY credit DESC, key_id LIMIT $1`,
       [limit],
     );
     const providers = rows.map((r) => statusOf(r, now));
-    const teamRows = await this.ctx.db.query<ProviderRow & Record<string, unknown>>(`SELECT ${PROVIDER_COLUMNS} FROM providers WHERE team IS NOT NULL AND valid_count > 0`);
+    const teamRows = await this.ctx.db.query<StatusRow & Record<string, unknown>>(`SELECT ${STATUS_COLUMNS} FROM providers WHERE team IS NOT NULL AND valid_count > 0`);
     const teams = new Map<string, TeamStanding>();
     for (const r of teamRows) {
       const s = statusOf(r, now);

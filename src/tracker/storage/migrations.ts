@@ -29,6 +29,7 @@ import { HELD_INPUTS_MIGRATION, PARAMS_PATCH_MIGRATION, REPLICA_WORDS_MIGRATION,
 import { PENDING_REGISTRATION_MIGRATION } from './migration-registration.ts';
 import { COUNCIL_MIGRATION } from './migration-council.ts';
 import { CLA_MIGRATION } from './migration-cla.ts';
+import { CLIENT_KIND_MIGRATION } from './migration-client.ts';
 
 /** Arbitrary 64-bit key naming "the swarm schema" in the advisory-lock space. */
 export const MIGRATION_LOCK_KEY = 0x5357_4d49_4752n; // "SWMIGR"
@@ -142,6 +143,7 @@ export const MIGRATIONS: readonly Migration[] = [
   PENDING_REGISTRATION_MIGRATION,
   COUNCIL_MIGRATION,
   CLA_MIGRATION,
+  CLIENT_KIND_MIGRATION,
 ];
 
 function checkMigrations(list: readonly Migration[]): void {
