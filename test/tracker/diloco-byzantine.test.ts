@@ -18,9 +18,10 @@
  * on every round. The slots' AdamW states move through the tracker here
  * (keepOpt false) so that every unit is open to the cheater.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/sha256.ts';
 import { createRefBackend } from '../../src/tensor/backend/ref.ts';
+import { createNativeBackend, nativeStatus } from '../../src/tensor/native/backend.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { DILOCO_INNER } from '../../src/train/adamw.ts';
 import { planDilocoRun } from '../../src/train/diloco/plan.ts';
@@ -35,6 +36,13 @@ import { keyOf, startHarness } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 const engine = new Engine(createRefBackend());
+/**
+ * The providers' kernels: native where it is built (the same bits as ref, test/tensor/backends-vs-ref.test.ts,
+ * and faster), ref otherwise. The clean checkpoint below is still computed on ref.
+ */
+const kernelsBackend = nativeStatus().available ? createNativeBackend({ threads: 1 }) : createRefBackend();
+const kernels = new Engine(kernelsBackend);
+afterAll(() => kernelsBackend.close());
 type Mode = (typeof DELTA_CORRUPTIONS)[number] | 'stale';
 
 interface Tampered {
@@ -91,7 +99,7 @@ describe('Byzantine providers in a DiLoCo run', () => {
       const spec = parseUnitSpec(u.spec);
       const blobs = new Map<string, Uint8Array>();
       for (const sha of u.inputs) blobs.set(sha, await c.getBlob(sha));
-      const out = runUnit(engine, spec, (x) => blobs.get(x));
+      const out = runUnit(kernels, spec, (x) => blobs.get(x));
       let result = finalizeOutput(spec, out.result).upload;
       const honestHash = sha256Hex(result);
       if (c === cheater) {
