@@ -5,7 +5,18 @@
  * files itself (src/cli/dashboard.ts): no CDN, no remote fonts, so the pages
  * work on a machine with no internet and load nothing from elsewhere.
  * The provider's own page (src/web/provider/, served by `swarm provide` on
- * 127.0.0.1, src/cli/provider-ui.ts) goes to build/web/provider/ the same way.
+ * 127.0.0.1, src/cli/provider-ui.ts) goes to build/web/provider/ the same way,
+ * and the "Join from this tab" page (src/web/join/, served by the tracker at
+ * /join) to build/web/join/ with its two workers: the provider loop
+ * (loop-worker.js) and the unit runner (unit-worker.js, from
+ * src/provider/browser/).
+ *
+ * Browser twins: wherever a file `X.browser.ts` sits beside `X.ts`, the
+ * bundle takes the twin (as bundlers honour package.json's "browser" field):
+ * SHA-256 and Ed25519 from @noble instead of node:crypto, the wasm backend
+ * without worker_threads. test/core/browser-twins.test.ts holds each twin to
+ * its original's exports and bytes; src/web/tsconfig.json type-checks with
+ * the same rule (moduleSuffixes).
  *
  *   node scripts/build-web.mjs          (npm install, npm run build:web)
  *   node scripts/build-web.mjs --out D  another output folder (tests)
@@ -15,7 +26,7 @@
  * breaks the build instead of shipping a bundle that fails in the browser.
  * Quiet on success (one line only when run by hand with --verbose).
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,15 +39,37 @@ const verbose = args.includes('--verbose');
 
 const started = performance.now();
 rmSync(out, { recursive: true, force: true });
+const WEB = join(ROOT, 'src', 'web');
 const APPS = [
-  { src: join(ROOT, 'src', 'web'), dest: out },
-  { src: join(ROOT, 'src', 'web', 'provider'), dest: join(out, 'provider') },
+  { src: WEB, dest: out, entries: { main: join(WEB, 'main.ts') } },
+  { src: join(WEB, 'provider'), dest: join(out, 'provider'), entries: { main: join(WEB, 'provider', 'main.ts') } },
+  {
+    src: join(WEB, 'join'),
+    dest: join(out, 'join'),
+    entries: {
+      main: join(WEB, 'join', 'main.ts'),
+      'loop-worker': join(WEB, 'join', 'loop-worker.ts'),
+      'unit-worker': join(ROOT, 'src', 'provider', 'browser', 'unit-worker.ts'),
+    },
+  },
 ];
+
+/** Resolves a relative import of `X.ts` to `X.browser.ts` when that twin exists (see the header). */
+const browserTwins = {
+  name: 'browser-twins',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (a) => {
+      const twin = resolve(a.resolveDir, a.path).replace(/\.ts$/, '.browser.ts');
+      return existsSync(twin) ? { path: twin } : undefined;
+    });
+  },
+};
 try {
   await Promise.all(APPS.map((app) => {
     mkdirSync(join(app.dest, 'assets'), { recursive: true });
     return build({
-      entryPoints: { main: join(app.src, 'main.ts') },
+      entryPoints: app.entries,
+      plugins: [browserTwins],
       bundle: true,
       format: 'esm',
       platform: 'browser',

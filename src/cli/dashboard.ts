@@ -60,6 +60,21 @@ export const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/**
+ * The join page (/join) and its workers run the engine: WebAssembly needs
+ * 'wasm-unsafe-eval' under a CSP (CSP Level 3 §6.1.2 does not cover wasm
+ * compilation by 'self'), and its shared memory needs the page to be
+ * cross-origin isolated (HTML §7.1.3: COOP same-origin + COEP require-corp),
+ * which everything here satisfies as it is all same-origin.
+ */
+export const JOIN_HEADERS = {
+  ...SECURITY_HEADERS,
+  'content-security-policy': CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"),
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
 export const NOT_BUILT_TEXT = 'The dashboard is not built. Run `npm run build:web` (npm install does it too), then reload this page.\n';
 
 /** Reads a built page (index.html and assets/) once; undefined when the build is missing. */
@@ -86,6 +101,17 @@ export function createDashboardApp(o: { dir?: string } = {}): Hono {
       ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
       : new Response(build.index, { status, headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
   for (const path of PAGE_PATHS) app.get(path, () => page());
+  // The join page (issue 18): its own app and headers (JOIN_HEADERS).
+  const joinBuild = loadBuild(join(o.dir ?? DEFAULT_WEB_DIR, 'join'));
+  app.get('/join', () =>
+    joinBuild === undefined
+      ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
+      : new Response(joinBuild.index, { headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...JOIN_HEADERS } }));
+  app.get('/join/assets/:name', (c) => {
+    const a = joinBuild?.assets.get(c.req.param('name'));
+    if (a === undefined) return c.text('no such asset\n', 404);
+    return new Response(a.bytes, { headers: { 'content-type': a.type, 'cache-control': 'no-cache', ...JOIN_HEADERS } });
+  });
   app.get('/assets/:name', (c) => {
     const a = build?.assets.get(c.req.param('name'));
     if (a === undefined) return c.text('no such asset\n', 404);

@@ -20,7 +20,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { isSwarmError } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
 import { Prng } from '../core/prng.ts';
-import { DiskBlobCache } from '../provider/blob-cache.ts';
+import { DiskBlobCache } from '../provider/disk-blob-cache.ts';
 import { DiskResultSpool } from '../provider/disk-spool.ts';
 import { TrackerClient, normaliseTrackerUrl } from '../provider/client.ts';
 import { idleProbe } from '../provider/idle.ts';
@@ -95,7 +95,8 @@ export async function provide(o: ProvideOptions): Promise<ProviderStatusLine> {
   const backend = o.backend ?? 'auto';
   requireNativeIfAsked(backend);
   const sandbox = o.sandbox === 'bwrap' ? createBwrapSandbox({ backend }) : createWorkerSandbox({ backend });
-  const client = new TrackerClient({ baseUrl: o.tracker, key: identity.keyPair, clock: systemClock });
+  // issue 18: the tracker shows which providers are this CLI and which are browsers (`swarm up`'s local providers are this command too)
+  const client = new TrackerClient({ baseUrl: o.tracker, key: identity.keyPair, clock: systemClock, clientInfo: { kind: 'node', engine: `node ${process.versions.node}` } });
   const tty = process.stderr.isTTY === true && o.json !== true;
   let lastLine = '';
   const onStatus = o.onStatus ?? ((s: ProviderStatusLine) => {

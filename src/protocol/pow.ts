@@ -25,18 +25,9 @@
  *
  * Pure: no I/O, no clock (the caller passes the time).
  */
-import * as nodeCrypto from 'node:crypto';
 import { SwarmError } from '../core/errors.ts';
 import { sha256 } from '../core/sha256.ts';
 
-/**
- * The solver's hash: Node's one-shot crypto.hash (Node >= 20.12; ~1.7 µs a
- * call here) where it exists, else a createHash per try (~3 µs). Same
- * digest as core/sha256.ts, which the check uses.
- */
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
-const solverHash: (text: string) => Uint8Array =
-  oneShot !== undefined ? (text) => oneShot('sha256', text, 'buffer') : (text) => nodeCrypto.createHash('sha256').update(text).digest();
 
 export const POW_WINDOW_MS = 10 * 60_000;
 /** Default registration difficulty in leading zero bits (see the header for its cost). */
@@ -101,7 +92,7 @@ export function solvePow(o: { trackerKeyId: string; keyId: string; timeMs: numbe
   const prefix = challengePrefix(c);
   for (let i = 0; ; i++) {
     const nonce = i.toString(16);
-    if (leadingZeroBits(solverHash(prefix + nonce)) >= o.difficulty) return { window: c.window, nonce };
+    if (leadingZeroBits(sha256(prefix + nonce)) >= o.difficulty) return { window: c.window, nonce };
   }
 }
 

@@ -10,7 +10,6 @@
  * fresh timestamp and nonce); past that it surfaces as a transient error and
  * the provider loop's back-off takes over.
  */
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { base64Encode, base64UrlEncode, utf8Encode } from '../core/encoding.ts';
 import { SwarmError, isSwarmError } from '../core/errors.ts';
@@ -50,6 +49,12 @@ export interface TrackerClientOptions {
   maxRetryAfterMs?: number;
   /** how to wait (tests may inject) */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * What software this is (schemas.ts ClientInfoSchema), sent with
+   * register() and shown beside the provider (issue 18); absent: the
+   * tracker shows it as unknown.
+   */
+  clientInfo?: { kind: 'node' | 'browser'; engine: string };
 }
 
 export interface ProviderCapabilities {
@@ -62,6 +67,20 @@ export interface ResultToSubmit {
   runId: string;
   result: Uint8Array;
   metrics: Record<string, number>;
+}
+
+/**
+ * A success answer's JSON body. Anything else (an HTML page from a proxy, a
+ * truncated body) is TRACKER_BAD_RESPONSE — not transient: retrying the same
+ * address will not make it a tracker.
+ */
+async function readJson(res: Response, path: string): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SwarmError('TRACKER_BAD_RESPONSE', `the answer to ${path} is not JSON (${JSON.stringify(text.slice(0, 40))}…): is this address a swarm tracker?`, { path, status: res.status });
+  }
 }
 
 /** Parses a tracker URL; TRACKER_BAD_URL for anything but http(s)://host[:port]. */
@@ -86,17 +105,21 @@ export class TrackerClient {
   private readonly maxRateLimitRetries: number;
   private readonly maxRetryAfterMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clientInfo: TrackerClientOptions['clientInfo'];
 
   constructor(o: TrackerClientOptions) {
     this.baseUrl = normaliseTrackerUrl(o.baseUrl);
     this.key = o.key;
     this.clock = o.clock;
-    this.nonce = o.nonce ?? (() => new Uint8Array(randomBytes(16)));
-    this.fetchFn = o.fetch ?? fetch;
+    // WebCrypto's CSPRNG: the same global in Node (>= 19) and in browsers and workers.
+    this.nonce = o.nonce ?? (() => globalThis.crypto.getRandomValues(new Uint8Array(16)));
+    // A wrapper, not the bare global: browsers throw "Illegal invocation" when fetch is called as a method of another object.
+    this.fetchFn = o.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = o.timeoutMs ?? 60_000;
     this.maxRateLimitRetries = o.maxRateLimitRetries ?? 2;
     this.maxRetryAfterMs = o.maxRetryAfterMs ?? 60_000;
     this.sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.clientInfo = o.clientInfo;
   }
 
   /** One HTTP exchange (429s waited out, see the header); throws the tracker's coded error, or TRACKER_UNREACHABLE. */
@@ -122,7 +145,8 @@ export class TrackerClient {
       res = await this.fetchFn(this.baseUrl + path, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: bytes }),
+        // (the DOM's BodyInit wants an ArrayBuffer-backed view; ours always is)
+        ...(body === undefined ? {} : { body: bytes as Uint8Array<ArrayBuffer> }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
@@ -147,7 +171,7 @@ export class TrackerClient {
 
   async json<T>(method: string, path: string, value: unknown): Promise<T> {
     const res = await this.send(method, path, utf8Encode(JSON.stringify(value)));
-    return (await res.json()) as T;
+    return (await readJson(res, path)) as T;
   }
 
   /** GET /api/info: the tracker's key and what registration costs. */
@@ -163,7 +187,10 @@ export class TrackerClient {
       ? undefined
       : solvePow({ trackerKeyId: info.trackerKeyId, keyId: this.key.keyId, timeMs: now, difficulty: info.registrationDifficulty });
     const entry = providerRegisteredEntry(this.key, now, name);
-    const body = { publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry, ...(pow === undefined ? {} : { pow }) };
+    const body = {
+      publicKey: base64UrlEncode(this.key.publicKeyRaw), name, ...(team === undefined ? {} : { team }), capabilities, entry,
+      ...(pow === undefined ? {} : { pow }), ...(this.clientInfo === undefined ? {} : { client: this.clientInfo }),
+    };
     return parseWire(RegisterProviderResponseSchema, await this.json('POST', '/api/providers', body));
   }
 
@@ -238,7 +265,7 @@ export class TrackerClient {
 
   async getJson<T>(path: string): Promise<T> {
     const res = await this.send('GET', path, undefined, { signed: false });
-    return (await res.json()) as T;
+    return (await readJson(res, path)) as T;
   }
 
   async providerStatus(id = this.key.keyId): Promise<ProviderStatus> {

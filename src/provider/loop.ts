@@ -69,9 +69,17 @@ const BATCH_TARGET_MS = 2_000;
 const NO_WORK_RETRY_MS = 2_000;
 /** Longest sleep while paused or outside the hours (a spooled result left over is reported at least this often). */
 const HOLD_RECHECK_MS = 60_000;
+/** While paused or outside the hours, one scheduler request (leasing nothing) at least this often, to hand over wanted blobs. */
+const HELD_CONTACT_MS = 10_000;
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
 export interface UnitRunner {
+  /**
+   * Throws a coded error when this runner will not run `spec` at all (the
+   * browser's memory budget, PROVIDER_OVER_BUDGET): checked before any input
+   * is fetched, and the unit is given back at once.
+   */
+  admit?(spec: UnitSpec): void;
   run(
     spec: UnitSpec,
     blobs: Map<string, Uint8Array>,
@@ -143,6 +151,8 @@ export class ProviderLoop {
   private pendingResults = 0;
   /** compute time per unit here (ms, exponential moving average) */
   private unitMs: number | null = null;
+  /** when the last scheduler request was made (clock ms) */
+  private lastContactMs = -Infinity;
   /** the tracker's hint when it had fewer units than asked for */
   private retryAfterMs = NO_WORK_RETRY_MS;
   private readonly stopNow = new AbortController();
@@ -269,13 +279,18 @@ export class ProviderLoop {
           const hold = this.stopping || this.limitReached() ? null : this.hold();
           if (want === 0 && hold !== null) {
             // Paused or outside the hours: report what is spooled or given
-            // back (never held back), then wait until woken or the hours open.
-            if (this.givenBack.length > 0 || (await this.spool.list()).length > 0) {
+            // back (never held back), and keep in touch every HELD_CONTACT_MS
+            // so that blobs only this provider holds (a slot's kept AdamW
+            // state) reach whoever runs that slot now — a paused provider
+            // computes nothing, but must not stall a round. Then wait until
+            // woken or the hours open.
+            const now = this.o.clock.now();
+            if (this.givenBack.length > 0 || (await this.spool.list()).length > 0 || now - this.lastContactMs >= HELD_CONTACT_MS) {
               await this.exchange(0);
               attempt = 0;
             }
             this.set({ state: hold.state, unitId: null, kind: null, progress: 0 });
-            await this.sleep(hold.ms, this.wake.signal);
+            await this.sleep(Math.min(hold.ms, HELD_CONTACT_MS), this.wake.signal);
             continue;
           }
           if (want === 0) {
@@ -376,6 +391,7 @@ export class ProviderLoop {
    */
   private async exchange(want: number): Promise<WorkAssignment[]> {
     const c = this.o.client;
+    this.lastContactMs = this.o.clock.now();
     const spooled = (await this.spool.list()).slice(0, MAX_BATCH_RESULTS);
     const results: BatchedResult[] = [];
     for (const r of spooled) {
@@ -465,23 +481,33 @@ export class ProviderLoop {
     const c = this.o.client;
     this.set({ state: 'fetching', unitId: unit.unitId, kind: unit.kind, progress: 0, message: undefined });
     // The spec is parsed once, here where it arrives; everything below takes
-    // the typed value. A spec this provider cannot run is given back at once.
+    // the typed value. A spec this provider cannot run (or will not: the
+    // runner's admit) is given back at once, before any input is fetched.
     let spec: UnitSpec;
     try {
       spec = parseUnitSpec(unit.spec);
+      this.o.runner.admit?.(spec);
     } catch (e) {
-      await c.fail(unit.unitId, isSwarmError(e) ? e.code : 'PROVIDER_ERROR', e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      await this.reportFailure(unit, e);
       throw e;
     }
     const blobs = new Map<string, Uint8Array>();
-    for (const sha of unit.inputs) {
-      let bytes = await this.o.cache.get(sha);
-      if (bytes === null) {
-        if (unit.patch?.target === sha) bytes = await this.rebuildFromPatch(spec, unit.patch);
-        bytes ??= await c.getBlob(sha);
-        await this.o.cache.put(sha, bytes);
+    try {
+      for (const sha of unit.inputs) {
+        let bytes = await this.o.cache.get(sha);
+        if (bytes === null) {
+          if (unit.patch?.target === sha) bytes = await this.rebuildFromPatch(spec, unit.patch);
+          bytes ??= await c.getBlob(sha);
+          await this.o.cache.put(sha, bytes);
+        }
+        blobs.set(sha, bytes);
       }
-      blobs.set(sha, bytes);
+    } catch (e) {
+      // An input that cannot be had for good (PROVIDER_BAD_BLOB: it does not hash to its
+      // address; BLOB_NOT_FOUND) is reported, so the tracker reissues the unit now instead
+      // of at the lease's end; network trouble is not (the back-off retries the tracker).
+      if (!isTransient(e)) await this.reportFailure(unit, e);
+      throw e;
     }
     const leaseMs = Math.max(1_000, unit.leaseDeadlineMs - this.o.clock.now());
     this.leaseHintMs = leaseMs;
@@ -508,8 +534,7 @@ export class ProviderLoop {
       });
     } catch (e) {
       clearInterval(beat);
-      const code = isSwarmError(e) ? e.code : 'PROVIDER_ERROR';
-      await c.fail(unit.unitId, code, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      await this.reportFailure(unit, e);
       if (this.stopNow.signal.aborted) return 0;
       throw e;
     }
@@ -527,6 +552,11 @@ export class ProviderLoop {
     this.unitMs = this.unitMs === null ? took : (1 - alpha) * this.unitMs + alpha * took;
     this.set({ computed: this.status.computed + 1, unitId: null, kind: null });
     return took;
+  }
+
+  /** Tells the tracker this unit failed here, with the error's code (best effort: the lease's end covers a lost report). */
+  private async reportFailure(unit: WorkAssignment, e: unknown): Promise<void> {
+    await this.o.client.fail(unit.unitId, isSwarmError(e) ? e.code : 'PROVIDER_ERROR', e instanceof Error ? e.message : String(e)).catch(() => undefined);
   }
 
   private log(line: string): void {

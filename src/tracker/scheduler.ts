@@ -204,11 +204,15 @@ export class Scheduler {
     // holds (units_held_idx keeps that cheap). last_seen is liveness with a
     // lease's tolerance: when another transaction holds the provider's row
     // (a submission judging this provider's replica locks it) the update is
-    // skipped rather than waited for, and the next request records it.
+    // skipped rather than waited for, and the next request records it. A
+    // request for no units (want 0: a paused provider keeping in touch, or
+    // one only reporting) is not liveness: "online" means available for work
+    // (freshProviderSql), and a paused established provider must not hold
+    // back quorums of newcomers (the Sybil rule) for as long as it stays paused.
     const first = await tx.query<Partial<UnitRow> & { p_record: ProviderRecord; p_banned_by: string | null; p_cla_missing: string | null; maybe_wanted: boolean } & Record<string, unknown>>(
       `WITH p AS (SELECT record, banned_by, (${missingClaSql('$1')}) AS cla_missing FROM providers WHERE key_id = $1),
             s AS (UPDATE providers SET last_seen = $2
-                   WHERE key_id = (SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE SKIP LOCKED)),
+                   WHERE key_id = (SELECT key_id FROM providers WHERE key_id = $1 FOR UPDATE SKIP LOCKED) AND $6::int > 0),
             c AS (${candidate(true)})
        SELECT p.record AS p_record, p.banned_by AS p_banned_by, p.cla_missing AS p_cla_missing, c.*,
               EXISTS (SELECT 1 FROM units w WHERE w.state = 'open' AND cardinality(w.missing_inputs) > 0 AND $1 = ANY(w.held_by)) AS maybe_wanted

@@ -25,6 +25,8 @@ const NAV: Array<{ href: string; label: string; pages: Route['page'][] }> = [
   { href: '/releases', label: 'Releases', pages: ['releases', 'release'] },
   { href: '/ledger', label: 'Ledger', pages: ['ledger', 'entry'] },
   { href: '/chat', label: 'Chat', pages: ['chat'] },
+  // its own app (src/web/join): a full page load
+  { href: '/join', label: 'Join', pages: [] },
 ];
 
 const TITLES: Record<Route['page'], string> = {

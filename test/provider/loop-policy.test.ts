@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { Prng } from '../../src/core/prng.ts';
+import { sha256Hex } from '../../src/core/sha256.ts';
 import { MemoryBlobCache } from '../../src/provider/blob-cache.ts';
 import type { TrackerClient } from '../../src/provider/client.ts';
 import { ProviderLoop } from '../../src/provider/loop.ts';
@@ -137,8 +138,11 @@ describe('provider loop: pause and resume', () => {
     const final = await loop.run();
     expect(pausedSleeps).toBe(5);
     expect(states[0]).toBe('paused');
-    // nothing asked for before resume(); afterwards the two units ran
-    expect(t.calls[0]!.want).toBeGreaterThan(0);
+    // nothing asked for before resume() (a paused loop keeps in touch with want 0, to hand over
+    // blobs it holds); afterwards the two units ran
+    const firstWant = t.calls.findIndex((c) => c.want > 0);
+    expect(firstWant).toBeGreaterThanOrEqual(0);
+    expect(t.calls.slice(0, firstWant).map((c) => c.want)).toEqual(t.calls.slice(0, firstWant).map(() => 0));
     expect(r.runs()).toBe(2);
     expect(final).toMatchObject({ completed: 2, computed: 2, state: 'stopped' });
   });
@@ -223,8 +227,41 @@ describe('provider loop: hours of the day, from the injected clock', () => {
     expect(Math.max(...slept)).toBeLessThanOrEqual(60_000); // it looks again at least once a minute
     const first = t.calls.find((c) => c.want > 0)!;
     expect(first.at).toBe(new Date(2024, 0, 10, 22, 0).getTime());
-    expect(t.calls.filter((c) => c.at < first.at)).toEqual([]);
+    const before = t.calls.filter((c) => c.at < first.at);
+    expect(before.map((c) => c.want), 'outside the hours nothing is asked for').toEqual(before.map(() => 0));
+    // but it keeps in touch (HELD_CONTACT_MS, 10 s): ten hours outside the window, about 3,600 contacts
+    expect(before.length).toBeGreaterThan(3_000);
+    expect(before.every((c, i) => i === 0 || c.at - before[i - 1]!.at >= 10_000)).toBe(true);
     expect(final.completed).toBe(1);
+  });
+
+  it('paused, it hands over a blob the tracker wants (a kept AdamW state) within HELD_CONTACT_MS', async () => {
+    const clock = new ManualClock(1_000);
+    const t = fakeTracker(clock);
+    const uploaded: number[] = [];
+    const cache = new MemoryBlobCache();
+    const kept = new Uint8Array([1, 2, 3]);
+    await cache.put(sha256Hex(kept), kept);
+    const wanting = {
+      ...t.client,
+      schedule: async (req: { want: number }) => ({ ...(await t.client.schedule(req as never)), wanted: [sha256Hex(kept)] }),
+      putBlob: async () => {
+        uploaded.push(clock.now());
+        return '';
+      },
+    } as unknown as TrackerClient;
+    let sleeps = 0;
+    const { loop } = makeLoop(clock, wanting, countingRunner(clock).runner, {
+      paused: true,
+      cache,
+      sleep: async (ms) => {
+        clock.advance(ms);
+        if (++sleeps === 3) loop.stop();
+      },
+    });
+    await loop.run();
+    expect(uploaded.length).toBeGreaterThanOrEqual(2);
+    expect(uploaded[1]! - uploaded[0]!).toBeLessThanOrEqual(10_000);
   });
 
   it('the hours closing while units are leased: the rest are given back', async () => {

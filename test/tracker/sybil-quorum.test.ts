@@ -46,8 +46,12 @@ describe.each(backends)('no quorum of fresh identities only while an established
     expect(s1.replicas.map((r) => r.provider).sort()).toEqual([keyOf(31).keyId, keyOf(33).keyId].sort());
   });
 
-  it('with no established provider online, fresh identities may complete the quorum', async () => {
+  it('with no established provider online, fresh identities may complete the quorum; a veteran asking for nothing (paused) is not online', async () => {
     await h.db.query('UPDATE providers SET last_seen = 0 WHERE key_id = $1', [keyOf(33).keyId]);
+    // a paused provider keeps in touch with want 0 (to hand over kept blobs): that is not "available for work"
+    expect((await veteran.schedule({ want: 0 })).units).toEqual([]);
+    const [seen] = await h.db.query<{ last_seen: string }>('SELECT last_seen FROM providers WHERE key_id = $1', [keyOf(33).keyId]);
+    expect(Number(seen!.last_seen)).toBe(0);
     // s2 is held by fresh2 only; the veteran is not online, so fresh1 may take its last replica
     expect((await fresh1.schedule({ want: 1 })).units.map((u) => u.unitId)).toEqual(['s2']);
     const s2 = await h.service.unitStatus('s2');

@@ -29,7 +29,7 @@ import { unitInputs } from '../../train/work/kinds.ts';
 import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
 
-export type SandboxKind = 'worker' | 'bwrap';
+export type SandboxKind = 'worker' | 'bwrap' | 'web-worker';
 /** auto: native when its build loads and passes its self-test inside the sandbox, else wasm (same bits). */
 export const SANDBOX_BACKENDS = ['auto', 'native', 'wasm', 'ref'] as const;
 export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];

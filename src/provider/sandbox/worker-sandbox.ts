@@ -18,28 +18,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SwarmError } from '../../core/errors.ts';
-import { sha256Hex } from '../../core/sha256.ts';
 import type { UnitSpec } from '../../train/work/kinds.ts';
 import type { UnitOutcome } from '../../train/work/run-unit.ts';
 import { guardedRun } from './guarded-run.ts';
-import { checkLimits, fromWireError } from './sandbox.ts';
+import { checkLimits } from './sandbox.ts';
 import type { Sandbox, SandboxLimits, SandboxRunOptions } from './sandbox.ts';
-import type { WorkerInput, WorkerMessage } from './worker-main.ts';
+import { forTransfer, settleFrom } from './unit-messages.ts';
+import type { WorkerInput } from './unit-messages.ts';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
-
-/** Moves each blob's buffer (copying views of shared or larger buffers first). */
-function forTransfer(inputs: Map<string, Uint8Array>): { blobs: Map<string, Uint8Array>; transfer: ArrayBuffer[] } {
-  const blobs = new Map<string, Uint8Array>();
-  const transfer = new Set<ArrayBuffer>();
-  for (const [h, b] of inputs) {
-    const whole = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer && !transfer.has(b.buffer);
-    const own = whole ? b : b.slice();
-    blobs.set(h, own);
-    transfer.add(own.buffer as ArrayBuffer);
-  }
-  return { blobs, transfer: [...transfer] };
-}
 
 export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
   const { memoryMb, backend } = checkLimits(limits);
@@ -59,19 +46,7 @@ export function createWorkerSandbox(limits: SandboxLimits = {}): Sandbox {
           resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         });
 
-        worker.on('message', (m: WorkerMessage) => {
-          if (control.settled) return;
-          if (m.type === 'progress') {
-            o.onProgress?.(m.fraction);
-          } else if (m.type === 'result') {
-            // Same address space, but the check is cheap and keeps the contract honest.
-            const actual = sha256Hex(m.result);
-            if (actual !== m.resultHash) finish(new SwarmError('PROVIDER_BAD_OUTPUT', 'the worker returned a result that does not hash to its resultHash'));
-            else finish(null, { result: m.result, resultHash: actual, metrics: m.metrics });
-          } else {
-            finish(fromWireError(m.error));
-          }
-        });
+        worker.on('message', (m: unknown) => settleFrom(m, control, o.onProgress));
         worker.on('error', (e: Error & { code?: string }) => {
           if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
             finish(new SwarmError('PROVIDER_OUT_OF_MEMORY', `the unit exceeded the sandbox's ${memoryMb} MiB heap`, { memoryMb }, { cause: e }));

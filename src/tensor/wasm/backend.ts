@@ -16,19 +16,21 @@
  * kernel runs, and the output is copied out into a fresh Float32Array, so no
  * caller ever holds a view of wasm memory (which growth would detach).
  *
- * Threads: `threads - 1` worker_threads (./pool-worker.mjs) share the memory.
+ * Threads: `threads - 1` worker_threads (./pool-worker.mjs, started by
+ * ./pool-threads.ts) share the memory.
  * A large matmul is cut into row chunks handed out through an Atomics counter
  * on a SharedArrayBuffer control block; the calling thread takes chunks too
  * and then blocks in Atomics.wait until every worker has acknowledged, so
  * matmul stays synchronous. Each output element is computed whole by one
  * thread with the same kernel, so any thread count gives the same bits.
  */
-import { Worker } from 'node:worker_threads';
 import { SwarmError } from '../../core/errors.ts';
 import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.ts';
 import { collapseBroadcast } from '../backend/broadcast.ts';
 import { badArgument, checkBinary, checkMatmul, checkMaxElements, checkReduce, checkScatterAdd, checkThreads } from '../backend/checks.ts';
 import { decodeKernels } from './kernels.generated.ts';
+import { startPoolThreads } from './pool-threads.ts';
+import type { PoolThread } from './pool-threads.ts';
 
 /*
  * The slice of the WebAssembly JS API used here, declared locally because
@@ -177,36 +179,14 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
 
   // ---- matmul pool -------------------------------------------------------
-  const control = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
-  const workers: Worker[] = [];
-  if (threads > 1) {
-    const url = new URL('./pool-worker.mjs', import.meta.url);
-    const started: Promise<void>[] = [];
-    for (let w = 1; w < threads; w++) {
-      // execArgv []: the worker is plain JS, so it needs none of the parent's
-      // loaders (tsx, vitest), which would only slow its start-up.
-      const worker = new Worker(url, { workerData: { module, memory, control: control.buffer, index: w }, execArgv: [] });
-      worker.unref();
-      workers.push(worker);
-      started.push(new Promise<void>((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.on('error', (e) => {
-          broken ??= e;
-          reject(e);
-        });
-        worker.on('exit', (code) => {
-          if (!closed) broken ??= new Error(`matmul worker exited with code ${code}`);
-          reject(new Error(`matmul worker exited with code ${code} during start-up`));
-        });
-      }));
-    }
-    try {
-      await Promise.all(started);
-    } catch (e) {
-      for (const w of workers) void w.terminate();
-      throw new SwarmError('TENSOR_WORKER_FAILED', 'could not start the wasm matmul workers', { threads }, { cause: e });
-    }
-  }
+  // Shared only when helpers need it: one thread (every browser unit) works
+  // on a plain buffer, so no SharedArrayBuffer is needed for the block.
+  const control = new Int32Array(threads > 1 ? new SharedArrayBuffer(CONTROL_INTS * 4) : new ArrayBuffer(CONTROL_INTS * 4));
+  const workers: PoolThread[] = threads > 1
+    ? await startPoolThreads(threads - 1, { module, memory, control: control.buffer as SharedArrayBuffer }, (e) => {
+      if (!closed) broken ??= e;
+    })
+    : [];
 
   /** Runs chunk `c` of the task in the control block on this thread. */
   function runChunk(c: number, scratch: number): void {
@@ -365,7 +345,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         Atomics.store(control, QUIT, 1);
         Atomics.add(control, SEQ, 1);
         Atomics.notify(control, SEQ);
-        for (const w of workers) void w.terminate();
+        for (const w of workers) w.terminate();
       }
     },
   };
