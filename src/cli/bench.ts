@@ -17,6 +17,7 @@ import { TORCH_MISSING, TORCH_NETLIB, torchPython, torchTrainTokensPerSecond } f
 import type { TorchTrainRow } from './torch-reference.ts';
 import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
+import { benchBrowser, DEFAULT_CHROMIUM } from './bench-browser.ts';
 import { BENCH_PROTOCOLS, benchTracker } from './bench-tracker.ts';
 import type { BenchProtocolChoice } from './bench-tracker.ts';
 import { benchDiloco, DEFAULT_OUTER_LRS } from './bench-diloco.ts';
@@ -174,6 +175,24 @@ export function registerBench(program: Command): void {
     .option('--torch', 'also train the same model with PyTorch (scripts/bench-torch.py; needs python3-torch), interleaved with ours, and print the ratios to it')
     .action(async (o: { json?: boolean; presets: string[]; steps: number[]; backends: Array<'wasm' | 'native'>; batch?: number; seqLen?: number; torch?: boolean }) =>
       benchTrainAll({ presets: o.presets, steps: o.steps[0]!, json: o.json === true, backends: o.backends, ...(o.batch === undefined ? {} : { batch: o.batch }), ...(o.seqLen === undefined ? {} : { seqLen: o.seqLen }), torch: o.torch === true }));
+  bench
+    .command('browser')
+    .description('one training unit in a headless Chromium tab (the join page\'s unit worker) against the Node provider\'s wasm worker on the same unit: median ms per unit each, their ratio, and whether the result hashes agree (needs chromium and playwright-core)')
+    .option('--json', 'print one JSON object')
+    .option('--preset <name>', 'model preset (nano, micro, small)', 'micro')
+    .option('--steps <n>', 'inner steps in the unit', parsePositiveInt('--steps', 10_000), 4)
+    .option('--batch <n>', 'sequences per step', parsePositiveInt('--batch', 1024), 8)
+    .option('--seq-len <n>', 'tokens per sequence', parsePositiveInt('--seq-len', 1 << 16), 128)
+    .option('--repeats <n>', 'units timed on each side (the median is reported)', parsePositiveInt('--repeats', 100), 3)
+    .option('--chromium <path>', 'the Chromium binary', DEFAULT_CHROMIUM)
+    .action(async (o: { json?: boolean; preset: string; steps: number; batch: number; seqLen: number; repeats: number; chromium: string }) => {
+      const r = await benchBrowser({ preset: o.preset, steps: o.steps, batch: o.batch, seqLen: o.seqLen, repeats: o.repeats, chromium: o.chromium },
+        o.json === true ? undefined : (line) => process.stderr.write(`${line}\n`));
+      process.stdout.write(o.json === true
+        ? `${JSON.stringify(r)}\n`
+        : `${r.preset} ${r.batch}x${r.seqLen}, ${r.steps} steps on ${r.cpu}: node wasm ${r.node.medianMs.toFixed(0)} ms, ${r.browser.engine} ${r.browser.medianMs.toFixed(0)} ms per unit (browser/node ${r.ratio.toFixed(2)}x); result hashes ${r.sameHash ? 'equal' : 'DIFFER'}\n`);
+      if (!r.sameHash) process.exitCode = 1;
+    });
   bench
     .command('ledger')
     .description('the ledger\'s Merkle log: appends/s (hash and tree, batched in memory) and proof times at 1,000,000 entries')

@@ -345,13 +345,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`the join page in Chromium (skipped when 
   }, 150_000);
 
   it('a unit over the tab\'s memory budget is refused before it starts: PROVIDER_OVER_BUDGET on the page, a failure at the tracker', async () => {
-    // micro at 8 × 128: about 259 MiB by train/work/memory.ts, over the page's smallest choice (128 MiB)
+    // micro at 8 × 128: about 500 MiB by train/work/memory.ts, over the page's smallest choice (256 MiB)
     await createRun('too-big', { rounds: 1, preset: 'micro', batch: 8, seqLen: 128, innerSteps: 1 });
     const { context, page } = await newPage();
-    const id = await pressJoin(page, { memoryMb: 128 });
+    const id = await pressJoin(page, { memoryMb: 256 });
     await until('the page shows the refusal', 30_000, async () => ((await page.getByTestId('worker-0').textContent()) ?? '').includes('PROVIDER_OVER_BUDGET'));
     await until('the tracker records the failure', 10_000, async () => (await replicasOf(id)).some((r) => r.run === 'too-big' && r.state === 'error'));
-    expect(await page.getByTestId('worker-0').textContent()).toMatch(/this train unit needs about \d+ MiB; this tab lends 128 MiB/);
+    expect(await page.getByTestId('worker-0').textContent()).toMatch(/this train unit needs about \d+ MiB; this tab lends 256 MiB/);
     await context.close();
   }, 150_000);
 

@@ -34,7 +34,7 @@ import type { PageToWorker, StartMessage, WorkerToPage } from './messages.ts';
 export const HIDDEN_MAX_CPU = 25;
 const LOOP_WORKER_URL = '/join/assets/loop-worker.js';
 const UNIT_WORKER_URL = '/join/assets/unit-worker.js';
-const MEMORY_CHOICES_MB = [128, 256, 512, 1024, 2048];
+const MEMORY_CHOICES_MB = [256, 512, 1024, 2048];
 
 const cores = Math.max(1, navigator.hardwareConcurrency || 1);
 /** navigator.deviceMemory (GiB, capped at 8 by browsers; Chromium only) → a default budget per unit. */
