@@ -400,7 +400,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the join page in Chromium (skipped when 
       const { context, page } = await newPage(proxyUrl);
       await pressJoin(page);
       await until('the page names the problem', 20_000, async () => /[A-Z]+_[A-Z_]+/.test((await page.locator('main').textContent()) ?? ''));
-      expect(await page.locator('main').textContent()).toMatch(/TRACKER_BAD_RESPONSE|PROTOCOL_BAD_RESPONSE|PROTOCOL_\w+|TRACKER_\w+/);
+      expect(await page.getByTestId('ended').textContent()).toMatch(/^TRACKER_BAD_RESPONSE: the answer to \/api\/info is not JSON/);
+      expect(await page.getByTestId('worker-0').textContent(), 'the thread\'s row says it stopped').toMatch(/^1stopped/);
       await page.screenshot({ path: join(SHOTS, 'join-error-desktop.png'), fullPage: true });
       await context.close();
     });

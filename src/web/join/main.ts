@@ -51,6 +51,9 @@ function unsupported(): string | null {
   return null;
 }
 
+/** A worker's row before its loop reported anything. */
+const NO_STATUS: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
+
 interface Joined {
   providerId: string;
   workers: Worker[];
@@ -128,7 +131,12 @@ function JoinPage(): VNode {
       const onWorker = (m: WorkerToPage): void => {
         if (m.type === 'status') setStatuses((s) => s.map((x, i) => (i === m.index ? m.status : x)));
         else if (m.type === 'registered' && m.index === 0) for (let i = 1; i < threads; i++) startOne(i); // worker 0 registered (and signed the CLA): the rest follow
-        else if (m.type === 'ended' && m.code !== 'PROVIDER_STOPPED') setEnded(`${m.code}: ${m.message}`);
+        else if (m.type === 'ended') {
+          // the loop is over: its row says so (a refusal at registration never sent a status)
+          const line = m.code === 'PROVIDER_STOPPED' ? undefined : `${m.code}: ${m.message}`;
+          setStatuses((s) => s.map((x, i) => (i === m.index ? { ...(x ?? NO_STATUS), state: 'stopped', unitId: null, kind: null, ...(line === undefined ? {} : { message: line }) } : x)));
+          if (line !== undefined) setEnded(line);
+        }
       };
       // Worker 0 registers first (and signs the CLA when asked), so the others never race it.
       startOne(0);
