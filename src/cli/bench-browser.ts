@@ -101,8 +101,8 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** The unit: slot 0 of round 0 of a DiLoCo plan, and the blobs it names. */
-function makeUnit(o: BrowserBenchOptions): { spec: Record<string, unknown>; blobs: Map<string, Uint8Array> } {
+/** The unit: slot 0 of round 0 of a DiLoCo plan, and the blobs it names (also test/train/memory-probe.ts's unit). */
+export function benchUnit(o: Pick<BrowserBenchOptions, 'preset' | 'steps' | 'batch' | 'seqLen'>): { spec: Record<string, unknown>; blobs: Map<string, Uint8Array> } {
   const plan = planDilocoRun(new Engine(createRefBackend()), {
     preset: o.preset, seed: 1, slots: 1, innerSteps: o.steps, rounds: 1, batch: o.batch, seqLen: o.seqLen,
     adamw: DILOCO_INNER, outer: { lr: 0.7, momentum: 0.9 }, aggregate: { kind: 'mean' },
@@ -125,7 +125,7 @@ export async function benchBrowser(o: BrowserBenchOptions, progress: (line: stri
   } catch (cause) {
     throw new SwarmError('BENCH_BROWSER_UNAVAILABLE', 'playwright-core is not installed (it is a development dependency: npm install without --omit=dev)', undefined, { cause });
   }
-  const { spec, blobs } = makeUnit(o);
+  const { spec, blobs } = benchUnit(o);
   const parsed = parseUnitSpec(spec);
   const memoryMb = Math.max(256, Math.ceil((unitMemoryBytes(parsed) * 1.5) / 2 ** 20));
 

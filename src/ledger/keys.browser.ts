@@ -19,15 +19,13 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { concatBytes, hexEncode, utf8Encode } from '../core/encoding.ts';
 import { SwarmError } from '../core/errors.ts';
-import { sha256 } from '../core/sha256.ts';
 
 ed.hashes.sha512 = sha512;
 
-export const ED25519_SEED_BYTES = 32;
-export const ED25519_PUBLIC_KEY_BYTES = 32;
-export const ED25519_SIGNATURE_BYTES = 64;
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, ED25519_SIGNATURE_BYTES, keyIdOfRaw } from './key-format.ts';
+
+export { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, ED25519_SIGNATURE_BYTES, domainSeparated, isKeyId } from './key-format.ts';
 
 /** An Ed25519 private key in the browser: the seed, held privately. */
 export class BrowserPrivateKey {
@@ -102,20 +100,10 @@ export function publicKeyBytes(key: PublicKeyInput): Uint8Array {
 
 /** Key id: lower-case hex SHA-256 of the raw 32-byte public key (64 characters). */
 export function keyIdOf(key: PublicKeyInput): string {
-  return hexEncode(sha256(publicKeyBytes(key)));
+  return keyIdOfRaw(publicKeyBytes(key));
 }
 
-const KEY_ID_RE = /^[0-9a-f]{64}$/;
 
-/** True when `s` has the shape of a key id (it says nothing about whose). */
-export function isKeyId(s: unknown): s is string {
-  return typeof s === 'string' && KEY_ID_RE.test(s);
-}
-
-/** `domain` (UTF-8) ‖ `payload`: the bytes actually signed (see ./keys.ts). */
-export function domainSeparated(domain: string, payload: Uint8Array): Uint8Array {
-  return concatBytes(utf8Encode(domain), payload);
-}
 
 /** Ed25519 signature (64 bytes) of `message` (RFC 8032 §5.1.6, pure Ed25519). */
 export function signBytes(message: Uint8Array, signer: Ed25519KeyPair | BrowserPrivateKey): Uint8Array {

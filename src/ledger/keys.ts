@@ -21,13 +21,12 @@
  * tree-head modules turn a false into LEDGER_BAD_SIGNATURE.
  */
 import { KeyObject, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import { base64UrlDecode, concatBytes, hexDecode, hexEncode, utf8Encode } from '../core/encoding.ts';
+import { base64UrlDecode, concatBytes, hexDecode, hexEncode } from '../core/encoding.ts';
 import { SwarmError } from '../core/errors.ts';
-import { sha256 } from '../core/sha256.ts';
 
-export const ED25519_SEED_BYTES = 32;
-export const ED25519_PUBLIC_KEY_BYTES = 32;
-export const ED25519_SIGNATURE_BYTES = 64;
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, ED25519_SIGNATURE_BYTES, keyIdOfRaw } from './key-format.ts';
+
+export { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, ED25519_SIGNATURE_BYTES, domainSeparated, isKeyId } from './key-format.ts';
 
 /** RFC 8410 §7: SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }. */
 const PKCS8_ED25519_PREFIX = hexDecode('302e020100300506032b657004220420');
@@ -147,25 +146,10 @@ export function publicKeyBytes(key: PublicKeyInput): Uint8Array {
 
 /** Key id: lower-case hex SHA-256 of the raw 32-byte public key (64 characters). */
 export function keyIdOf(key: PublicKeyInput): string {
-  return hexEncode(sha256(publicKeyBytes(key)));
+  return keyIdOfRaw(publicKeyBytes(key));
 }
 
-const KEY_ID_RE = /^[0-9a-f]{64}$/;
 
-/** True when `s` has the shape of a key id (it says nothing about whose). */
-export function isKeyId(s: unknown): s is string {
-  return typeof s === 'string' && KEY_ID_RE.test(s);
-}
-
-/**
- * `domain` (UTF-8) ‖ `payload`: the bytes actually signed. Every kind of
- * signed object has its own domain string ending in "\n", so a signature
- * made for one kind (an entry) can never be replayed as another (a tree
- * head), even if their payloads happened to coincide.
- */
-export function domainSeparated(domain: string, payload: Uint8Array): Uint8Array {
-  return concatBytes(utf8Encode(domain), payload);
-}
 
 /** Ed25519 signature (64 bytes) of `message` (RFC 8032 §5.1.6, pure Ed25519: no prehash). */
 export function signBytes(message: Uint8Array, signer: Ed25519KeyPair | KeyObject): Uint8Array {
