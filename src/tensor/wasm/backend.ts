@@ -30,6 +30,7 @@ import { collapseBroadcast } from '../backend/broadcast.ts';
 import { badArgument, checkBinary, checkMatmul, checkMaxElements, checkReduce, checkScatterAdd, checkThreads } from '../backend/checks.ts';
 import { decodeKernels } from './kernels.generated.ts';
 import { startPoolThreads } from './pool-threads.ts';
+import { BufferPool } from '../buffer-pool.ts';
 import type { PoolThread } from './pool-threads.ts';
 
 /*
@@ -239,9 +240,26 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     }
   }
 
+  // Outputs leave wasm memory in arrays from a free list the engine refills
+  // (../buffer-pool.ts, Backend.recycle), not in fresh ones: a fresh large
+  // ArrayBuffer costs page faults and zero-filling, which in Chromium made a
+  // micro 8×128 training step ~4× slower than in Node (swarm bench browser;
+  // a 16 MiB slice: ~58 ms in Chromium 150 against 6–17 ms in Node 20). A
+  // kernel's output is copied whole, so reuse cannot change a bit.
+  const pool = new BufferPool(maxElements === undefined ? 512 * 2 ** 20 : Math.min(512 * 2 ** 20, maxElements * 4));
+  function copyOut(byteOffset: number, length: number): Float32Array {
+    const out = pool.take(length);
+    out.set(f32.subarray(byteOffset >>> 2, (byteOffset >>> 2) + length));
+    return out;
+  }
+
   const backend: Backend = {
     name: 'wasm',
     threads,
+
+    recycle(a) {
+      pool.give(a);
+    },
 
     unary(op, x) {
       const code = UNARY_CODE[op];
@@ -252,7 +270,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       reserve(X + align64(len * 4), `unary ${op}`);
       f32.set(x, X >>> 2);
       K.unary(code, X, X, len); // in place: element i is read before it is written
-      return f32.slice(X >>> 2, (X >>> 2) + len);
+      return copyOut(X, len);
     },
 
     binary(op, a, aStrides, b, bStrides, shape) {
@@ -275,7 +293,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
         i32[P + 16 + d] = sb[d]!;
       }
       K.binary(code, A, B, O, params, params + 32, params + 64, params + 96, nd);
-      return f32.slice(O >>> 2, (O >>> 2) + size);
+      return copyOut(O, size);
     },
 
     reduce(op, x, outer, n, inner) {
@@ -289,7 +307,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       reserve(O + align64(size * 4), `reduce ${op}`);
       f32.set(x.length === size * n ? x : x.subarray(0, size * n), X >>> 2);
       K.reduce(code, X, O, outer, n, inner);
-      return f32.slice(O >>> 2, (O >>> 2) + size);
+      return copyOut(O, size);
     },
 
     matmul(a, b, batch, m, k, n, bBatched) {
@@ -321,7 +339,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       } else {
         for (let q = 0; q < batch; q++) K.matmulRows(A + q * aStride, BP + q * bpStride, C + q * cStride, k, n, 0, m, S);
       }
-      return f32.slice(C >>> 2, (C >>> 2) + outSize);
+      return copyOut(C, outSize);
     },
 
     scatterAdd(src, indices, rows, cols) {
@@ -335,7 +353,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       f32.set(src.length === count * cols ? src : src.subarray(0, count * cols), Sr >>> 2);
       i32.set(indices, I >>> 2);
       K.scatterAdd(Sr, I, O, count, rows, cols);
-      return f32.slice(O >>> 2, (O >>> 2) + size);
+      return copyOut(O, size);
     },
 
     close() {
