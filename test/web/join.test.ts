@@ -280,9 +280,17 @@ describe.skipIf(!existsSync(CHROMIUM))(`the join page in Chromium (skipped when 
     // resumed beside one Node provider only, so every unit of the next run needs the tab too
     await stopNodeProviders();
     await shared.page.getByRole('button', { name: 'Resume' }).click();
+    // and the tab goes to the background: at most HIDDEN_MAX_CPU % of the time, so it rests after a unit
+    await shared.page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { dispatchEvent(e: unknown): void } }).document;
+      Object.defineProperty(d, 'visibilityState', { value: 'hidden', configurable: true });
+      d.dispatchEvent(new Event('visibilitychange'));
+    });
+    await until('the page says it is hidden and throttled', 5_000, async () => /hidden tab: at most 25 %/.test((await shared.page.getByTestId('state').textContent()) ?? ''));
     startNodeProvider('node-1', VETERAN_SEED);
     await createRun('resumed', { rounds: 1 });
     await until('resumed, the browser takes units again', 30_000, async () => (await replicasOf(browserId)).some((r) => r.run === 'resumed'));
+    await until('hidden, the worker rests after its unit', 30_000, async () => /resting/.test((await shared.page.getByTestId('worker-0').textContent()) ?? ''));
     await until('the run finishes', 60_000, async () => (await runStatus('resumed')) === 'finished');
     await shared.context.close();
   }, 150_000);
