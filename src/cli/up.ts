@@ -211,7 +211,7 @@ export async function upAction(o: UpFlags): Promise<UpReport> {
   process.on('SIGTERM', onSignal);
   try {
     log(`swarm up: tracker at ${tracker.url} (db ${tracker.db.driver}); others can join: npm run -s swarm -- provide --tracker ${tracker.url}`);
-    log(`swarm up: dashboard at ${tracker.url}/ (the swarm live, the run's loss curve, leaderboard, ledger explorer, chat)`);
+    log(`swarm up: dashboard at ${tracker.url}/ (the swarm live, the run's loss curve, leaderboard, ledger explorer, chat); lend a browser tab at ${tracker.url}/join`);
     log(`swarm up: council: one member, your identity ${me.keyPair.keyId.slice(0, 16)}… (threshold 1); release a checkpoint with ` +
       `npm run -s swarm -- council propose release --checkpoint SHA256 --name NAME --tracker ${tracker.url}, then council vote ID --approve`);
     log(`swarm up: contributor licence ${cla.version} (CLA.md, sha256 ${cla.sha256.slice(0, 16)}…): you run this tracker, so its local providers accept it for you (--accept-cla); others join with provide --accept-cla`);
