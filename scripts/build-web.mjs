@@ -12,7 +12,7 @@
  * src/provider/browser/).
  *
  * Browser twins: wherever a file `X.browser.ts` sits beside `X.ts`, the
- * bundle takes the twin (as bundlers honour package.json's "browser" field):
+ * bundle takes the twin (./browser-twins.mjs, as bundlers honour package.json's "browser" field):
  * SHA-256 and Ed25519 from @noble instead of node:crypto, the wasm backend
  * without worker_threads. test/core/browser-twins.test.ts holds each twin to
  * its original's exports and bytes; src/web/tsconfig.json type-checks with
@@ -26,10 +26,11 @@
  * breaks the build instead of shipping a bundle that fails in the browser.
  * Quiet on success (one line only when run by hand with --verbose).
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { browserTwins } from './browser-twins.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -53,17 +54,6 @@ const APPS = [
     },
   },
 ];
-
-/** Resolves a relative import of `X.ts` to `X.browser.ts` when that twin exists (see the header). */
-const browserTwins = {
-  name: 'browser-twins',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (a) => {
-      const twin = resolve(a.resolveDir, a.path).replace(/\.ts$/, '.browser.ts');
-      return existsSync(twin) ? { path: twin } : undefined;
-    });
-  },
-};
 try {
   await Promise.all(APPS.map((app) => {
     mkdirSync(join(app.dest, 'assets'), { recursive: true });

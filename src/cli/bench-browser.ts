@@ -26,10 +26,9 @@ import { DILOCO_INNER } from '../train/adamw.ts';
 import { planDilocoRun } from '../train/diloco/plan.ts';
 import { parseUnitSpec } from '../train/work/kinds.ts';
 import { unitMemoryBytes } from '../train/work/memory.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 import { DEFAULT_WEB_DIR, createDashboardApp } from './dashboard.ts';
 
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 export interface BrowserBenchOptions {
   preset: string;
@@ -115,7 +114,7 @@ export function benchUnit(o: Pick<BrowserBenchOptions, 'preset' | 'steps' | 'bat
 }
 
 export async function benchBrowser(o: BrowserBenchOptions, progress: (line: string) => void = () => undefined): Promise<BrowserBenchReport> {
-  const chromiumPath = o.chromium ?? DEFAULT_CHROMIUM;
+  const chromiumPath = o.chromium ?? CHROMIUM_PATH;
   if (!existsSync(chromiumPath)) throw new SwarmError('BENCH_BROWSER_UNAVAILABLE', `no Chromium at ${chromiumPath} (apt-get install chromium, or --chromium PATH)`);
   const webDir = o.webDir ?? DEFAULT_WEB_DIR;
   if (!existsSync(join(webDir, 'join', 'assets', 'unit-worker.js'))) throw new SwarmError('BENCH_BROWSER_UNAVAILABLE', `the join page is not built in ${webDir} (npm run build:web)`);

@@ -17,7 +17,8 @@ import { TORCH_MISSING, TORCH_NETLIB, torchPython, torchTrainTokensPerSecond } f
 import type { TorchTrainRow } from './torch-reference.ts';
 import { nativeStatus } from '../tensor/native/backend.ts';
 import { benchLedger } from './bench-ledger.ts';
-import { benchBrowser, DEFAULT_CHROMIUM } from './bench-browser.ts';
+import { benchBrowser } from './bench-browser.ts';
+import { CHROMIUM_PATH } from './chromium.ts';
 import { BENCH_PROTOCOLS, benchTracker } from './bench-tracker.ts';
 import type { BenchProtocolChoice } from './bench-tracker.ts';
 import { benchDiloco, DEFAULT_OUTER_LRS } from './bench-diloco.ts';
@@ -184,7 +185,7 @@ export function registerBench(program: Command): void {
     .option('--batch <n>', 'sequences per step', parsePositiveInt('--batch', 1024), 8)
     .option('--seq-len <n>', 'tokens per sequence', parsePositiveInt('--seq-len', 1 << 16), 128)
     .option('--repeats <n>', 'units timed on each side (the median is reported)', parsePositiveInt('--repeats', 100), 3)
-    .option('--chromium <path>', 'the Chromium binary', DEFAULT_CHROMIUM)
+    .option('--chromium <path>', 'the Chromium binary', CHROMIUM_PATH)
     .action(async (o: { json?: boolean; preset: string; steps: number; batch: number; seqLen: number; repeats: number; chromium: string }) => {
       const r = await benchBrowser({ preset: o.preset, steps: o.steps, batch: o.batch, seqLen: o.seqLen, repeats: o.repeats, chromium: o.chromium },
         o.json === true ? undefined : (line) => process.stderr.write(`${line}\n`));

@@ -92,32 +92,37 @@ export function loadBuild(dir: string): { index: Uint8Array; assets: Map<string,
   return { index: new Uint8Array(readFileSync(indexPath)), assets };
 }
 
-/** The dashboard's static app, for createTrackerApp's `mount` at '/'. */
-export function createDashboardApp(o: { dir?: string } = {}): Hono {
-  const build = loadBuild(o.dir ?? DEFAULT_WEB_DIR);
-  const app = new Hono();
-  const page = (status = 200): Response =>
-    build === undefined
-      ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
-      : new Response(build.index, { status, headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
-  for (const path of PAGE_PATHS) app.get(path, () => page());
-  // The join page (issue 18): its own app and headers (JOIN_HEADERS).
-  const joinBuild = loadBuild(join(o.dir ?? DEFAULT_WEB_DIR, 'join'));
-  app.get('/join', () =>
-    joinBuild === undefined
-      ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
-      : new Response(joinBuild.index, { headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...JOIN_HEADERS } }));
-  app.get('/join/assets/:name', (c) => {
-    const a = joinBuild?.assets.get(c.req.param('name'));
-    if (a === undefined) return c.text('no such asset\n', 404);
-    return new Response(a.bytes, { headers: { 'content-type': a.type, 'cache-control': 'no-cache', ...JOIN_HEADERS } });
-  });
-  app.get('/assets/:name', (c) => {
+type Build = ReturnType<typeof loadBuild>;
+
+/** A built app's index.html with `headers`, or the not-built text when there is no build. */
+function pageResponse(build: Build, headers: Record<string, string>, status = 200): Response {
+  return build === undefined
+    ? new Response(NOT_BUILT_TEXT, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
+    : new Response(build.index, { status, headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', ...headers } });
+}
+
+/** GET `${prefix}/assets/:name` of a built app, with `headers`. */
+function serveAssets(app: Hono, prefix: string, build: Build, headers: Record<string, string>): void {
+  app.get(`${prefix}/assets/:name`, (c) => {
     const a = build?.assets.get(c.req.param('name'));
     if (a === undefined) return c.text('no such asset\n', 404);
     // Names are fixed (main.js, main.css), so a reload must revalidate: no-cache.
-    return new Response(a.bytes, { headers: { 'content-type': a.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
+    return new Response(a.bytes, { headers: { 'content-type': a.type, 'cache-control': 'no-cache', ...headers } });
   });
+}
+
+/** The dashboard's static app, for createTrackerApp's `mount` at '/'. */
+export function createDashboardApp(o: { dir?: string } = {}): Hono {
+  const dir = o.dir ?? DEFAULT_WEB_DIR;
+  const build = loadBuild(dir);
+  const app = new Hono();
+  const page = (status = 200): Response => pageResponse(build, SECURITY_HEADERS, status);
+  for (const path of PAGE_PATHS) app.get(path, () => page());
+  // The join page (issue 18): its own app and headers (JOIN_HEADERS).
+  const joinBuild = loadBuild(join(dir, 'join'));
+  app.get('/join', () => pageResponse(joinBuild, JOIN_HEADERS));
+  serveAssets(app, '/join', joinBuild, JOIN_HEADERS);
+  serveAssets(app, '', build, SECURITY_HEADERS);
   // Any other page path: the app with status 404, which shows its not-found view. The
   // tracker's own paths (/api, /ledger/v1, /v1) keep their JSON 404 (c.notFound: the tracker's mapper).
   app.get('*', (c) => (isPagePath(new URL(c.req.url).pathname) ? page(404) : c.notFound()));

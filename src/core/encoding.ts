@@ -202,3 +202,17 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return concatArrays(Uint8Array, parts);
 }
+
+/** What the SHA-256 functions take: bytes, or a string hashed as its UTF-8. */
+export type HashInput = Uint8Array | string;
+
+/**
+ * The bytes of a hash input (core/sha256.ts and its browser twin): a string
+ * as UTF-8 (a lone surrogate is ENCODING_INVALID_UTF16), anything that is
+ * neither is HASH_INVALID_INPUT.
+ */
+export function hashInputBytes(data: HashInput): Uint8Array {
+  if (typeof data === 'string') return utf8Encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new SwarmError('HASH_INVALID_INPUT', 'sha256 input must be a Uint8Array or a string');
+}

@@ -7,29 +7,24 @@
  * holds both files to the same digests and the same exports.
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { hexEncode, utf8Encode } from './encoding.ts';
-import { SwarmError } from './errors.ts';
+import { hashInputBytes, hexEncode } from './encoding.ts';
+import type { HashInput } from './encoding.ts';
 
-export type HashInput = Uint8Array | string;
+export type { HashInput } from './encoding.ts';
 
 export const SHA256_BYTES = 32;
 
-function toBytes(data: HashInput): Uint8Array {
-  if (typeof data === 'string') return utf8Encode(data);
-  if (data instanceof Uint8Array) return data;
-  throw new SwarmError('HASH_INVALID_INPUT', 'sha256 input must be a Uint8Array or a string');
-}
 
 /** SHA-256 of the concatenation of `parts` (see ./sha256.ts). */
 export function sha256Parts(parts: readonly HashInput[]): Uint8Array {
   const h = nobleSha256.create();
-  for (const p of parts) h.update(toBytes(p));
+  for (const p of parts) h.update(hashInputBytes(p));
   return h.digest();
 }
 
 /** SHA-256 digest (32 bytes). */
 export function sha256(data: HashInput): Uint8Array {
-  return nobleSha256(toBytes(data));
+  return nobleSha256(hashInputBytes(data));
 }
 
 /** SHA-256 digest as 64 lower-case hex characters. */

@@ -11,24 +11,19 @@
  * as U+FFFD, so distinct strings never collide by encoding.
  */
 import * as nodeCrypto from 'node:crypto';
-import { hexEncode, utf8Encode } from './encoding.ts';
-import { SwarmError } from './errors.ts';
+import { hashInputBytes, hexEncode } from './encoding.ts';
+import type { HashInput } from './encoding.ts';
 
-export type HashInput = Uint8Array | string;
+export type { HashInput } from './encoding.ts';
 
 export const SHA256_BYTES = 32;
 
-function toBytes(data: HashInput): Uint8Array {
-  if (typeof data === 'string') return utf8Encode(data);
-  if (data instanceof Uint8Array) return data;
-  throw new SwarmError('HASH_INVALID_INPUT', 'sha256 input must be a Uint8Array or a string');
-}
 
 /** SHA-256 of the concatenation of `parts` (no separators: callers that need
  * domain separation prepend a tag byte, as RFC 6962's 0x00 / 0x01 do). */
 export function sha256Parts(parts: readonly HashInput[]): Uint8Array {
   const h = nodeCrypto.createHash('sha256');
-  for (const p of parts) h.update(toBytes(p));
+  for (const p of parts) h.update(hashInputBytes(p));
   // Copy out of the Buffer so callers get a plain, unshared Uint8Array.
   return new Uint8Array(h.digest());
 }
@@ -44,7 +39,7 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, en
 export function sha256(data: HashInput): Uint8Array {
   if (oneShot === undefined) return sha256Parts([data]);
   // Copy out of the Buffer so callers get a plain, unshared Uint8Array.
-  return new Uint8Array(oneShot('sha256', toBytes(data), 'buffer'));
+  return new Uint8Array(oneShot('sha256', hashInputBytes(data), 'buffer'));
 }
 
 /** SHA-256 digest as 64 lower-case hex characters. */

@@ -28,7 +28,6 @@
 import { SwarmError } from '../core/errors.ts';
 import { sha256 } from '../core/sha256.ts';
 
-
 export const POW_WINDOW_MS = 10 * 60_000;
 /** Default registration difficulty in leading zero bits (see the header for its cost). */
 export const DEFAULT_REGISTRATION_DIFFICULTY = 15;

@@ -30,7 +30,7 @@ import type { BatchedResult, CreateUnitsRequest, FailureReport, RegisterProvider
 import { signRequest } from '../protocol/signing.ts';
 import { solvePow } from '../protocol/pow.ts';
 import { TrackerInfoSchema } from '../protocol/schemas.ts';
-import type { TrackerInfo } from '../protocol/schemas.ts';
+import type { ClientInfo, TrackerInfo } from '../protocol/schemas.ts';
 import type { ProviderStatus } from '../protocol/views.ts';
 
 export interface TrackerClientOptions {
@@ -54,7 +54,7 @@ export interface TrackerClientOptions {
    * register() and shown beside the provider (issue 18); absent: the
    * tracker shows it as unknown.
    */
-  clientInfo?: { kind: 'node' | 'browser'; engine: string };
+  clientInfo?: ClientInfo;
 }
 
 export interface ProviderCapabilities {

@@ -52,6 +52,7 @@ import { checkPolicy, msUntilHours } from './policy.ts';
 import type { ProviderPolicy } from './policy.ts';
 import { MemoryResultSpool } from './spool.ts';
 import type { ResultSpool, SpooledResult } from './spool.ts';
+import { startingStatus } from './status.ts';
 import type { ProviderStatusLine } from './status.ts';
 import { MAX_BATCH_RESULTS, MAX_BATCH_UNITS } from '../protocol/schemas.ts';
 import type { BatchedResult, FailureReport, ParamsPatch, UnitKind, WorkAssignment } from '../protocol/schemas.ts';
@@ -67,9 +68,11 @@ import { applyParamsUpdate } from '../train/work/update-blob.ts';
 const BATCH_TARGET_MS = 2_000;
 /** When the tracker gives no hint (it always does when it has fewer units than asked for). */
 const NO_WORK_RETRY_MS = 2_000;
-/** Longest sleep while paused or outside the hours (a spooled result left over is reported at least this often). */
-const HOLD_RECHECK_MS = 60_000;
-/** While paused or outside the hours, one scheduler request (leasing nothing) at least this often, to hand over wanted blobs. */
+/**
+ * Longest sleep while paused or outside the hours, and how often the loop
+ * then makes one scheduler request (leasing nothing) to report what is
+ * spooled and hand over blobs the tracker wants from it.
+ */
 const HELD_CONTACT_MS = 10_000;
 
 /** What runs a unit: the worker or bubblewrap sandbox (src/provider/sandbox). */
@@ -162,7 +165,7 @@ export class ProviderLoop {
   private pausedFlag: boolean;
   /** params blobs rebuilt from an int8 update instead of downloaded (issue 7's downlink) */
   patched = 0;
-  readonly status: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
+  readonly status: ProviderStatusLine = startingStatus();
 
   constructor(o: ProviderLoopOptions) {
     if (o.maxCpu !== undefined && (!Number.isFinite(o.maxCpu) || o.maxCpu <= 0 || o.maxCpu > 100)) {
@@ -236,9 +239,9 @@ export class ProviderLoop {
 
   /** Why no unit may be taken now: paused, outside the hours, or null (work). */
   private hold(): { state: 'paused' | 'outside-hours'; ms: number } | null {
-    if (this.pausedFlag) return { state: 'paused', ms: HOLD_RECHECK_MS };
+    if (this.pausedFlag) return { state: 'paused', ms: HELD_CONTACT_MS };
     const until = msUntilHours(this.pol.hours, this.o.clock.now());
-    return until > 0 ? { state: 'outside-hours', ms: Math.min(until, HOLD_RECHECK_MS) } : null;
+    return until > 0 ? { state: 'outside-hours', ms: Math.min(until, HELD_CONTACT_MS) } : null;
   }
 
   /** maxUnits results done or spooled. */
@@ -290,7 +293,7 @@ export class ProviderLoop {
               attempt = 0;
             }
             this.set({ state: hold.state, unitId: null, kind: null, progress: 0 });
-            await this.sleep(Math.min(hold.ms, HELD_CONTACT_MS), this.wake.signal);
+            await this.sleep(hold.ms, this.wake.signal);
             continue;
           }
           if (want === 0) {

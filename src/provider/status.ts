@@ -26,3 +26,8 @@ export interface ProviderStatusLine {
   reputation: number | null;
   message?: string;
 }
+
+/** A loop's line before it has done anything (the loop starts from it; the join page shows it for a worker not heard from yet). */
+export function startingStatus(): ProviderStatusLine {
+  return { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
+}

@@ -22,6 +22,15 @@ export class BufferPool {
 
   constructor(private readonly maxBytes = 512 * 2 ** 20) {}
 
+  /**
+   * The pool of a backend whose ops may use at most `maxElements` (the
+   * sandbox's memory limit): it keeps no more dead buffers than one op may
+   * use, and at most the default 512 MiB.
+   */
+  static forMaxElements(maxElements: number | undefined): BufferPool {
+    return maxElements === undefined ? new BufferPool() : new BufferPool(Math.min(512 * 2 ** 20, maxElements * 4));
+  }
+
   /** An array of `length` elements, reused or new; its contents are arbitrary. */
   take(length: number): Float32Array {
     const list = this.free.get(length);

@@ -1,5 +1,2 @@
-/** Where the browser tests find Chromium: Debian's package (`apt-get install chromium`), driven by playwright-core. */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** Launch flags for a headless run in a container (no sandbox: CI runs as root; no GPU; no background traffic). */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+/** Where the browser tests find Chromium, and how they launch it: the same as `swarm bench browser` (src/cli/chromium.ts). */
+export { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../src/cli/chromium.ts';

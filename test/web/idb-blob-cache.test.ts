@@ -1,7 +1,7 @@
 /**
  * The browser provider's blob cache (src/web/join/idb-blob-cache.ts) on a
  * real IndexedDB, in Chromium: the module is bundled here with esbuild (and
- * the browser twins, as scripts/build-web.mjs does) and run in a blank page
+ * the browser twins, scripts/browser-twins.mjs, as scripts/build-web.mjs does) and run in a blank page
  * of a loopback origin. Checked: a blob comes back as put; bytes that do not
  * hash to their name are not stored; a tampered entry is dropped on read
  * (and reads as missing); least recently used blobs are evicted beyond the
@@ -10,9 +10,9 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { browserTwins } from '../../scripts/browser-twins.mjs';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,16 +60,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the browser blob cache on IndexedDB in C
   let url = '';
 
   beforeAll(async () => {
-    const twins = {
-      name: 'browser-twins',
-      setup(b: { onResolve(o: { filter: RegExp }, f: (a: { path: string; resolveDir: string }) => { path: string } | undefined): void }) {
-        b.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (a) => {
-          const twin = resolve(a.resolveDir, a.path).replace(/\.ts$/, '.browser.ts');
-          return existsSync(twin) ? { path: twin } : undefined;
-        });
-      },
-    };
-    const out = await build({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'iife', platform: 'browser', write: false, plugins: [twins], logLevel: 'silent' });
+    const out = await build({ stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'iife', platform: 'browser', write: false, plugins: [browserTwins], logLevel: 'silent' });
     const js = out.outputFiles[0]!.text;
     server = createServer((req, res) => {
       if (req.url === '/cache.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);

@@ -7,6 +7,7 @@
  */
 import { Engine } from '../../tensor/tensor.ts';
 import { createWasmBackend } from '../../tensor/wasm/backend.ts';
+import { maxElementsFor } from '../sandbox/sandbox.ts';
 import { serveUnit } from '../sandbox/unit-messages.ts';
 import type { WorkerInput, WorkerMessage } from '../sandbox/unit-messages.ts';
 
@@ -20,7 +21,7 @@ self.onmessage = (ev) => {
   self.onmessage = null; // one unit per worker
   void serveUnit(
     ev.data,
-    async (i) => new Engine(await createWasmBackend({ threads: 1, maxElements: Math.floor((i.memoryMb * 2 ** 20) / 4) })),
+    async (i) => new Engine(await createWasmBackend({ threads: 1, maxElements: maxElementsFor(i.memoryMb) })),
     (m, transfer = []) => self.postMessage(m, transfer),
   );
 };

@@ -64,6 +64,11 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_MEMORY_MB = 2048;
+
+/** The kernels' working-set cap (f32 elements) for a sandbox memory limit of `memoryMb`. */
+export function maxElementsFor(memoryMb: number): number {
+  return Math.floor((memoryMb * 2 ** 20) / 4);
+}
 /** setTimeout's largest delay (2^31 − 1 ms, about 24.8 days). */
 export const MAX_DEADLINE_MS = 2 ** 31 - 1;
 export const MAX_SANDBOX_THREADS = 256;

@@ -15,11 +15,12 @@ import { createRefBackend } from '../../tensor/backend/ref.ts';
 import { createNativeBackend, nativeStatus } from '../../tensor/native/backend.ts';
 import { Engine } from '../../tensor/tensor.ts';
 import { createWasmBackend } from '../../tensor/wasm/backend.ts';
+import { maxElementsFor } from './sandbox.ts';
 import type { SandboxBackend } from './sandbox.ts';
 
 export async function createUnitEngine(backend: SandboxBackend, threads: number, memoryMb: number): Promise<Engine> {
   if (backend === 'ref') return new Engine(createRefBackend());
-  const maxElements = Math.floor((memoryMb * 2 ** 20) / 4);
+  const maxElements = maxElementsFor(memoryMb);
   if (backend === 'native' || (backend === 'auto' && nativeStatus().available)) {
     return new Engine(createNativeBackend({ threads, maxElements }));
   }

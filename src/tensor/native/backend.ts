@@ -359,7 +359,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
   // of the right length is free; every kernel writes all of its output.
   // A unit run with a working-set limit (maxElements, from the sandbox's
   // memory limit) keeps no more dead buffers than one op may use.
-  const pool = maxElements === undefined ? new BufferPool() : new BufferPool(Math.min(512 * 2 ** 20, maxElements * 4));
+  const pool = BufferPool.forMaxElements(maxElements);
   const take = (n: number) => pool.take(n);
 
   function check(elements: number, what: string): void {

@@ -13,7 +13,8 @@
  *
  * Memory: one shared WebAssembly.Memory per backend, grown on demand up to a
  * maximum fixed at creation. For each call the inputs are copied in, the
- * kernel runs, and the output is copied out into a fresh Float32Array, so no
+ * kernel runs, and the output is copied out into a Float32Array of its own
+ * (a recycled one when the engine handed one back, see copyOut), so no
  * caller ever holds a view of wasm memory (which growth would detach).
  *
  * Threads: `threads - 1` worker_threads (./pool-worker.mjs, started by
@@ -246,7 +247,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   // micro 8×128 training step ~4× slower than in Node (swarm bench browser;
   // a 16 MiB slice: ~58 ms in Chromium 150 against 6–17 ms in Node 20). A
   // kernel's output is copied whole, so reuse cannot change a bit.
-  const pool = new BufferPool(maxElements === undefined ? 512 * 2 ** 20 : Math.min(512 * 2 ** 20, maxElements * 4));
+  const pool = BufferPool.forMaxElements(maxElements);
   function copyOut(byteOffset: number, length: number): Float32Array {
     const out = pool.take(length);
     out.set(f32.subarray(byteOffset >>> 2, (byteOffset >>> 2) + length));

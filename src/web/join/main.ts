@@ -21,6 +21,7 @@ import type { VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { keyPairFromSeed } from '../../ledger/keys.ts';
 import type { ClaView } from '../../protocol/cla.ts';
+import { startingStatus } from '../../provider/status.ts';
 import type { ProviderStatusLine } from '../../provider/status.ts';
 import { ApiError, getJson } from '../api.ts';
 import { ErrorLine, Stat } from '../components.ts';
@@ -50,9 +51,6 @@ function unsupported(): string | null {
   if (!crossOriginIsolated) return 'This page is not cross-origin isolated, so the engine\'s shared WebAssembly memory is unavailable (the tracker sends the headers for it; a proxy in between may strip them).';
   return null;
 }
-
-/** A worker's row before its loop reported anything. */
-const NO_STATUS: ProviderStatusLine = { state: 'starting', unitId: null, kind: null, progress: 0, completed: 0, failed: 0, computed: 0, dropped: 0, credit: null, reputation: null };
 
 interface Joined {
   providerId: string;
@@ -134,7 +132,7 @@ function JoinPage(): VNode {
         else if (m.type === 'ended') {
           // the loop is over: its row says so (a refusal at registration never sent a status)
           const line = m.code === 'PROVIDER_STOPPED' ? undefined : `${m.code}: ${m.message}`;
-          setStatuses((s) => s.map((x, i) => (i === m.index ? { ...(x ?? NO_STATUS), state: 'stopped', unitId: null, kind: null, ...(line === undefined ? {} : { message: line }) } : x)));
+          setStatuses((s) => s.map((x, i) => (i === m.index ? { ...(x ?? startingStatus()), state: 'stopped', unitId: null, kind: null, ...(line === undefined ? {} : { message: line }) } : x)));
           if (line !== undefined) setEnded(line);
         }
       };
